@@ -1,0 +1,42 @@
+//===- ir/Diagnostic.cpp - User errors with codes and locations -----------===//
+#include "ir/Diagnostic.h"
+
+#include <fmt/format.h>
+
+namespace gamma {
+
+const char *errorCodeSummary(ErrorCode code) {
+  switch (code) {
+#define GAMMA_ERROR(Name, Number, Summary)                                     \
+  case ErrorCode::Name:                                                        \
+    return Summary;
+#include "ir/ErrorCodes.def"
+#undef GAMMA_ERROR
+  }
+  return "unknown error";
+}
+
+std::string errorCodeName(ErrorCode code) {
+  return fmt::format("E{:04d}", static_cast<int>(code));
+}
+
+std::string Error::str() const {
+  std::string where = loc_.file;
+  if (loc_.line > 0) {
+    where += fmt::format(":{}", loc_.line);
+    if (loc_.column > 0)
+      where += fmt::format(":{}", loc_.column);
+  }
+  if (!loc_.node.empty() || !loc_.opType.empty()) {
+    if (!where.empty())
+      where += ": ";
+    where += fmt::format("node '{}'", loc_.node);
+    if (!loc_.opType.empty())
+      where += fmt::format(" ({})", loc_.opType);
+  }
+  if (!where.empty())
+    where += ": ";
+  return fmt::format("{}error {}: {}", where, errorCodeName(code_), message_);
+}
+
+} // namespace gamma

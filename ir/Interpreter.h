@@ -1,0 +1,38 @@
+//===- ir/Interpreter.h - Reference evaluation of the IR --------*- C++ -*-===//
+//
+// The oracle that generated kernels are tested against: a direct, unoptimised
+// implementation of every op's concrete semantics and of interval bound
+// propagation (IBP).
+//
+// Soundness contract of `ibp`: for every input x with lo <= x <= hi, the
+// exact real-arithmetic value of every output (the network as a function of
+// its f32 weights) lies in [outLo, outHi]. Interval arithmetic runs in double
+// with every result rounded outward to f32 (docs/soundness.md), so gamma's own
+// rounding never narrows a bound.
+//
+// Data layout: each input/output is a batch of `batch` samples, each a dense
+// row-major tensor of the IR type, one after another.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Diagnostic.h"
+#include "ir/Graph.h"
+
+#include <vector>
+
+namespace gamma::ir {
+
+/// Concrete f32 evaluation; returns one buffer per graph output.
+Expected<std::vector<std::vector<float>>>
+evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t batch);
+
+struct IntervalBuffer {
+  std::vector<float> lo, hi;
+};
+
+/// Interval bound propagation; returns one interval buffer per graph output.
+Expected<std::vector<IntervalBuffer>> ibp(const Graph &g, const std::vector<IntervalBuffer> &inputs,
+                                          int64_t batch);
+
+} // namespace gamma::ir

@@ -1,0 +1,59 @@
+/*===- runtime/KernelAbi.h - The C ABI of compiled verifier kernels -------===*
+ *
+ * A compiled verifier (a shared library written by gammac, or code JIT-compiled
+ * in process) exposes exactly one descriptor, returned by
+ * `<prefix>_info()` and, in a shared library, also by `gamma_verifier_info()`.
+ * The runtime sees models only through this struct: it knows nothing of ONNX
+ * or the IR.
+ *
+ * Memory: the caller owns every buffer. Kernels never allocate; each call needs
+ * a scratch buffer of `*_scratch_floats_per_sample * batch` floats, aligned to
+ * 64 bytes. Kernels are reentrant: concurrent calls with distinct scratch
+ * buffers are safe.
+ *
+ * Layout: a batch of B samples, each a dense row-major tensor of the model's
+ * input (output) shape, stored one after another.
+ *===----------------------------------------------------------------------===*/
+#ifndef GAMMA_RUNTIME_KERNELABI_H
+#define GAMMA_RUNTIME_KERNELABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GAMMA_KERNEL_ABI_VERSION 1
+
+/* Concrete forward pass in f32: y = f(x). */
+typedef void (*gamma_eval_fn)(const float *x, float *y, int64_t batch, float *scratch);
+
+/* Interval forward pass (IBP): for every x with xlo <= x <= xhi, the exact
+ * (real-arithmetic) f(x) lies in [ylo, yhi]. See docs/soundness.md. */
+typedef void (*gamma_ibp_fn)(const float *xlo, const float *xhi, float *ylo, float *yhi,
+                             int64_t batch, float *scratch);
+
+typedef struct gamma_kernel_info {
+  uint32_t abi_version;          /* GAMMA_KERNEL_ABI_VERSION */
+  const char *model_name;        /* graph name */
+  const char *compiler_version;  /* gamma version that generated the code */
+  uint64_t model_hash;           /* FNV-1a of the ONNX file bytes, 0 if unknown */
+  int32_t input_rank;
+  const int64_t *input_shape;    /* per sample */
+  int32_t output_rank;
+  const int64_t *output_shape;   /* per sample */
+  int64_t input_size;            /* floats per sample */
+  int64_t output_size;           /* floats per sample */
+  int64_t eval_scratch_floats_per_sample;
+  int64_t ibp_scratch_floats_per_sample;
+  gamma_eval_fn eval;
+  gamma_ibp_fn ibp;
+} gamma_kernel_info;
+
+typedef const gamma_kernel_info *(*gamma_info_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GAMMA_RUNTIME_KERNELABI_H */
