@@ -1,0 +1,2 @@
+//===- ir/Interpreter.cpp ---===//
+#include "ir/Interpreter.h"

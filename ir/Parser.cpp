@@ -1,0 +1,2 @@
+//===- ir/Parser.cpp ---===//
+#include "ir/Parser.h"

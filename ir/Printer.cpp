@@ -1,0 +1,2 @@
+//===- ir/Printer.cpp ---===//
+#include "ir/Printer.h"

@@ -1,0 +1,2 @@
+//===- ir/Shapes.cpp ---===//
+#include "ir/Shapes.h"

@@ -1,0 +1,2 @@
+//===- ir/Verifier.cpp ---===//
+#include "ir/Verifier.h"
