@@ -1,0 +1,61 @@
+//===- codegen/Compiler.h - IR to native kernels (AOT and JIT) --*- C++ -*-===//
+//
+// Turns a planned ir::Graph (plan-buffers has run) into the kernels of
+// runtime/KernelAbi.h: batched `eval` and `ibp`, specialised to the graph's
+// static shapes and vectorised for the target CPU by LLVM 19.
+//
+// Ahead of time: LLVM IR, assembly, an object file, the C header, or a shared
+// library (object linked with the system linker). Files are written to a
+// temporary and renamed, so a failure never leaves a partial file.
+// Just in time: the same module through ORC LLJIT, in process.
+//
+// LLVM headers stay inside codegen/*.cpp.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Diagnostic.h"
+#include "ir/Graph.h"
+#include "runtime/KernelAbi.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace gamma::codegen {
+
+struct CodegenOptions {
+  /// Symbol prefix: `<prefix>_eval`, `<prefix>_ibp`, `<prefix>_info`.
+  std::string prefix = "gamma_model";
+  /// Target CPU; "native" is the host's CPU and features.
+  std::string cpu = "native";
+  int optLevel = 3;
+  /// FNV-1a of the model file, recorded in gamma_kernel_info.
+  uint64_t modelHash = 0;
+};
+
+enum class EmitKind { LlvmIr, Assembly, Object, Header, SharedLibrary };
+
+/// Writes `kind` for `g` to `path` (via a temporary file and rename).
+Status emitToFile(const ir::Graph &g, EmitKind kind, const std::string &path,
+                  const CodegenOptions &opts = {});
+
+/// Returns textual output (LlvmIr, Assembly or Header).
+Expected<std::string> emitToString(const ir::Graph &g, EmitKind kind,
+                                   const CodegenOptions &opts = {});
+
+/// Kernels compiled in process by ORC LLJIT. Lives as long as the object.
+class JitVerifier {
+public:
+  static Expected<std::unique_ptr<JitVerifier>> compile(const ir::Graph &g,
+                                                        const CodegenOptions &opts = {});
+  ~JitVerifier();
+  const gamma_kernel_info *info() const;
+
+private:
+  JitVerifier();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace gamma::codegen
