@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-namespace gamma {
+namespace gma {
 
 const char *errorCodeSummary(ErrorCode code) {
   switch (code) {
@@ -39,4 +39,4 @@ std::string Error::str() const {
   return fmt::format("{}error {}: {}", where, errorCodeName(code_), message_);
 }
 
-} // namespace gamma
+} // namespace gma

@@ -12,13 +12,16 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+// gamma's C++ namespace is `gma`: glibc's <math.h> declares a function
+// ::gamma (the old name of lgamma), which a namespace `gamma` would collide with.
+
 #include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 
-namespace gamma {
+namespace gma {
 
 /// Stable error codes, printed as `E<number>`.
 enum class ErrorCode : int {
@@ -94,4 +97,4 @@ private:
   std::optional<Error> err_;
 };
 
-} // namespace gamma
+} // namespace gma

@@ -5,7 +5,7 @@
 #include <cassert>
 #include <fmt/format.h>
 
-namespace gamma::ir {
+namespace gma::ir {
 
 int64_t TensorType::numel() const {
   int64_t n = 1;
@@ -146,4 +146,4 @@ void Graph::updateDefs() {
     values[ops[i].result].def = static_cast<int32_t>(i);
 }
 
-} // namespace gamma::ir
+} // namespace gma::ir

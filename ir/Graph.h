@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace gamma::ir {
+namespace gma::ir {
 
 using Shape = std::vector<int64_t>;
 
@@ -160,4 +160,4 @@ public:
   void updateDefs();
 };
 
-} // namespace gamma::ir
+} // namespace gma::ir

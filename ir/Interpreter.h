@@ -21,7 +21,7 @@
 
 #include <vector>
 
-namespace gamma::ir {
+namespace gma::ir {
 
 /// Concrete f32 evaluation; returns one buffer per graph output.
 Expected<std::vector<std::vector<float>>>
@@ -35,4 +35,4 @@ struct IntervalBuffer {
 Expected<std::vector<IntervalBuffer>> ibp(const Graph &g, const std::vector<IntervalBuffer> &inputs,
                                           int64_t batch);
 
-} // namespace gamma::ir
+} // namespace gma::ir

@@ -1,7 +1,7 @@
 //===- ir/OpKinds.cpp - Operation kinds and their traits ------------------===//
 #include "ir/OpKinds.h"
 
-namespace gamma::ir {
+namespace gma::ir {
 namespace {
 
 struct OpInfo {
@@ -29,4 +29,4 @@ std::optional<OpKind> opKindFromMnemonic(std::string_view name) {
   return std::nullopt;
 }
 
-} // namespace gamma::ir
+} // namespace gma::ir

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string_view>
 
-namespace gamma::ir {
+namespace gma::ir {
 
 /// Trait bits of an operation kind.
 enum OpTrait : uint32_t {
@@ -50,4 +50,4 @@ inline bool hasTrait(OpKind kind, OpTrait t) { return (traits(kind) & t) != 0; }
 /// Look up a kind by its mnemonic ("relu").
 std::optional<OpKind> opKindFromMnemonic(std::string_view name);
 
-} // namespace gamma::ir
+} // namespace gma::ir

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace gamma::ir {
+namespace gma::ir {
 
 /// Parses one graph (and its optional weights section) in the format that
 /// ir/Printer.h prints. Errors carry line and column; `fileName` names the
@@ -17,4 +17,4 @@ Expected<Graph> parseGraph(std::string_view text, const std::string &fileName = 
 /// Splits a file on lines that are exactly `// -----` (lit's --split-input-file).
 std::vector<std::string> splitInputFile(std::string_view text);
 
-} // namespace gamma::ir
+} // namespace gma::ir

@@ -22,7 +22,7 @@
 #include <ostream>
 #include <string>
 
-namespace gamma::ir {
+namespace gma::ir {
 
 struct PrintOptions {
   /// Weights with at most this many elements print inline as dense<[...]>.
@@ -35,6 +35,8 @@ struct PrintOptions {
 };
 
 void printGraph(const Graph &g, std::ostream &os, const PrintOptions &opts = {});
+/// An f32 with 9 significant digits (exact round trip); "inf", "-inf", "nan".
+std::string formatFloat(float f);
 std::string printGraph(const Graph &g, const PrintOptions &opts = {});
 
-} // namespace gamma::ir
+} // namespace gma::ir

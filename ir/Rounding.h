@@ -13,7 +13,7 @@
 #include <cmath>
 #include <limits>
 
-namespace gamma::ir {
+namespace gma::ir {
 
 /// An f32 <= every real within slack double-ulps (relative) of d.
 inline float roundDown(double d, double slack = 2.0) {
@@ -35,4 +35,4 @@ inline float roundUp(double d, double slack = 2.0) {
   return f;
 }
 
-} // namespace gamma::ir
+} // namespace gma::ir

@@ -9,7 +9,7 @@
 #include "ir/Diagnostic.h"
 #include "ir/Graph.h"
 
-namespace gamma::ir {
+namespace gma::ir {
 
 /// Numpy broadcast of two shapes, or an error naming both.
 Expected<Shape> broadcastShapes(const Shape &a, const Shape &b);
@@ -23,4 +23,4 @@ Expected<TensorType> inferResultType(OpKind kind, const std::vector<TensorType> 
 /// Row-major strides of a shape, in elements.
 Shape stridesOf(const Shape &shape);
 
-} // namespace gamma::ir
+} // namespace gma::ir

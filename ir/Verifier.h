@@ -11,9 +11,9 @@
 #include "ir/Diagnostic.h"
 #include "ir/Graph.h"
 
-namespace gamma::ir {
+namespace gma::ir {
 
 /// Returns the first violated invariant as an IrVerify error.
 Status verifyGraph(const Graph &g);
 
-} // namespace gamma::ir
+} // namespace gma::ir
