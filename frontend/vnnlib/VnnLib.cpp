@@ -1,0 +1,469 @@
+//===- frontend/vnnlib/VnnLib.cpp - VNN-LIB properties --------------------===//
+//
+// 1. Lex into S-expressions (`;` comments, any whitespace), keeping each atom's
+//    line and column.
+// 2. Check the commands: `declare-const` of X_i / Y_i with sort Real, `assert`.
+// 3. Turn each asserted formula into DNF: a list of conjunctions of linear atoms
+//    `sum coef·var + const <= 0`. `and` multiplies DNFs, `or` concatenates them.
+//    The size is capped so a pathological file errors instead of exhausting memory.
+// 4. Split each conjunction into input bounds (atoms on one X variable) and
+//    output rows (atoms over Y only), and group conjunctions by input box.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/vnnlib/VnnLib.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <sstream>
+
+namespace gma::frontend {
+namespace {
+
+constexpr size_t kMaxDisjuncts = 1u << 20;
+
+struct SExpr {
+  bool isList = false;
+  std::string atom;
+  std::vector<SExpr> items;
+  int line = 0, col = 0;
+};
+
+/// A linear term: sum coefs[var] * var + constant. Vars are "X_3" / "Y_0".
+struct Linear {
+  std::map<std::string, double> coefs;
+  double constant = 0;
+};
+
+/// An atom `lin <= 0`, with where it was written.
+struct Atom {
+  Linear lin;
+  int line = 0, col = 0;
+};
+
+using Conjunction = std::vector<Atom>;
+using Dnf = std::vector<Conjunction>;
+
+class VnnlibParser {
+public:
+  VnnlibParser(const std::string &text, std::string file) : text_(text), file_(std::move(file)) {}
+
+  Expected<VnnlibProperty> parse() {
+    std::vector<SExpr> commands;
+    while (true) {
+      skipSpace();
+      if (pos_ >= text_.size())
+        break;
+      auto e = readExpr();
+      if (!e)
+        return e.takeError();
+      commands.push_back(std::move(*e));
+    }
+    Dnf all = {Conjunction{}};
+    for (const SExpr &c : commands) {
+      if (!c.isList || c.items.empty() || c.items[0].isList)
+        return error(c, "expected a command '(declare-const ...)' or '(assert ...)'");
+      const std::string &head = c.items[0].atom;
+      if (head == "declare-const") {
+        if (auto s = declare(c); !s)
+          return s.takeError();
+      } else if (head == "assert") {
+        if (c.items.size() != 2)
+          return error(c, "'assert' takes one formula");
+        auto d = toDnf(c.items[1]);
+        if (!d)
+          return d.takeError();
+        if (d->size() == 1) {
+          // The common case (one bound per assert): extend in place, since a
+          // full product would copy every conjunction once per assert.
+          for (Conjunction &conj : all)
+            conj.insert(conj.end(), d->front().begin(), d->front().end());
+          continue;
+        }
+        auto p = product(all, *d, c);
+        if (!p)
+          return p.takeError();
+        all = std::move(*p);
+      } else if (head == "check-sat" || head == "get-model" || head == "set-logic" ||
+                 head == "set-info" || head == "exit") {
+        continue; // SMT-LIB commands with no meaning for the property
+      } else {
+        return error(c.items[0], fmt::format("unsupported command '{}'", head),
+                     ErrorCode::VnnlibUnsupported);
+      }
+    }
+    return buildProperty(all);
+  }
+
+private:
+  template <typename... A> Error error(const SExpr &at, std::string msg,
+                                       ErrorCode code = ErrorCode::VnnlibSyntax) const {
+    Location loc;
+    loc.file = file_;
+    loc.line = at.line;
+    loc.column = at.col;
+    return Error(code, std::move(msg), loc);
+  }
+
+  void advance() {
+    if (text_[pos_] == '\n') {
+      ++line_;
+      col_ = 1;
+    } else {
+      ++col_;
+    }
+    ++pos_;
+  }
+
+  void skipSpace() {
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == ';') {
+        while (pos_ < text_.size() && text_[pos_] != '\n')
+          advance();
+      } else if (std::isspace(static_cast<unsigned char>(c))) {
+        advance();
+      } else {
+        break;
+      }
+    }
+  }
+
+  Expected<SExpr> readExpr() {
+    skipSpace();
+    SExpr e;
+    e.line = line_;
+    e.col = col_;
+    if (pos_ >= text_.size())
+      return error(e, "unexpected end of file");
+    char c = text_[pos_];
+    if (c == ')')
+      return error(e, "unbalanced ')'");
+    if (c == '(') {
+      // Deeply nested input must not overflow the stack.
+      if (depth_ >= 10000)
+        return error(e, "nesting is too deep", ErrorCode::VnnlibUnsupported);
+      advance();
+      ++depth_;
+      e.isList = true;
+      while (true) {
+        skipSpace();
+        if (pos_ >= text_.size()) {
+          SExpr at;
+          at.line = e.line;
+          at.col = e.col;
+          return error(at, "'(' is never closed");
+        }
+        if (text_[pos_] == ')') {
+          advance();
+          break;
+        }
+        auto item = readExpr();
+        if (!item)
+          return item.takeError();
+        e.items.push_back(std::move(*item));
+      }
+      --depth_;
+      return e;
+    }
+    size_t start = pos_;
+    while (pos_ < text_.size() && !std::isspace(static_cast<unsigned char>(text_[pos_])) &&
+           text_[pos_] != '(' && text_[pos_] != ')' && text_[pos_] != ';')
+      advance();
+    e.atom = text_.substr(start, pos_ - start);
+    return e;
+  }
+
+  /// Index of "X_12" → ('X', 12); anything else → ('\0', -1).
+  static std::pair<char, int64_t> varIndex(const std::string &name) {
+    if (name.size() < 3 || (name[0] != 'X' && name[0] != 'Y') || name[1] != '_')
+      return {'\0', -1};
+    int64_t v = 0;
+    for (size_t i = 2; i < name.size(); ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(name[i])) || v > (1LL << 40))
+        return {'\0', -1};
+      v = v * 10 + (name[i] - '0');
+    }
+    return {name[0], v};
+  }
+
+  Status declare(const SExpr &c) {
+    if (c.items.size() != 3 || c.items[1].isList || c.items[2].isList)
+      return error(c, "expected '(declare-const NAME Real)'");
+    if (c.items[2].atom != "Real")
+      return error(c.items[2], fmt::format("sort '{}' is not supported (only Real)", c.items[2].atom),
+                   ErrorCode::VnnlibUnsupported);
+    auto [kind, idx] = varIndex(c.items[1].atom);
+    if (kind == '\0')
+      return error(c.items[1],
+                   fmt::format("variable '{}' is not named X_<i> or Y_<i>", c.items[1].atom),
+                   ErrorCode::VnnlibUnsupported);
+    if (!declared_.insert({c.items[1].atom, true}).second)
+      return error(c.items[1], fmt::format("'{}' is declared twice", c.items[1].atom));
+    int64_t &n = kind == 'X' ? numX_ : numY_;
+    n = std::max(n, idx + 1);
+    (kind == 'X' ? countX_ : countY_)++;
+    return Status::ok();
+  }
+
+  Expected<double> number(const SExpr &e) {
+    const std::string &s = e.atom;
+    char *end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || std::isnan(v))
+      return error(e, fmt::format("'{}' is not a number or a declared variable", s));
+    return v;
+  }
+
+  Expected<Linear> linear(const SExpr &e) {
+    Linear r;
+    if (!e.isList) {
+      if (declared_.count(e.atom)) {
+        r.coefs[e.atom] = 1;
+        return r;
+      }
+      if (varIndex(e.atom).first != '\0')
+        return error(e, fmt::format("'{}' is used but not declared", e.atom));
+      auto v = number(e);
+      if (!v)
+        return v.takeError();
+      r.constant = *v;
+      return r;
+    }
+    if (e.items.empty() || e.items[0].isList)
+      return error(e, "expected an arithmetic term");
+    const std::string &op = e.items[0].atom;
+    std::vector<Linear> args;
+    for (size_t i = 1; i < e.items.size(); ++i) {
+      auto a = linear(e.items[i]);
+      if (!a)
+        return a.takeError();
+      args.push_back(std::move(*a));
+    }
+    if (args.empty())
+      return error(e, fmt::format("'{}' needs operands", op));
+    auto addInto = [](Linear &acc, const Linear &b, double s) {
+      for (auto &[v, c] : b.coefs)
+        acc.coefs[v] += s * c;
+      acc.constant += s * b.constant;
+    };
+    if (op == "+" || op == "-") {
+      if (op == "-" && args.size() == 1) {
+        addInto(r, args[0], -1);
+        return r;
+      }
+      r = args[0];
+      for (size_t i = 1; i < args.size(); ++i)
+        addInto(r, args[i], op == "+" ? 1 : -1);
+      return r;
+    }
+    if (op == "*") {
+      r = args[0];
+      for (size_t i = 1; i < args.size(); ++i) {
+        const Linear &b = args[i];
+        if (!b.coefs.empty() && !r.coefs.empty())
+          return error(e, "a product of two variables is not linear", ErrorCode::VnnlibUnsupported);
+        const Linear &lin = r.coefs.empty() ? b : r;
+        double k = r.coefs.empty() ? r.constant : b.constant;
+        Linear p;
+        addInto(p, lin, k);
+        r = std::move(p);
+      }
+      return r;
+    }
+    return error(e.items[0], fmt::format("unsupported arithmetic operator '{}'", op),
+                 ErrorCode::VnnlibUnsupported);
+  }
+
+  Expected<Dnf> product(const Dnf &a, const Dnf &b, const SExpr &at) {
+    if (a.size() * b.size() > kMaxDisjuncts)
+      return error(at, fmt::format("the property has more than {} disjuncts", kMaxDisjuncts),
+                   ErrorCode::VnnlibUnsupported);
+    Dnf r;
+    r.reserve(a.size() * b.size());
+    for (const Conjunction &x : a)
+      for (const Conjunction &y : b) {
+        Conjunction c = x;
+        c.insert(c.end(), y.begin(), y.end());
+        r.push_back(std::move(c));
+      }
+    return r;
+  }
+
+  Expected<Dnf> toDnf(const SExpr &f) {
+    if (!f.isList || f.items.empty() || f.items[0].isList)
+      return error(f, "expected a formula such as (<= X_0 1)");
+    const std::string &op = f.items[0].atom;
+    if (op == "and" || op == "or") {
+      Dnf r = op == "and" ? Dnf{Conjunction{}} : Dnf{};
+      for (size_t i = 1; i < f.items.size(); ++i) {
+        auto d = toDnf(f.items[i]);
+        if (!d)
+          return d.takeError();
+        if (op == "or") {
+          if (r.size() + d->size() > kMaxDisjuncts)
+            return error(f, "too many disjuncts", ErrorCode::VnnlibUnsupported);
+          r.insert(r.end(), d->begin(), d->end());
+        } else {
+          auto p = product(r, *d, f);
+          if (!p)
+            return p.takeError();
+          r = std::move(*p);
+        }
+      }
+      return r;
+    }
+    if (op == "<=" || op == ">=") {
+      if (f.items.size() < 3)
+        return error(f, fmt::format("'{}' needs two operands", op));
+      // Chains (<= a b c) mean a <= b and b <= c.
+      Conjunction c;
+      for (size_t i = 1; i + 1 < f.items.size(); ++i) {
+        auto a = linear(f.items[i]);
+        if (!a)
+          return a.takeError();
+        auto b = linear(f.items[i + 1]);
+        if (!b)
+          return b.takeError();
+        Atom atom;
+        atom.line = f.line;
+        atom.col = f.col;
+        // a <= b  ⇔  a - b <= 0;  a >= b  ⇔  b - a <= 0.
+        const Linear &lhs = op == "<=" ? *a : *b;
+        const Linear &rhs = op == "<=" ? *b : *a;
+        atom.lin = lhs;
+        for (auto &[v, k] : rhs.coefs)
+          atom.lin.coefs[v] -= k;
+        atom.lin.constant -= rhs.constant;
+        c.push_back(std::move(atom));
+      }
+      return Dnf{c};
+    }
+    if (op == "<" || op == ">" || op == "=" || op == "not" || op == "=>")
+      return error(f.items[0], fmt::format("'{}' is not in the VNN-COMP subset of VNN-LIB", op),
+                   ErrorCode::VnnlibUnsupported);
+    return error(f.items[0], fmt::format("unknown operator '{}'", op));
+  }
+
+  Expected<VnnlibProperty> buildProperty(const Dnf &all) {
+    SExpr fileStart;
+    fileStart.line = 1;
+    fileStart.col = 1;
+    if (numX_ == 0 || countX_ != numX_)
+      return error(fileStart, fmt::format("inputs must be declared as X_0 .. X_{} without gaps",
+                                          std::max<int64_t>(numX_ - 1, 0)),
+                   ErrorCode::VnnlibDimension);
+    if (numY_ == 0 || countY_ != numY_)
+      return error(fileStart, fmt::format("outputs must be declared as Y_0 .. Y_{} without gaps",
+                                          std::max<int64_t>(numY_ - 1, 0)),
+                   ErrorCode::VnnlibDimension);
+    VnnlibProperty prop;
+    prop.numInputs = numX_;
+    prop.numOutputs = numY_;
+    std::map<std::pair<std::vector<double>, std::vector<double>>, size_t> caseOf;
+    const double inf = std::numeric_limits<double>::infinity();
+    for (const Conjunction &conj : all) {
+      std::vector<double> lo(numX_, -inf), hi(numX_, inf);
+      OutputConjunction out;
+      for (const Atom &a : conj) {
+        bool hasX = false, hasY = false;
+        for (auto &[v, k] : a.lin.coefs) {
+          if (k == 0)
+            continue;
+          (v[0] == 'X' ? hasX : hasY) = true;
+        }
+        SExpr at;
+        at.line = a.line;
+        at.col = a.col;
+        if (hasX && hasY)
+          return error(at, "a constraint mixing inputs and outputs is not supported",
+                       ErrorCode::VnnlibUnsupported);
+        if (hasX) {
+          int nonzero = 0;
+          std::string var;
+          double k = 0;
+          for (auto &[v, c] : a.lin.coefs)
+            if (c != 0) {
+              ++nonzero;
+              var = v;
+              k = c;
+            }
+          if (nonzero != 1)
+            return error(at, "only bounds on single inputs are supported (X_i <= c)",
+                         ErrorCode::VnnlibUnsupported);
+          // k·x + c <= 0  ⇔  x <= -c/k (k > 0) or x >= -c/k (k < 0).
+          int64_t i = varIndex(var).second;
+          double bound = -a.lin.constant / k;
+          if (k > 0)
+            hi[i] = std::min(hi[i], bound);
+          else
+            lo[i] = std::max(lo[i], bound);
+        } else if (hasY) {
+          std::vector<double> row(numY_, 0.0);
+          for (auto &[v, c] : a.lin.coefs)
+            row[varIndex(v).second] += c;
+          out.C.push_back(std::move(row));
+          out.d.push_back(-a.lin.constant);
+        } else if (a.lin.constant > 0) {
+          // A constant constraint that is false: this disjunct is empty.
+          goto nextConjunction;
+        }
+      }
+      for (int64_t i = 0; i < numX_; ++i) {
+        if (std::isinf(lo[i]) || std::isinf(hi[i])) {
+          SExpr at;
+          at.line = conj.empty() ? 1 : conj.front().line;
+          at.col = conj.empty() ? 1 : conj.front().col;
+          return error(at, fmt::format("input X_{} has no {} bound", i,
+                                       std::isinf(lo[i]) ? "lower" : "upper"),
+                       ErrorCode::VnnlibUnbounded);
+        }
+        if (lo[i] > hi[i])
+          goto nextConjunction; // an empty box: nothing to check
+      }
+      {
+        auto key = std::make_pair(lo, hi);
+        auto it = caseOf.find(key);
+        if (it == caseOf.end()) {
+          it = caseOf.emplace(key, prop.cases.size()).first;
+          prop.cases.push_back(PropertyCase{lo, hi, {}});
+        }
+        prop.cases[it->second].disjuncts.push_back(std::move(out));
+      }
+    nextConjunction:;
+    }
+    return prop;
+  }
+
+  const std::string &text_;
+  std::string file_;
+  size_t pos_ = 0;
+  int line_ = 1, col_ = 1;
+  int64_t depth_ = 0;
+  int64_t numX_ = 0, numY_ = 0, countX_ = 0, countY_ = 0;
+  std::map<std::string, bool> declared_;
+};
+
+} // namespace
+
+Expected<VnnlibProperty> parseVnnlib(const std::string &text, const std::string &fileName) {
+  return VnnlibParser(text, fileName).parse();
+}
+
+Expected<VnnlibProperty> parseVnnlibFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Location loc;
+    loc.file = path;
+    return Error(ErrorCode::FileNotFound, "cannot open the VNN-LIB file", loc);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseVnnlib(ss.str(), path);
+}
+
+} // namespace gma::frontend

@@ -1,0 +1,53 @@
+//===- frontend/vnnlib/VnnLib.h - VNN-LIB properties ------------*- C++ -*-===//
+//
+// Reads the VNN-COMP subset of VNN-LIB (an SMT-LIB dialect):
+//
+//   (declare-const X_0 Real) ... (declare-const Y_0 Real) ...
+//   (assert (<= X_0 0.5)) (assert (>= X_0 -0.5))
+//   (assert (or (and (>= Y_0 Y_1) (<= Y_2 3.9)) (and ...)))
+//
+// Assertions are conjoined and brought to disjunctive normal form. Each
+// disjunct splits into bounds on single inputs (an input box) and linear
+// constraints on outputs. The property is a list of cases, each an input box
+// with one or more output conjunctions:
+//
+//   unsafe  ⇔  ∃ case, x ∈ case.box, conjunction j:  C_j · f(x) <= d_j.
+//
+// `unsat` therefore means: for every case and conjunction, some row of C_j·y <= d_j
+// fails for every input in the box.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Diagnostic.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gma::frontend {
+
+/// Unsafe region on the outputs: every row i satisfies sum_j C[i][j]·y_j <= d[i].
+/// An empty conjunction (no rows) holds for every output.
+struct OutputConjunction {
+  std::vector<std::vector<double>> C;
+  std::vector<double> d;
+};
+
+struct PropertyCase {
+  std::vector<double> lo, hi; ///< The input box, as written (double).
+  std::vector<OutputConjunction> disjuncts;
+};
+
+struct VnnlibProperty {
+  int64_t numInputs = 0;
+  int64_t numOutputs = 0;
+  std::vector<PropertyCase> cases;
+};
+
+/// Parses VNN-LIB text; errors name `fileName`, line and column.
+Expected<VnnlibProperty> parseVnnlib(const std::string &text, const std::string &fileName);
+/// Reads and parses a file.
+Expected<VnnlibProperty> parseVnnlibFile(const std::string &path);
+
+} // namespace gma::frontend
