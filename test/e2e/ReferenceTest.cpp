@@ -1,0 +1,128 @@
+//===- test/e2e/ReferenceTest.cpp - VNN-COMP networks vs. reference bounds ===//
+//
+// On every ACAS Xu and mnist_fc network and property with a reference file in
+// ../shared/reference/lirpa (auto_LiRPA, float64): gamma's JIT IBP bounds
+//   * contain the exact reference bounds (soundness: never narrower beyond the
+//     reference's own 1e-9 accuracy),
+//   * equal them to 1e-5 relative,
+//   * agree with the IR interpreter on the unoptimised graph to 1e-5,
+// the compiled `eval` matches the reference output at the box centre, and every
+// sampled concrete output lies inside the bounds.
+//
+//===----------------------------------------------------------------------===//
+#include "test/e2e/E2eSupport.h"
+
+#include "frontend/vnnlib/VnnLib.h"
+#include "ir/Interpreter.h"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using namespace gma;
+using namespace gma::e2e;
+
+namespace {
+
+struct RefCase {
+  std::string category, net, prop;
+};
+
+std::vector<RefCase> referenceCases(const std::string &category) {
+  std::vector<RefCase> cases;
+  fs::path dir = fs::path(sharedDir()) / "reference" / "lirpa" / category;
+  if (!fs::exists(dir))
+    return cases;
+  for (const auto &e : fs::directory_iterator(dir)) {
+    std::string stem = e.path().stem().string();
+    size_t sep = stem.find("__");
+    if (e.path().extension() != ".json" || sep == std::string::npos)
+      continue;
+    cases.push_back({category, stem.substr(0, sep), stem.substr(sep + 2)});
+  }
+  std::sort(cases.begin(), cases.end(), [](const RefCase &a, const RefCase &b) {
+    return std::tie(a.net, a.prop) < std::tie(b.net, b.prop);
+  });
+  return cases;
+}
+
+void checkCategory(const std::string &category) {
+  if (!haveShared())
+    GTEST_SKIP() << "../shared is absent: skipping the " << category << " reference bounds";
+  auto cases = referenceCases(category);
+  ASSERT_FALSE(cases.empty());
+  fs::path bench = fs::path(sharedDir()) / "benchmarks" / "vnncomp" / category;
+  std::map<std::string, std::unique_ptr<CompiledModel>> models;
+  double worstRef = 0, worstInterp = 0;
+  int checked = 0;
+  std::mt19937 rng(2026);
+  for (const RefCase &c : cases) {
+    SCOPED_TRACE(c.net + " " + c.prop);
+    auto &m = models[c.net];
+    if (!m) {
+      m = compileModel((bench / "onnx" / (c.net + ".onnx")).string());
+      ASSERT_TRUE(m);
+    }
+    auto prop = frontend::parseVnnlibFile((bench / "vnnlib" / (c.prop + ".vnnlib")).string());
+    ASSERT_TRUE(static_cast<bool>(prop)) << prop.error().str();
+    ASSERT_EQ(prop->cases.size(), 1u);
+    std::ifstream in(fs::path(sharedDir()) / "reference" / "lirpa" / category /
+                     (c.net + "__" + c.prop + ".json"));
+    nlohmann::json ref = nlohmann::json::parse(in);
+    auto refLo = ref["bounds"]["IBP"]["lower"].get<std::vector<double>>();
+    auto refHi = ref["bounds"]["IBP"]["upper"].get<std::vector<double>>();
+    auto refCenter = ref["output_at_center"].get<std::vector<double>>();
+
+    std::vector<float> lo, hi;
+    boxToF32(prop->cases[0].lo, prop->cases[0].hi, lo, hi);
+    runtime::Kernels k(m->jit->info());
+    std::vector<float> ylo(m->outSize), yhi(m->outSize);
+    k.ibp(lo.data(), hi.data(), ylo.data(), yhi.data(), 1);
+
+    for (int64_t j = 0; j < m->outSize; ++j) {
+      double slack = 1e-9 * std::max(1.0, std::fabs(refLo[j]));
+      EXPECT_LE(ylo[j], refLo[j] + slack) << "lower bound " << j << " is narrower than exact";
+      slack = 1e-9 * std::max(1.0, std::fabs(refHi[j]));
+      EXPECT_GE(yhi[j], refHi[j] - slack) << "upper bound " << j << " is narrower than exact";
+    }
+    double dev = std::max(maxRelDev(ylo, refLo), maxRelDev(yhi, refHi));
+    EXPECT_LE(dev, 1e-5);
+    worstRef = std::max(worstRef, dev);
+
+    auto interp = ir::ibp(m->original, {{lo, hi}}, 1);
+    ASSERT_TRUE(static_cast<bool>(interp)) << interp.error().str();
+    double idev = std::max(maxRelDev(ylo, (*interp)[0].lo), maxRelDev(yhi, (*interp)[0].hi));
+    EXPECT_LE(idev, 1e-5);
+    worstInterp = std::max(worstInterp, idev);
+
+    // The centre of the box as auto_LiRPA took it: (lo + hi) / 2 of the f64 box.
+    std::vector<float> center(m->inSize), y(m->outSize);
+    for (int64_t i = 0; i < m->inSize; ++i)
+      center[i] = static_cast<float>((prop->cases[0].lo[i] + prop->cases[0].hi[i]) / 2);
+    k.eval(center.data(), y.data(), 1);
+    EXPECT_LE(maxRelDev(y, refCenter), 1e-4);
+
+    const int count = 256;
+    auto pts = samplePoints(lo, hi, count, rng);
+    std::vector<float> ys(count * m->outSize);
+    k.eval(pts.data(), ys.data(), count);
+    for (int s = 0; s < count; ++s)
+      for (int64_t j = 0; j < m->outSize; ++j) {
+        ASSERT_LE(ylo[j], ys[s * m->outSize + j]) << "sample " << s;
+        ASSERT_GE(yhi[j], ys[s * m->outSize + j]) << "sample " << s;
+      }
+    ++checked;
+  }
+  RecordProperty("cases", checked);
+  std::printf("[ reference ] %s: %d network/property pairs, max relative deviation from the "
+              "reference IBP %.3g, from the interpreter %.3g\n",
+              category.c_str(), checked, worstRef, worstInterp);
+}
+
+TEST(Reference, AcasXuIbpMatchesLirpa) { checkCategory("acasxu"); }
+TEST(Reference, MnistFcIbpMatchesLirpa) { checkCategory("mnist_fc"); }
+
+} // namespace

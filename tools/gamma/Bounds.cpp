@@ -1,0 +1,212 @@
+//===- tools/gamma/Bounds.cpp - `gamma bounds` ----------------------------===//
+//
+// Reads the model and the property, gets kernels (JIT, a gammac library, or the
+// IR interpreter), and runs IBP over every input box of the property in one
+// batched call. Input boxes are rounded outward to f32, so the f32 box contains
+// the box as written.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/gamma/Commands.h"
+
+#include "codegen/Compiler.h"
+#include "frontend/onnx/OnnxImporter.h"
+#include "frontend/vnnlib/VnnLib.h"
+#include "ir/Interpreter.h"
+#include "passes/PassManager.h"
+#include "runtime/ModelHash.h"
+#include "runtime/VerifierLibrary.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace gma::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+ExitCode fail(const Error &e) {
+  std::fprintf(stderr, "gamma: %s\n", e.str().c_str());
+  return ExitCode::UserError;
+}
+
+/// The largest f32 <= d (the smallest f32 >= d for roundUpExact).
+float roundDownExact(double d) {
+  float f = static_cast<float>(d);
+  if (static_cast<double>(f) > d)
+    f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return f;
+}
+float roundUpExact(double d) {
+  float f = static_cast<float>(d);
+  if (static_cast<double>(f) < d)
+    f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
+}
+
+Expected<std::string> readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Location loc;
+    loc.file = path;
+    return Error(ErrorCode::FileNotFound, "cannot open the file", loc);
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string floatJson(float f) {
+  if (std::isinf(f))
+    return f > 0 ? "Infinity" : "-Infinity"; // JSON has no infinities; Python reads these.
+  return fmt::format("{:.9g}", f);
+}
+
+} // namespace
+
+ExitCode runBounds(const BoundsOptions &opts) {
+  auto t0 = Clock::now();
+  auto bytes = readFile(opts.model);
+  if (!bytes)
+    return fail(bytes.error());
+  auto prop = frontend::parseVnnlibFile(opts.vnnlib);
+  if (!prop)
+    return fail(prop.error());
+
+  // Kernels: a gammac library, or the model compiled here.
+  std::unique_ptr<runtime::VerifierLibrary> library;
+  std::unique_ptr<codegen::JitVerifier> jit;
+  std::optional<ir::Graph> graph;
+  const gamma_kernel_info *info = nullptr;
+  int64_t inSize = 0, outSize = 0;
+  uint64_t hash = runtime::fnv1a64(*bytes);
+  if (!opts.verifier.empty()) {
+    auto lib = runtime::VerifierLibrary::open(opts.verifier);
+    if (!lib)
+      return fail(lib.error());
+    library = std::move(*lib);
+    info = library->info();
+    if (info->model_hash != 0 && info->model_hash != hash) {
+      Location loc;
+      loc.file = opts.verifier;
+      return fail(Error(ErrorCode::VerifierMismatch,
+                        fmt::format("the library was compiled from a different model than '{}'",
+                                    opts.model),
+                        loc));
+    }
+  } else {
+    auto g = frontend::importOnnxBytes(*bytes, opts.model);
+    if (!g)
+      return fail(g.error());
+    graph = std::move(*g);
+    if (graph->inputs.size() != 1 || graph->outputs.size() != 1) {
+      Location loc;
+      loc.file = opts.model;
+      return fail(Error(ErrorCode::OnnxGraphShape,
+                        fmt::format("gamma bounds needs one input and one output; the model has "
+                                    "{} and {}",
+                                    graph->inputs.size(), graph->outputs.size()),
+                        loc));
+    }
+    if (opts.engine == "jit") {
+      if (auto s = passes::runDefaultPipeline(*graph); !s)
+        return fail(s.error());
+      codegen::CodegenOptions copts;
+      copts.modelHash = hash;
+      auto j = codegen::JitVerifier::compile(*graph, copts);
+      if (!j)
+        return fail(j.error());
+      jit = std::move(*j);
+      info = jit->info();
+    }
+  }
+  if (info) {
+    inSize = info->input_size;
+    outSize = info->output_size;
+  } else {
+    inSize = graph->type(graph->inputs[0]).numel();
+    outSize = graph->type(graph->outputs[0]).numel();
+  }
+  double prepareSeconds = secondsSince(t0);
+
+  if (prop->numInputs != inSize || prop->numOutputs != outSize) {
+    Location loc;
+    loc.file = opts.vnnlib;
+    return fail(Error(ErrorCode::VnnlibDimension,
+                      fmt::format("the property has {} inputs and {} outputs; the model has {} "
+                                  "and {}",
+                                  prop->numInputs, prop->numOutputs, inSize, outSize),
+                      loc));
+  }
+
+  // One batched call over every input box of the property.
+  int64_t batch = static_cast<int64_t>(prop->cases.size());
+  std::vector<float> lo(batch * inSize), hi(batch * inSize);
+  for (int64_t c = 0; c < batch; ++c)
+    for (int64_t i = 0; i < inSize; ++i) {
+      lo[c * inSize + i] = roundDownExact(prop->cases[c].lo[i]);
+      hi[c * inSize + i] = roundUpExact(prop->cases[c].hi[i]);
+    }
+  std::vector<float> ylo(batch * outSize), yhi(batch * outSize);
+  auto t1 = Clock::now();
+  if (info) {
+    runtime::Kernels kernels(info);
+    kernels.ibp(lo.data(), hi.data(), ylo.data(), yhi.data(), batch);
+  } else {
+    auto r = ir::ibp(*graph, {{lo, hi}}, batch);
+    if (!r)
+      return fail(r.error());
+    ylo = (*r)[0].lo;
+    yhi = (*r)[0].hi;
+  }
+  double boundSeconds = secondsSince(t1);
+
+  // Bounds over the union of the boxes: the elementwise hull.
+  std::vector<float> lower(outSize, std::numeric_limits<float>::infinity());
+  std::vector<float> upper(outSize, -std::numeric_limits<float>::infinity());
+  for (int64_t c = 0; c < batch; ++c)
+    for (int64_t j = 0; j < outSize; ++j) {
+      lower[j] = std::min(lower[j], ylo[c * outSize + j]);
+      upper[j] = std::max(upper[j], yhi[c * outSize + j]);
+    }
+
+  std::string engine = library ? "aot" : opts.engine;
+  if (opts.json) {
+    auto list = [](const float *v, int64_t n) {
+      std::string s = "[";
+      for (int64_t i = 0; i < n; ++i)
+        s += (i ? ", " : "") + floatJson(v[i]);
+      return s + "]";
+    };
+    std::string out = fmt::format(
+        "{{\"method\": \"{}\", \"lower\": {}, \"upper\": {}, \"time_s\": {:.6g}, "
+        "\"prepare_s\": {:.6g}, \"engine\": \"{}\", \"boxes\": {}",
+        opts.method, list(lower.data(), outSize), list(upper.data(), outSize), boundSeconds,
+        prepareSeconds, engine, batch);
+    if (batch > 1) {
+      out += ", \"cases\": [";
+      for (int64_t c = 0; c < batch; ++c)
+        out += fmt::format("{}{{\"lower\": {}, \"upper\": {}}}", c ? ", " : "",
+                           list(&ylo[c * outSize], outSize), list(&yhi[c * outSize], outSize));
+      out += "]";
+    }
+    std::printf("%s}\n", out.c_str());
+  } else {
+    std::printf("%s bounds of %s over %lld input box%s (%s, %.3f ms; prepared in %.3f s)\n",
+                opts.method.c_str(), opts.model.c_str(), static_cast<long long>(batch),
+                batch == 1 ? "" : "es", engine.c_str(), boundSeconds * 1e3, prepareSeconds);
+    for (int64_t j = 0; j < outSize; ++j)
+      std::printf("Y_%lld  [%.9g, %.9g]\n", static_cast<long long>(j), lower[j], upper[j]);
+  }
+  return ExitCode::Success;
+}
+
+} // namespace gma::tools

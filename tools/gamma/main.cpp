@@ -1,0 +1,62 @@
+//===- tools/gamma/main.cpp - The gamma command-line tool -----------------===//
+//
+// `gamma bounds MODEL.onnx --vnnlib PROP.vnnlib [--method ibp] [--json]
+//              [--verifier model_verifier.so] [--engine jit|interp]`
+// `gamma errors`   lists the stable error codes.
+//
+// A thin driver: parsing options and printing results; the work is in the
+// frontend, passes, codegen and runtime libraries.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Diagnostic.h"
+#include "tools/gamma/Commands.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <fmt/format.h>
+
+using namespace gma;
+using namespace gma::tools;
+
+int main(int argc, char **argv) {
+  CLI::App app{"gamma: a compiler-based neural-network verifier"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gamma 0.1.0");
+
+  BoundsOptions bounds;
+  CLI::App *b = app.add_subcommand("bounds", "Certified output bounds over a property's input boxes");
+  b->add_option("model", bounds.model, "ONNX model")->required();
+  b->add_option("--vnnlib", bounds.vnnlib, "VNN-LIB file whose input constraints give the box(es)")
+      ->required();
+  b->add_option("--method", bounds.method, "Bound method")
+      ->check(CLI::IsMember({"ibp"}))
+      ->capture_default_str();
+  b->add_option("--engine", bounds.engine,
+                "jit: compile in process; interp: the reference IR interpreter")
+      ->check(CLI::IsMember({"jit", "interp"}))
+      ->capture_default_str();
+  b->add_option("--verifier", bounds.verifier, "Use a verifier library compiled by gammac");
+  b->add_flag("--json", bounds.json, "Print JSON: {method, lower, upper, time_s, ...}");
+
+  app.add_subcommand("errors", "List gamma's error codes")->callback([] {
+#define GAMMA_ERROR(Name, Number, Summary) std::printf("E%04d  %s\n", Number, Summary);
+#include "ir/ErrorCodes.def"
+#undef GAMMA_ERROR
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int rc = app.exit(e);
+    return rc == 0 ? exitWith(ExitCode::Success) : exitWith(ExitCode::UserError);
+  }
+  try {
+    if (b->parsed())
+      return exitWith(runBounds(bounds));
+    return exitWith(ExitCode::Success);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "gamma: internal error: %s\n", e.what());
+    return exitWith(ExitCode::InternalError);
+  }
+}
