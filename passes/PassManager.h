@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace gamma::passes {
+namespace gma::passes {
 
 using PassFn = bool (*)(ir::Graph &);
 
@@ -37,9 +37,9 @@ extern const char *const kDefaultPipeline;
 Expected<std::vector<const PassInfo *>> parsePipeline(const std::string &pipeline);
 
 struct PipelineOptions {
-  bool verifyEach = false;   ///< Run the IR verifier after every pass (always in debug builds).
-  bool printAfterAll = false;///< Print the IR after each pass that changed it.
-  bool timePasses = false;   ///< Print a timing report at the end.
+  bool verifyEach = false;     ///< Run the IR verifier after every pass (always in debug builds).
+  bool printAfterAll = false;  ///< Print the IR after each pass that changed it.
+  bool timePasses = false;     ///< Print a timing report at the end.
   std::ostream *log = nullptr; ///< Where printing goes (stderr if null).
   int64_t inlineWeightLimit = 16; ///< For --print-after-all dumps.
 };
@@ -52,4 +52,4 @@ Status runPipeline(ir::Graph &g, const std::vector<const PassInfo *> &pipeline,
 /// Runs kDefaultPipeline.
 Status runDefaultPipeline(ir::Graph &g, const PipelineOptions &opts = {});
 
-} // namespace gamma::passes
+} // namespace gma::passes
