@@ -6,6 +6,14 @@
 // Cast, Unsqueeze of constants) folded away at import. Every rejection names the
 // file, node, op type and opset, with a stable error code.
 //
+// Supported: default-domain opsets 7-21; float32 activations and weights;
+// int64/int32/bool tensors as shape data only. Operators: Gemm, MatMul, Add,
+// Sub, Mul, Div, Neg, Relu, Sigmoid, Flatten, Reshape, Squeeze, Unsqueeze,
+// Transpose, Identity, Dropout (inference), Constant, and the integer shape
+// operators Shape, Gather, Concat, Cast, Slice, Equal, Where.
+// Weights are referenced in place: in the parsed protobuf, or in a
+// memory-mapped external-data file (kept alive by ir::Weight's owner).
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -14,18 +22,20 @@
 
 #include <string>
 
-namespace gamma::frontend {
+namespace gma::frontend {
 
 struct OnnxImportOptions {
   /// Size given to symbolic (dynamic) dimensions of graph inputs, e.g. the batch.
   int64_t dynamicDimSize = 1;
 };
 
-/// Imports the model in `path`. The graph is named after the file's stem.
+/// Imports the model in `path`. The graph is named after the file's stem;
+/// external-data locations are relative to the file's folder.
 Expected<ir::Graph> importOnnxFile(const std::string &path, const OnnxImportOptions &opts = {});
 
-/// Imports a serialized ModelProto; `fileName` is used in errors only.
+/// Imports a serialized ModelProto. `fileName` names the graph and appears in
+/// errors; external-data locations are relative to its folder.
 Expected<ir::Graph> importOnnxBytes(const std::string &bytes, const std::string &fileName,
                                     const OnnxImportOptions &opts = {});
 
-} // namespace gamma::frontend
+} // namespace gma::frontend

@@ -1,0 +1,388 @@
+//===- frontend/onnx/LowerShapes.cpp - Constants, views and shape data ----===//
+//
+// Three groups of ONNX operators:
+//
+// - Constant: a tensor known at import time (float weights or integer shape
+//   data), recorded in the tensor table; it becomes a const op only if a float
+//   op uses it.
+// - View operators (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout at
+//   inference, Transpose): `reshape`/`identity`/`transpose` ops on
+//   activations. Reshaping a constant only relabels its shape (no data moves,
+//   nothing is rounded), so it is done here; transposing a float constant is
+//   emitted as an op on the const and left to the fold-constants pass.
+// - Integer shape operators (Shape, Gather, Concat, Cast, Slice, Equal,
+//   Where): evaluated at import, on import-time constants only.
+//
+// Attributes that moved between opsets are read per opset: Squeeze/Unsqueeze
+// axes (attribute before 13, input from 13), Slice starts/ends (attributes
+// before 10), Shape start/end (from 15), Reshape allowzero (from 14), Dropout
+// training_mode (input from 12).
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/onnx/Lowering.h"
+#include "frontend/onnx/ShapeFolding.h"
+#include "frontend/onnx/TensorData.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace gma::frontend {
+namespace {
+
+/// Binds output 0 to input 0 viewed with `shape`: a relabelled constant, or a
+/// `reshape` op on an activation.
+Status viewAs(NodeLowering &n, ir::Shape shape) {
+  auto c = n.maybeConstant(0);
+  if (!c)
+    return c.takeError();
+  if (*c) {
+    n.define(0, (*c)->withShape(std::move(shape)));
+    return Status::ok();
+  }
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  ir::TensorType type{std::move(shape)};
+  auto r = n.emit(ir::OpKind::Reshape, {*x}, {}, &type);
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
+/// Binds output 0 to input 0 unchanged: the same constant, or an `identity`
+/// op on an activation.
+Status passThrough(NodeLowering &n) {
+  auto entry = n.input(0);
+  if (!entry)
+    return entry.takeError();
+  if ((*entry)->constant) {
+    n.alias(0, **entry);
+    return Status::ok();
+  }
+  auto r = n.emit(ir::OpKind::Identity, {(*entry)->value});
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
+/// Input `i` as an integer import-time constant (shape data).
+Expected<const ConstTensor *> intConstant(NodeLowering &n, size_t i, const char *what) {
+  auto c = n.constant(i, what);
+  if (!c)
+    return c.takeError();
+  if (!(*c)->isInt())
+    return n.error(ErrorCode::OnnxUnsupportedType,
+                   fmt::format("{} is supported on integer shape data only, but {} ('{}') is "
+                               "float32",
+                               n.opType(), what, n.inputName(i)));
+  return *c;
+}
+
+/// Binds output 0 to a folded result, or reports the folding error at the node.
+Status defineFolded(NodeLowering &n, Expected<ConstTensor> r) {
+  if (!r)
+    return n.locate(r.takeError());
+  n.define(0, std::move(*r));
+  return Status::ok();
+}
+
+bool isIntType(int t) {
+  return t == onnx::TensorProto::INT64 || t == onnx::TensorProto::INT32 ||
+         t == onnx::TensorProto::INT16 || t == onnx::TensorProto::INT8 ||
+         t == onnx::TensorProto::UINT8 || t == onnx::TensorProto::UINT16 ||
+         t == onnx::TensorProto::UINT32 || t == onnx::TensorProto::UINT64 ||
+         t == onnx::TensorProto::BOOL;
+}
+
+bool isFloatType(int t) { return t == onnx::TensorProto::FLOAT || t == onnx::TensorProto::DOUBLE; }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Constant
+//===----------------------------------------------------------------------===//
+
+Status lowerConstant(NodeLowering &n) {
+  if (const onnx::TensorProto *t = n.tensorAttr("value")) {
+    auto c = decodeTensor(*t, n.context().model, *n.context().external);
+    return defineFolded(n, std::move(c));
+  }
+  if (n.hasAttr("value_float"))
+    return defineFolded(n, ConstTensor::ofFloats({}, {n.floatAttr("value_float", 0.0f)}));
+  if (auto v = n.floatsAttr("value_floats")) {
+    int64_t size = static_cast<int64_t>(v->size());
+    return defineFolded(n, ConstTensor::ofFloats({size}, std::move(*v)));
+  }
+  if (n.hasAttr("value_int"))
+    return defineFolded(n, ConstTensor::ofInts({}, {n.intAttr("value_int", 0)}));
+  if (auto v = n.intsAttr("value_ints")) {
+    int64_t size = static_cast<int64_t>(v->size());
+    return defineFolded(n, ConstTensor::ofInts({size}, std::move(*v)));
+  }
+  for (const std::string &name : n.attrNames())
+    if (name == "sparse_value" || name == "value_string" || name == "value_strings")
+      return n.error(ErrorCode::OnnxUnsupportedAttr,
+                     fmt::format("Constant with '{}' is not supported", name));
+  return n.error(ErrorCode::OnnxMalformed, "Constant has no value attribute");
+}
+
+//===----------------------------------------------------------------------===//
+// View operators
+//===----------------------------------------------------------------------===//
+
+Status lowerIdentity(NodeLowering &n) { return passThrough(n); }
+
+Status lowerDropout(NodeLowering &n) {
+  if (n.outputUsed(1))
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("Dropout's mask output '{}' is used; gamma imports Dropout for "
+                               "inference only, where it has no mask",
+                               n.outputName(1)));
+  // From opset 12 the ratio and training_mode are inputs; the ratio does not
+  // matter at inference, training mode must be off.
+  if (n.opset() >= 12 && n.hasInput(2)) {
+    auto mode = n.constant(2, "Dropout's training_mode");
+    if (!mode)
+      return mode.takeError();
+    const ConstTensor &m = **mode;
+    bool training =
+        m.isInt() ? (m.numel() > 0 && m.ints[0] != 0) : (m.numel() > 0 && m.floats[0] != 0.0f);
+    if (training)
+      return n.error(ErrorCode::OnnxUnsupportedAttr,
+                     "Dropout in training mode is random; gamma supports inference only");
+  }
+  return passThrough(n);
+}
+
+Status lowerFlatten(NodeLowering &n) {
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  auto shape = flattenShape(*in, n.intAttr("axis", 1));
+  if (!shape)
+    return n.locate(shape.takeError());
+  return viewAs(n, *shape);
+}
+
+Status lowerReshape(NodeLowering &n) {
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  auto spec = n.constInts(1, "Reshape's target shape");
+  if (!spec)
+    return spec.takeError();
+  bool allowZero = n.opset() >= 14 && n.intAttr("allowzero", 0) != 0;
+  auto shape = reshapeShape(*in, *spec, allowZero);
+  if (!shape)
+    return n.locate(shape.takeError());
+  return viewAs(n, *shape);
+}
+
+Status lowerSqueeze(NodeLowering &n) {
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  std::optional<std::vector<int64_t>> axes;
+  if (n.opset() >= 13) {
+    if (n.hasInput(1)) {
+      auto a = n.constInts(1, "Squeeze's axes");
+      if (!a)
+        return a.takeError();
+      axes = std::move(*a);
+    }
+  } else {
+    axes = n.intsAttr("axes");
+  }
+  auto shape = squeezeShape(*in, axes);
+  if (!shape)
+    return n.locate(shape.takeError());
+  return viewAs(n, *shape);
+}
+
+Status lowerUnsqueeze(NodeLowering &n) {
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  std::vector<int64_t> axes;
+  if (n.opset() >= 13) {
+    auto a = n.constInts(1, "Unsqueeze's axes");
+    if (!a)
+      return a.takeError();
+    axes = std::move(*a);
+  } else if (auto a = n.intsAttr("axes")) {
+    axes = std::move(*a);
+  } else {
+    return n.error(ErrorCode::OnnxMalformed, "Unsqueeze has no 'axes' attribute");
+  }
+  auto shape = unsqueezeShape(*in, axes);
+  if (!shape)
+    return n.locate(shape.takeError());
+  return viewAs(n, *shape);
+}
+
+Status lowerTranspose(NodeLowering &n) {
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  auto perm = transposePerm(static_cast<int64_t>(in->size()), n.intsAttr("perm"));
+  if (!perm)
+    return n.locate(perm.takeError());
+  auto c = n.maybeConstant(0);
+  if (!c)
+    return c.takeError();
+  if (*c && (*c)->isInt()) {
+    n.define(0, transposeInts(**c, *perm));
+    return Status::ok();
+  }
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto r = n.emit(ir::OpKind::Transpose, {*x}, {{"perm", ir::Attribute::list(*perm)}});
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
+//===----------------------------------------------------------------------===//
+// Integer shape operators
+//===----------------------------------------------------------------------===//
+
+Status lowerShape(NodeLowering &n) {
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  int64_t rank = static_cast<int64_t>(in->size());
+  int64_t start = 0, end = rank;
+  if (n.opset() >= 15) {
+    start = n.intAttr("start", 0);
+    end = n.intAttr("end", rank);
+  }
+  auto clampAxis = [rank](int64_t a) { return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank); };
+  start = clampAxis(start);
+  end = std::max(start, clampAxis(end));
+  std::vector<int64_t> dims(in->begin() + start, in->begin() + end);
+  int64_t size = end - start;
+  return defineFolded(n, ConstTensor::ofInts({size}, std::move(dims)));
+}
+
+Status lowerGather(NodeLowering &n) {
+  auto data = intConstant(n, 0, "Gather's data");
+  if (!data)
+    return data.takeError();
+  auto indices = intConstant(n, 1, "Gather's indices");
+  if (!indices)
+    return indices.takeError();
+  return defineFolded(n, gatherInts(**data, **indices, n.intAttr("axis", 0)));
+}
+
+Status lowerConcat(NodeLowering &n) {
+  if (!n.hasAttr("axis"))
+    return n.error(ErrorCode::OnnxMalformed, "Concat has no 'axis' attribute");
+  std::vector<const ConstTensor *> parts;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    auto c = intConstant(n, i, "Concat's input");
+    if (!c)
+      return c.takeError();
+    parts.push_back(*c);
+  }
+  return defineFolded(n, concatInts(parts, n.intAttr("axis", 0)));
+}
+
+Status lowerCast(NodeLowering &n) {
+  int to = static_cast<int>(n.intAttr("to", onnx::TensorProto::UNDEFINED));
+  if (!isIntType(to) && !isFloatType(to))
+    return n.error(ErrorCode::OnnxUnsupportedType,
+                   fmt::format("Cast to {} is not supported", onnxTypeName(to)));
+  auto c = n.maybeConstant(0);
+  if (!c)
+    return c.takeError();
+  if (!*c) { // An activation: float32 to float stays float32.
+    if (!isFloatType(to))
+      return n.error(ErrorCode::OnnxUnsupportedType,
+                     fmt::format("Cast of an activation to {} is not supported; gamma computes "
+                                 "in float32",
+                                 onnxTypeName(to)));
+    return passThrough(n);
+  }
+  const ConstTensor &in = **c;
+  if (isFloatType(to)) {
+    if (in.isFloat())
+      return passThrough(n);
+    std::vector<float> f(in.ints.begin(), in.ints.end());
+    return defineFolded(n, ConstTensor::ofFloats(in.shape, std::move(f)));
+  }
+  std::vector<int64_t> ints;
+  if (in.isInt()) {
+    ints = in.ints;
+  } else {
+    for (int64_t i = 0; i < in.numel(); ++i) {
+      float f = in.floats[i];
+      if (!std::isfinite(f) || std::fabs(f) >= 0x1p62f)
+        return n.error(ErrorCode::OnnxUnsupportedAttr,
+                       fmt::format("Cast of {} to an integer overflows", f));
+      ints.push_back(static_cast<int64_t>(f)); // Truncates toward zero.
+    }
+  }
+  if (to == onnx::TensorProto::BOOL)
+    for (int64_t &v : ints)
+      v = v != 0;
+  return defineFolded(n, ConstTensor::ofInts(in.shape, std::move(ints)));
+}
+
+Status lowerSlice(NodeLowering &n) {
+  auto data = intConstant(n, 0, "Slice's data");
+  if (!data)
+    return data.takeError();
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (n.opset() < 10) {
+    auto s = n.intsAttr("starts"), e = n.intsAttr("ends");
+    if (!s || !e)
+      return n.error(ErrorCode::OnnxMalformed, "Slice needs 'starts' and 'ends' attributes");
+    starts = std::move(*s);
+    ends = std::move(*e);
+    axes = n.intsAttr("axes").value_or(std::vector<int64_t>{});
+  } else {
+    const char *names[] = {"Slice's starts", "Slice's ends", "Slice's axes", "Slice's steps"};
+    std::vector<int64_t> *lists[] = {&starts, &ends, &axes, &steps};
+    for (size_t i = 0; i < 4; ++i) {
+      if (i >= 2 && !n.hasInput(i + 1))
+        continue;
+      auto v = n.constInts(i + 1, names[i]);
+      if (!v)
+        return v.takeError();
+      *lists[i] = std::move(*v);
+    }
+  }
+  return defineFolded(n, sliceInts(**data, starts, ends, axes, steps));
+}
+
+Status lowerEqual(NodeLowering &n) {
+  auto a = intConstant(n, 0, "Equal's first input");
+  if (!a)
+    return a.takeError();
+  auto b = intConstant(n, 1, "Equal's second input");
+  if (!b)
+    return b.takeError();
+  return defineFolded(n, binaryInts(IntOp::Equal, **a, **b));
+}
+
+Status lowerWhere(NodeLowering &n) {
+  auto cond = intConstant(n, 0, "Where's condition");
+  if (!cond)
+    return cond.takeError();
+  auto x = intConstant(n, 1, "Where's X");
+  if (!x)
+    return x.takeError();
+  auto y = intConstant(n, 2, "Where's Y");
+  if (!y)
+    return y.takeError();
+  return defineFolded(n, whereInts(**cond, **x, **y));
+}
+
+} // namespace gma::frontend

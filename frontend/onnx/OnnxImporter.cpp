@@ -1,0 +1,368 @@
+//===- frontend/onnx/OnnxImporter.cpp - ONNX to gamma IR ------------------===//
+//
+// The model-level walk:
+//
+// 1. Parse the ModelProto (a file is memory-mapped and parsed in place) and
+//    find the default domain's opset; opsets 7-21 are accepted. Opset 7 is
+//    where Add/Sub/Mul/Div took numpy broadcasting and Gemm/Dropout their
+//    current attributes; VNN-COMP's ACAS Xu networks are opset 8.
+// 2. Decode the initializers that some node reads (float data is referenced
+//    in place) and create a graph input for every graph input that is not an
+//    initializer, with symbolic dimensions set to `dynamicDimSize`.
+// 3. Lower the nodes in file order (ONNX requires a topological order) through
+//    the table of lowering functions.
+// 4. Bind the graph outputs, in order, checking them against the declared
+//    output shapes.
+//
+// Nothing here throws: protobuf reports failures through return values, and a
+// final catch turns allocation failures into errors rather than crashes.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/onnx/OnnxImporter.h"
+
+#include "frontend/onnx/ImportContext.h"
+#include "frontend/onnx/Lowering.h"
+#include "frontend/onnx/TensorData.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <climits>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <map>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace gma::frontend {
+namespace {
+
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 21;
+/// Larger inputs are certainly a corrupt shape, and would overflow products.
+constexpr int64_t kMaxInputElements = int64_t(1) << 32;
+
+const std::map<std::string, LowerFn> &loweringTable() {
+  static const std::map<std::string, LowerFn> table = {
+      {"Add", lowerAdd},
+      {"Cast", lowerCast},
+      {"Concat", lowerConcat},
+      {"Constant", lowerConstant},
+      {"Div", lowerDiv},
+      {"Dropout", lowerDropout},
+      {"Equal", lowerEqual},
+      {"Flatten", lowerFlatten},
+      {"Gather", lowerGather},
+      {"Gemm", lowerGemm},
+      {"Identity", lowerIdentity},
+      {"MatMul", lowerMatMul},
+      {"Mul", lowerMul},
+      {"Neg", lowerNeg},
+      {"Relu", lowerRelu},
+      {"Reshape", lowerReshape},
+      {"Shape", lowerShape},
+      {"Sigmoid", lowerSigmoid},
+      {"Slice", lowerSlice},
+      {"Squeeze", lowerSqueeze},
+      {"Sub", lowerSub},
+      {"Transpose", lowerTranspose},
+      {"Unsqueeze", lowerUnsqueeze},
+      {"Where", lowerWhere},
+  };
+  return table;
+}
+
+bool isDefaultDomain(const std::string &domain) { return domain.empty() || domain == "ai.onnx"; }
+
+/// Builds the graph from a parsed model.
+class ModelImporter {
+public:
+  ModelImporter(std::shared_ptr<const onnx::ModelProto> model, ImportContext &ctx)
+      : model_(*model), ctx_(ctx), external_(ctx.modelDir) {
+    ctx_.model = std::move(model);
+    ctx_.external = &external_;
+  }
+
+  Status run() {
+    if (Status s = readOpset(); !s)
+      return s;
+    const onnx::GraphProto &g = model_.graph();
+    for (const onnx::NodeProto &node : g.node())
+      for (const std::string &in : node.input())
+        ctx_.consumed.insert(in);
+    for (const onnx::ValueInfoProto &out : g.output())
+      ctx_.consumed.insert(out.name());
+
+    if (Status s = readInitializers(); !s)
+      return s;
+    if (Status s = readInputs(); !s)
+      return s;
+    for (int i = 0; i < g.node_size(); ++i)
+      if (Status s = lowerNode(g.node(i), i); !s)
+        return s;
+    return bindOutputs();
+  }
+
+private:
+  Error error(ErrorCode code, std::string msg, std::string node = {}, std::string what = {}) {
+    return Error(code, std::move(msg), Location{ctx_.file, std::move(node), std::move(what)});
+  }
+
+  Status readOpset() {
+    bool found = false;
+    for (const onnx::OperatorSetIdProto &op : model_.opset_import()) {
+      if (!isDefaultDomain(op.domain()))
+        continue;
+      // Some exporters list the default domain twice; the newest version rules.
+      ctx_.opset = found ? std::max(ctx_.opset, op.version()) : op.version();
+      found = true;
+    }
+    if (!found)
+      return error(ErrorCode::OnnxOpset, "the model imports no opset of the default ONNX domain");
+    if (ctx_.opset < kMinOpset || ctx_.opset > kMaxOpset)
+      return error(ErrorCode::OnnxOpset,
+                   fmt::format("the model uses opset {} of the default ONNX domain; gamma "
+                               "supports opsets {} to {}",
+                               ctx_.opset, kMinOpset, kMaxOpset));
+    return Status::ok();
+  }
+
+  Status readInitializers() {
+    const onnx::GraphProto &g = model_.graph();
+    if (g.sparse_initializer_size() > 0)
+      return error(ErrorCode::OnnxUnsupportedType, "sparse initializers are not supported",
+                   g.sparse_initializer(0).values().name(), "initializer");
+    for (const onnx::TensorProto &t : g.initializer()) {
+      if (!ctx_.consumed.count(t.name()))
+        continue; // Unused weights need not be decodable.
+      auto c = decodeTensor(t, ctx_.model, external_);
+      if (!c)
+        return withLocation(c.takeError(), Location{ctx_.file, t.name(), "initializer"});
+      TensorEntry e;
+      e.constant = std::move(*c);
+      e.weightName = t.name();
+      ctx_.tensors[t.name()] = std::move(e);
+    }
+    return Status::ok();
+  }
+
+  Status readInputs() {
+    const onnx::GraphProto &g = model_.graph();
+    for (const onnx::ValueInfoProto &in : g.input()) {
+      if (ctx_.tensors.count(in.name()))
+        continue; // An initializer: a default value, not a model input.
+      auto where = [&](ErrorCode code, std::string msg) {
+        return error(code, std::move(msg), in.name(), "graph input");
+      };
+      if (!in.type().has_tensor_type())
+        return where(ErrorCode::OnnxGraphShape, "graph inputs must be tensors");
+      const onnx::TypeProto_Tensor &tt = in.type().tensor_type();
+      if (tt.elem_type() != onnx::TensorProto::FLOAT)
+        return where(ErrorCode::OnnxUnsupportedType,
+                     fmt::format("graph input has element type {}; gamma's inputs must be "
+                                 "float32",
+                                 onnxTypeName(tt.elem_type())));
+      if (!tt.has_shape())
+        return where(ErrorCode::OnnxDynamicShape, "graph input has no shape (not even a rank)");
+      ir::Shape shape;
+      for (const onnx::TensorShapeProto_Dimension &d : tt.shape().dim()) {
+        if (d.has_dim_value() && d.dim_value() > 0) {
+          shape.push_back(d.dim_value());
+        } else if (d.has_dim_value() && d.dim_value() == 0) {
+          return where(ErrorCode::OnnxGraphShape, "graph input has a dimension of size 0");
+        } else if (d.has_dim_value()) {
+          return where(ErrorCode::OnnxMalformed, "graph input has a negative dimension");
+        } else {
+          shape.push_back(ctx_.opts.dynamicDimSize); // Symbolic or unknown.
+        }
+      }
+      ir::TensorType type{shape};
+      int64_t numel = 1;
+      for (int64_t d : shape) {
+        if (d > kMaxInputElements / numel)
+          return where(ErrorCode::OnnxGraphShape,
+                       fmt::format("graph input {} has more than 2^32 elements", type.str()));
+        numel *= d;
+      }
+      TensorEntry e;
+      e.value = ctx_.graph.addInput(in.name(), type);
+      ctx_.tensors[in.name()] = std::move(e);
+    }
+    if (ctx_.graph.inputs.empty())
+      return error(ErrorCode::OnnxGraphShape, "the model has no inputs besides initializers");
+    return Status::ok();
+  }
+
+  Status lowerNode(const onnx::NodeProto &node, int index) {
+    NodeLowering n(ctx_, node, index);
+    if (!isDefaultDomain(node.domain()))
+      return n.error(ErrorCode::OnnxUnsupportedOp,
+                     fmt::format("operator '{}' of domain '{}' is not supported; gamma reads "
+                                 "operators of the default ONNX domain only",
+                                 node.op_type(), node.domain()));
+    LowerFn fn = findLowering(node.op_type());
+    if (!fn)
+      return n.error(ErrorCode::OnnxUnsupportedOp,
+                     fmt::format("operator {} is not supported (supported: {})", node.op_type(),
+                                 fmt::join(supportedOnnxOps(), ", ")));
+    Status s = fn(n);
+    // A malformed attribute explains whatever else went wrong; report it first.
+    if (n.attrError())
+      return *n.attrError();
+    return s;
+  }
+
+  Status bindOutputs() {
+    const onnx::GraphProto &g = model_.graph();
+    if (g.output_size() == 0)
+      return error(ErrorCode::OnnxGraphShape, "the model has no outputs");
+    for (const onnx::ValueInfoProto &out : g.output()) {
+      auto where = [&](ErrorCode code, std::string msg) {
+        return error(code, std::move(msg), out.name(), "graph output");
+      };
+      auto it = ctx_.tensors.find(out.name());
+      if (it == ctx_.tensors.end())
+        return where(ErrorCode::OnnxMissingInput,
+                     "graph output is not produced by any node, initializer or input");
+      std::optional<ir::ValueId> v = ctx_.materialize(it->second);
+      if (!v)
+        return where(ErrorCode::OnnxGraphShape,
+                     "graph output is integer shape data; gamma's outputs must be float32");
+      if (Status s = checkDeclaredShape(out, ctx_.graph.type(*v).shape); !s)
+        return s;
+      if (ctx_.graph.values[*v].name.empty())
+        ctx_.graph.values[*v].name = out.name();
+      ctx_.graph.outputs.push_back(*v);
+    }
+    return Status::ok();
+  }
+
+  /// The output shape the model declares must agree with the computed one on
+  /// every static dimension.
+  Status checkDeclaredShape(const onnx::ValueInfoProto &out, const ir::Shape &shape) {
+    if (!out.type().has_tensor_type() || !out.type().tensor_type().has_shape())
+      return Status::ok();
+    const onnx::TensorShapeProto &declared = out.type().tensor_type().shape();
+    bool ok = declared.dim_size() == static_cast<int>(shape.size());
+    for (int i = 0; ok && i < declared.dim_size(); ++i) {
+      const auto &d = declared.dim(i);
+      ok = !d.has_dim_value() || d.dim_value() <= 0 || d.dim_value() == shape[i];
+    }
+    if (ok)
+      return Status::ok();
+    std::vector<std::string> dims;
+    for (const auto &d : declared.dim())
+      dims.push_back(d.has_dim_value() ? std::to_string(d.dim_value()) : "?");
+    return error(ErrorCode::OnnxShapeMismatch,
+                 fmt::format("the model declares shape [{}] but the graph computes {}",
+                             fmt::join(dims, ","), ir::TensorType{shape}.str()),
+                 out.name(), "graph output");
+  }
+
+  const onnx::ModelProto &model_;
+  ImportContext &ctx_;
+  ExternalDataFiles external_;
+};
+
+Location fileLocation(const std::string &file) {
+  Location loc;
+  loc.file = file;
+  return loc;
+}
+
+std::string graphNameOf(const std::string &fileName) {
+  std::string stem = std::filesystem::path(fileName).stem().string();
+  return stem.empty() ? "main" : stem;
+}
+
+std::string modelDirOf(const std::string &fileName) {
+  std::string dir = std::filesystem::path(fileName).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
+/// Parses and imports a serialized model held in [data, data + size).
+Expected<ir::Graph> importModel(const void *data, size_t size, const std::string &fileName,
+                                const OnnxImportOptions &opts) {
+  if (opts.dynamicDimSize < 1)
+    return Error(
+        ErrorCode::InvalidArgument,
+        fmt::format("the size for dynamic dimensions must be >= 1, not {}", opts.dynamicDimSize),
+        fileLocation(fileName));
+  try {
+    if (size > static_cast<size_t>(INT_MAX))
+      return Error(ErrorCode::OnnxMalformed,
+                   "the model is larger than 2 GB; store its weights as external data",
+                   fileLocation(fileName));
+    auto model = std::make_shared<onnx::ModelProto>();
+    if (!model->ParseFromArray(data, static_cast<int>(size)))
+      return Error(ErrorCode::OnnxMalformed,
+                   "the file is not a valid ONNX model (protobuf parsing failed; is it "
+                   "truncated?)",
+                   fileLocation(fileName));
+    if (!model->has_graph())
+      return Error(ErrorCode::OnnxMalformed, "the model has no graph", fileLocation(fileName));
+
+    ir::Graph graph;
+    graph.name = graphNameOf(fileName);
+    ImportContext ctx(graph, fileName, modelDirOf(fileName), opts);
+    ModelImporter importer(std::move(model), ctx);
+    if (Status s = importer.run(); !s)
+      return s.takeError();
+    return graph;
+  } catch (const std::exception &e) {
+    // Protobuf and gamma report errors by value; only allocation failures on
+    // absurd sizes can get here.
+    return Error(ErrorCode::OnnxMalformed, fmt::format("import failed: {}", e.what()),
+                 fileLocation(fileName));
+  }
+}
+
+} // namespace
+
+LowerFn findLowering(const std::string &opType) {
+  const auto &table = loweringTable();
+  auto it = table.find(opType);
+  return it == table.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> supportedOnnxOps() {
+  std::vector<std::string> names;
+  for (const auto &[name, fn] : loweringTable())
+    names.push_back(name);
+  return names;
+}
+
+Expected<ir::Graph> importOnnxBytes(const std::string &bytes, const std::string &fileName,
+                                    const OnnxImportOptions &opts) {
+  return importModel(bytes.data(), bytes.size(), fileName, opts);
+}
+
+Expected<ir::Graph> importOnnxFile(const std::string &path, const OnnxImportOptions &opts) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0)
+      ::close(fd);
+    return Error(ErrorCode::FileNotFound, fmt::format("cannot open ONNX model '{}'", path),
+                 fileLocation(path));
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return Error(ErrorCode::OnnxMalformed, "the file is empty", fileLocation(path));
+  }
+  // Parse straight from a read-only mapping: the weights are copied once, into
+  // the ModelProto, which the graph's weights then reference.
+  void *base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (base == MAP_FAILED)
+    return Error(ErrorCode::FileNotFound, fmt::format("cannot memory-map '{}'", path),
+                 fileLocation(path));
+  Expected<ir::Graph> g = importModel(base, size, path, opts);
+  ::munmap(base, size);
+  return g;
+}
+
+} // namespace gma::frontend

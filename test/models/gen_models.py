@@ -1,0 +1,403 @@
+#!/usr/bin/python3
+"""Generates the small ONNX models gamma's frontend tests read.
+
+Run with Debian's interpreter (python3-onnx 1.12, numpy; python3-torch is
+optional):
+
+    /usr/bin/python3 test/models/gen_models.py
+
+The models are written next to this script. Everything is deterministic (fixed
+seeds), so re-running it reproduces the committed files byte for byte with the
+same library versions. README.md in this folder describes each model.
+
+For every valid model, `<name>.ref.json` holds reference data computed here in
+float64 numpy, independently of gamma:
+
+    {"input_shape": [...], "output_shape": [...],
+     "inputs": [[...flattened sample...], ...], "outputs": [[...], ...],
+     "box": {"lo": [...], "hi": [...]}}
+
+Downstream tests run gamma on `inputs` and compare with `outputs`, and sample
+inside `box` (a small box around the first input).
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NUM_SAMPLES = 8
+BOX_RADIUS = 0.05
+
+
+# --- helpers -----------------------------------------------------------------
+
+def f32(rng, *shape, scale=0.5):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def model(nodes, inputs, outputs, inits, opset, name):
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializer=inits)
+    m = helper.make_model(graph, producer_name="gamma gen_models.py",
+                          opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 7  # Readable by onnx 1.12 and every later release.
+    return m
+
+
+def tensor_info(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def save(m, name, check=True):
+    if check:
+        onnx.checker.check_model(m)
+    path = os.path.join(HERE, name + ".onnx")
+    with open(path, "wb") as f:
+        f.write(m.SerializeToString())
+    print(f"wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)")
+    return m
+
+
+def write_ref(name, input_shape, forward, seed):
+    """Reference samples for `forward`, a float64 numpy function of one input."""
+    rng = np.random.default_rng(seed)
+    xs = [rng.standard_normal(input_shape) for _ in range(NUM_SAMPLES)]
+    ys = [forward(x.astype(np.float32).astype(np.float64)) for x in xs]
+    x0 = xs[0].astype(np.float32).astype(np.float64).reshape(-1)
+    ref = {
+        "input_shape": list(input_shape),
+        "output_shape": list(ys[0].shape),
+        "inputs": [x.astype(np.float32).astype(np.float64).reshape(-1).tolist() for x in xs],
+        "outputs": [y.reshape(-1).tolist() for y in ys],
+        "box": {"lo": (x0 - BOX_RADIUS).tolist(), "hi": (x0 + BOX_RADIUS).tolist()},
+    }
+    with open(os.path.join(HERE, name + ".ref.json"), "w") as f:
+        json.dump(ref, f, indent=1)
+        f.write("\n")
+
+
+def d(a):
+    """float32 weights as float64, for the reference forward passes."""
+    return np.asarray(a, dtype=np.float32).astype(np.float64)
+
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# --- valid models -------------------------------------------------------------
+
+def mlp_gemm():
+    """Flatten -> Gemm(transB=1) -> Relu -> Gemm -> Relu -> Gemm, like mnist_fc.
+
+    Input [1,1,4,4], output [1,3]; opset 13.
+    """
+    rng = np.random.default_rng(1)
+    w1, b1 = f32(rng, 8, 16), f32(rng, 8)
+    w2, b2 = f32(rng, 8, 8), f32(rng, 8)
+    w3, b3 = f32(rng, 3, 8), f32(rng, 3)
+    nodes = [
+        helper.make_node("Flatten", ["input"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "fc1.weight", "fc1.bias"], ["h1"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h1"], ["r1"], name="relu1"),
+        helper.make_node("Gemm", ["r1", "fc2.weight", "fc2.bias"], ["h2"], name="fc2", transB=1),
+        helper.make_node("Relu", ["h2"], ["r2"], name="relu2"),
+        helper.make_node("Gemm", ["r2", "fc3.weight", "fc3.bias"], ["output"], name="fc3",
+                         transB=1),
+    ]
+    inits = [init("fc1.weight", w1), init("fc1.bias", b1), init("fc2.weight", w2),
+             init("fc2.bias", b2), init("fc3.weight", w3), init("fc3.bias", b3)]
+    m = save(model(nodes, [tensor_info("input", [1, 1, 4, 4])],
+                   [tensor_info("output", [1, 3])], inits, 13, "mlp_gemm"), "mlp_gemm")
+
+    def forward(x):
+        h = x.reshape(1, 16)
+        h = relu(h @ d(w1).T + d(b1))
+        h = relu(h @ d(w2).T + d(b2))
+        return h @ d(w3).T + d(b3)
+
+    write_ref("mlp_gemm", [1, 1, 4, 4], forward, seed=101)
+    return m
+
+
+def mlp_matmul_norm():
+    """(x - mean) / std -> Flatten -> MatMul -> Add -> Relu -> MatMul -> Add.
+
+    The ACAS Xu / ERAN pattern: input normalisation by constant tensors, then
+    MatMul + Add layers. Input [1,1,1,5], output [1,5]; opset 9.
+    """
+    rng = np.random.default_rng(2)
+    mean = f32(rng, 1, 1, 1, 5)
+    std = (np.abs(f32(rng, 1, 1, 1, 5)) + 0.5).astype(np.float32)
+    w1, b1 = f32(rng, 5, 10), f32(rng, 10)
+    w2, b2 = f32(rng, 10, 5), f32(rng, 5)
+    nodes = [
+        helper.make_node("Sub", ["input", "mean"], ["centered"], name="normalize_sub"),
+        helper.make_node("Div", ["centered", "std"], ["scaled"], name="normalize_div"),
+        helper.make_node("Flatten", ["scaled"], ["flat"], name="flatten", axis=1),
+        helper.make_node("MatMul", ["flat", "W1"], ["m1"], name="matmul1"),
+        helper.make_node("Add", ["m1", "B1"], ["a1"], name="add1"),
+        helper.make_node("Relu", ["a1"], ["r1"], name="relu1"),
+        helper.make_node("MatMul", ["r1", "W2"], ["m2"], name="matmul2"),
+        helper.make_node("Add", ["m2", "B2"], ["output"], name="add2"),
+    ]
+    inits = [init("mean", mean), init("std", std), init("W1", w1), init("B1", b1),
+             init("W2", w2), init("B2", b2)]
+    m = save(model(nodes, [tensor_info("input", [1, 1, 1, 5])],
+                   [tensor_info("output", [1, 5])], inits, 9, "mlp_matmul_norm"),
+             "mlp_matmul_norm")
+
+    def forward(x):
+        h = ((x - d(mean)) / d(std)).reshape(1, 5)
+        h = relu(h @ d(w1) + d(b1))
+        return h @ d(w2) + d(b2)
+
+    write_ref("mlp_matmul_norm", [1, 1, 1, 5], forward, seed=102)
+    return m
+
+
+def shape_chain():
+    """PyTorch's `x.view(x.size(0), -1)` written out by hand (opset 13):
+    Shape -> Gather -> Unsqueeze -> Concat -> Reshape, then Gemm -> Relu ->
+    Dropout (ratio input, mask output unused) -> Identity -> Gemm.
+
+    The batch dimension is symbolic ("batch"); gamma gives it dynamicDimSize.
+    Input [batch,3,4], output [batch,3].
+    """
+    rng = np.random.default_rng(3)
+    w1, b1 = f32(rng, 8, 12), f32(rng, 8)
+    w2, b2 = f32(rng, 3, 8), f32(rng, 3)
+    nodes = [
+        helper.make_node("Shape", ["input"], ["shape"], name="shape"),
+        helper.make_node("Constant", [], ["zero"], name="const_zero",
+                         value=helper.make_tensor("zero", TensorProto.INT64, [], [0])),
+        helper.make_node("Gather", ["shape", "zero"], ["batch"], name="gather", axis=0),
+        helper.make_node("Constant", [], ["axes0"], name="const_axes",
+                         value=helper.make_tensor("axes0", TensorProto.INT64, [1], [0])),
+        helper.make_node("Unsqueeze", ["batch", "axes0"], ["batch1"], name="unsqueeze"),
+        helper.make_node("Constant", [], ["minus_one"], name="const_minus_one",
+                         value=helper.make_tensor("minus_one", TensorProto.INT64, [1], [-1])),
+        helper.make_node("Concat", ["batch1", "minus_one"], ["target"], name="concat", axis=0),
+        helper.make_node("Reshape", ["input", "target"], ["flat"], name="view"),
+        helper.make_node("Gemm", ["flat", "fc1.weight", "fc1.bias"], ["h1"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h1"], ["r1"], name="relu1"),
+        helper.make_node("Dropout", ["r1", "ratio"], ["dropped", "mask"], name="dropout"),
+        helper.make_node("Identity", ["dropped"], ["same"], name="identity"),
+        helper.make_node("Gemm", ["same", "fc2.weight", "fc2.bias"], ["output"], name="fc2",
+                         transB=1),
+    ]
+    inits = [init("fc1.weight", w1), init("fc1.bias", b1), init("fc2.weight", w2),
+             init("fc2.bias", b2), init("ratio", np.array(0.25, dtype=np.float32))]
+    m = save(model(nodes, [tensor_info("input", ["batch", 3, 4])],
+                   [tensor_info("output", ["batch", 3])], inits, 13, "shape_chain"),
+             "shape_chain")
+
+    def forward(x):
+        h = x.reshape(x.shape[0], -1)
+        h = relu(h @ d(w1).T + d(b1))
+        return h @ d(w2).T + d(b2)
+
+    write_ref("shape_chain", [1, 3, 4], forward, seed=103)
+    return m
+
+
+def sigmoid_mlp():
+    """Gemm (transB=0, alpha=0.5, beta=2, C of shape [1,N]) -> Sigmoid ->
+    Gemm (transB=1) -> Sigmoid -> Dropout (ratio attribute) -> Gemm, like
+    ERAN's sigmoid networks but with Gemm's scaling attributes exercised.
+    Input [1,6], output [1,4]; opset 11.
+    """
+    rng = np.random.default_rng(4)
+    w1, b1 = f32(rng, 6, 10), f32(rng, 1, 10)
+    w2, b2 = f32(rng, 10, 10), f32(rng, 10)
+    w3, b3 = f32(rng, 4, 10), f32(rng, 4)
+    nodes = [
+        helper.make_node("Gemm", ["input", "W1", "B1"], ["h1"], name="fc1", alpha=0.5, beta=2.0),
+        helper.make_node("Sigmoid", ["h1"], ["s1"], name="sigmoid1"),
+        helper.make_node("Gemm", ["s1", "W2", "B2"], ["h2"], name="fc2", transB=1),
+        helper.make_node("Sigmoid", ["h2"], ["s2"], name="sigmoid2"),
+        helper.make_node("Dropout", ["s2"], ["d2"], name="dropout", ratio=0.1),
+        helper.make_node("Gemm", ["d2", "W3", "B3"], ["output"], name="fc3", transB=1),
+    ]
+    inits = [init("W1", w1), init("B1", b1), init("W2", w2), init("B2", b2), init("W3", w3),
+             init("B3", b3)]
+    m = save(model(nodes, [tensor_info("input", [1, 6])], [tensor_info("output", [1, 4])],
+                   inits, 11, "sigmoid_mlp"), "sigmoid_mlp")
+
+    def forward(x):
+        h = sigmoid(0.5 * (x @ d(w1)) + 2.0 * d(b1))
+        h = sigmoid(h @ d(w2).T + d(b2))
+        return h @ d(w3).T + d(b3)
+
+    write_ref("sigmoid_mlp", [1, 6], forward, seed=104)
+    return m
+
+
+def misc_ops():
+    """The remaining operators, opset 12: Constant(value_floats) -> Mul,
+    Unsqueeze/Squeeze (axes attributes) on an activation, Transpose of a
+    constant weight -> MatMul, Neg, Dropout (ratio and training_mode = false
+    as inputs), Gemm without C, and Sub of two activations.
+    Input [1,4], output [1,3].
+    """
+    rng = np.random.default_rng(5)
+    scale = rng.uniform(0.5, 1.5, 4).astype(np.float32)
+    wt = f32(rng, 6, 4)  # Stored transposed; the model transposes it back.
+    w2 = f32(rng, 3, 6)
+    nodes = [
+        helper.make_node("Constant", [], ["scale"], name="const_scale",
+                         value_floats=scale.tolist()),
+        helper.make_node("Mul", ["input", "scale"], ["scaled"], name="mul_scale"),
+        helper.make_node("Unsqueeze", ["scaled"], ["u"], name="unsqueeze", axes=[1]),
+        helper.make_node("Squeeze", ["u"], ["s"], name="squeeze", axes=[1]),
+        helper.make_node("Transpose", ["WT"], ["W"], name="transpose_w", perm=[1, 0]),
+        helper.make_node("MatMul", ["s", "W"], ["m"], name="matmul"),
+        helper.make_node("Neg", ["m"], ["n"], name="neg"),
+        helper.make_node("Relu", ["n"], ["r"], name="relu"),
+        helper.make_node("Dropout", ["r", "ratio", "training"], ["dr"], name="dropout"),
+        helper.make_node("Sub", ["dr", "n"], ["diff"], name="sub_acts"),
+        helper.make_node("Gemm", ["diff", "W2"], ["output"], name="fc_nobias", transB=1),
+    ]
+    inits = [init("WT", wt), init("W2", w2), init("ratio", np.array(0.1, np.float32)),
+             init("training", np.array(False))]
+    m = save(model(nodes, [tensor_info("input", [1, 4])], [tensor_info("output", [1, 3])],
+                   inits, 12, "misc_ops"), "misc_ops")
+
+    def forward(x):
+        s = x * d(scale)
+        n = -(s @ d(wt).T)
+        return (relu(n) - n) @ d(w2).T
+
+    write_ref("misc_ops", [1, 4], forward, seed=105)
+    return m
+
+
+def torch_models():
+    """Models exported by torch.onnx.export, if PyTorch is installed."""
+    try:
+        import torch
+        import torch.nn as nn
+    except ImportError:
+        print("torch is not installed: keeping the committed torch_*.onnx files", file=sys.stderr)
+        return
+    import io
+
+    class ViewMlp(nn.Module):
+        """x.view(x.size(0), -1) with a dynamic batch: Shape/Gather/Unsqueeze/Concat/Reshape."""
+
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(12, 8)
+            self.fc2 = nn.Linear(8, 3)
+
+        def forward(self, x):
+            x = x.view(x.size(0), -1)
+            return self.fc2(torch.relu(self.fc1(x)))
+
+    class FlattenDropout(nn.Module):
+        """nn.Flatten + nn.Dropout (removed by the exporter in eval mode)."""
+
+        def __init__(self):
+            super().__init__()
+            self.seq = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.Dropout(0.5),
+                                     nn.Linear(8, 3))
+
+        def forward(self, x):
+            return self.seq(x)
+
+    def export(module, name, opset, dynamic):
+        torch.manual_seed(0)
+        net = module().eval()
+        buf = io.BytesIO()
+        axes = {"input": {0: "batch"}, "output": {0: "batch"}} if dynamic else None
+        torch.onnx.export(net, torch.zeros(1, 3, 4), buf, input_names=["input"],
+                          output_names=["output"], dynamic_axes=axes, opset_version=opset)
+        m = onnx.load_from_string(buf.getvalue())
+        save(m, name)
+        params = {k: v.detach().numpy().astype(np.float64) for k, v in net.state_dict().items()}
+        return params
+
+    p = export(ViewMlp, "torch_view_mlp", 11, dynamic=True)
+
+    def view_forward(x):
+        h = x.reshape(x.shape[0], -1)
+        h = relu(h @ p["fc1.weight"].T + p["fc1.bias"])
+        return h @ p["fc2.weight"].T + p["fc2.bias"]
+
+    write_ref("torch_view_mlp", [1, 3, 4], view_forward, seed=106)
+
+    q = export(FlattenDropout, "torch_flatten_dropout", 13, dynamic=False)
+
+    def flatten_forward(x):
+        h = x.reshape(x.shape[0], -1)
+        h = relu(h @ q["seq.1.weight"].T + q["seq.1.bias"])
+        return h @ q["seq.4.weight"].T + q["seq.4.bias"]
+
+    write_ref("torch_flatten_dropout", [1, 3, 4], flatten_forward, seed=107)
+
+
+# --- models gamma must reject --------------------------------------------------
+
+def bad_models(valid):
+    # A Softmax node: not a supported operator (E2002).
+    nodes = [
+        helper.make_node("MatMul", ["input", "W"], ["logits"], name="matmul"),
+        helper.make_node("Softmax", ["logits"], ["output"], name="softmax_0", axis=1),
+    ]
+    save(model(nodes, [tensor_info("input", [1, 4])], [tensor_info("output", [1, 3])],
+               [init("W", np.ones((4, 3), np.float32))], 13, "bad_unsupported_op"),
+         "bad_unsupported_op")
+
+    # A Gemm whose weight [8,10] (transB=1, so K=10) does not match the
+    # activation's 16 features (E2004).
+    nodes = [helper.make_node("Gemm", ["input", "W", "B"], ["output"], name="fc_bad", transB=1)]
+    save(model(nodes, [tensor_info("input", [1, 16])], [tensor_info("output", [1, 8])],
+               [init("W", np.ones((8, 10), np.float32)), init("B", np.zeros(8, np.float32))],
+               13, "bad_shape_mismatch"), "bad_shape_mismatch", check=False)
+
+    # Opset 6: Add/Gemm still had the legacy `broadcast` attribute there (E2008).
+    nodes = [helper.make_node("Relu", ["input"], ["output"], name="relu")]
+    save(model(nodes, [tensor_info("input", [1, 4])], [tensor_info("output", [1, 4])], [], 6,
+               "bad_opset"), "bad_opset")
+
+    # The first half of mlp_gemm.onnx: protobuf parsing must fail (E2001).
+    data = valid.SerializeToString()
+    cut = len(data) // 2
+    while True:
+        try:
+            onnx.load_from_string(data[:cut])
+            parsed = True
+        except Exception:
+            parsed = False
+        if not parsed:
+            break
+        cut += 1  # A cut on a field boundary parses; move into the next field.
+    with open(os.path.join(HERE, "bad_truncated.onnx"), "wb") as f:
+        f.write(data[:cut])
+    print(f"wrote bad_truncated.onnx ({cut} of {len(data)} bytes)")
+
+
+def main():
+    first = mlp_gemm()
+    mlp_matmul_norm()
+    shape_chain()
+    sigmoid_mlp()
+    misc_ops()
+    torch_models()
+    bad_models(first)
+
+
+if __name__ == "__main__":
+    main()

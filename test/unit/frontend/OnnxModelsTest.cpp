@@ -1,0 +1,173 @@
+//===- test/unit/frontend/OnnxModelsTest.cpp - Importing the test models --===//
+//
+// Imports each model that test/models/gen_models.py writes, checks the graph's
+// shapes, op sequence, attributes and locations, verifies it, and evaluates it
+// with the IR interpreter against the float64 reference outputs in
+// <model>.ref.json (computed by numpy, independently of gamma).
+//
+//===----------------------------------------------------------------------===//
+#include "FrontendTestUtils.h"
+
+#include "ir/Interpreter.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace gma::frontend {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+ir::Graph load(const std::string &name, const OnnxImportOptions &opts = {}) {
+  auto g = importOnnxFile(modelPath(name), opts);
+  EXPECT_TRUE(static_cast<bool>(g)) << (g ? "" : g.error().str());
+  if (!g)
+    return ir::Graph{};
+  Status v = ir::verifyGraph(*g);
+  EXPECT_TRUE(static_cast<bool>(v)) << (v ? "" : v.error().str()) << "\n" << ir::printGraph(*g);
+  return std::move(*g);
+}
+
+/// Runs the interpreter on every reference input and compares with the
+/// reference outputs. f32 evaluation of these small nets stays within 1e-4.
+void checkAgainstReference(const std::string &name) {
+  std::ifstream in(modelPath(name + ".ref.json"));
+  ASSERT_TRUE(in.good()) << "missing " << name << ".ref.json";
+  nlohmann::json ref = nlohmann::json::parse(in);
+  ir::Graph g = load(name + ".onnx");
+  ASSERT_EQ(g.inputs.size(), 1u);
+  ASSERT_EQ(g.outputs.size(), 1u);
+  EXPECT_EQ(inputShape(g), ref["input_shape"].get<ir::Shape>());
+  EXPECT_EQ(outputShape(g), ref["output_shape"].get<ir::Shape>());
+
+  const auto &xs = ref["inputs"];
+  const auto &ys = ref["outputs"];
+  ASSERT_EQ(xs.size(), ys.size());
+  for (size_t s = 0; s < xs.size(); ++s) {
+    std::vector<float> x;
+    for (double v : xs[s])
+      x.push_back(static_cast<float>(v));
+    auto out = ir::evaluate(g, {x}, 1);
+    ASSERT_TRUE(static_cast<bool>(out)) << out.error().str();
+    const std::vector<float> &y = (*out)[0];
+    ASSERT_EQ(y.size(), ys[s].size());
+    for (size_t i = 0; i < y.size(); ++i) {
+      double want = ys[s][i];
+      EXPECT_NEAR(y[i], want, 1e-4 * (1 + std::fabs(want)))
+          << name << " sample " << s << " output " << i;
+    }
+  }
+}
+
+TEST(OnnxModels, MlpGemm) {
+  ir::Graph g = load("mlp_gemm.onnx");
+  EXPECT_EQ(g.name, "mlp_gemm");
+  EXPECT_EQ(inputShape(g), (ir::Shape{1, 1, 4, 4}));
+  EXPECT_EQ(outputShape(g), (ir::Shape{1, 3}));
+  EXPECT_EQ(g.values[g.inputs[0]].name, "input");
+  EXPECT_EQ(g.values[g.outputs[0]].name, "output");
+  EXPECT_EQ(opSequence(g), (Strings{"reshape", "affine", "relu", "affine", "relu", "affine"}));
+  auto ops = computeOps(g);
+  EXPECT_EQ(ops[0]->loc, "flatten");
+  EXPECT_EQ(ops[1]->loc, "fc1");
+  EXPECT_EQ(ops[1]->intAttr("transposed"), 1);
+  EXPECT_FALSE(ops[1]->hasAttr("ulp_error"));
+  EXPECT_EQ(g.type(ops[0]->result).shape, (ir::Shape{1, 16}));
+  EXPECT_EQ(g.type(ops[1]->result).shape, (ir::Shape{1, 8}));
+  // The weight is the initializer, referenced in place and named after it.
+  const ir::Weight *w = g.constant(ops[1]->operands[1]);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->name(), "fc1.weight");
+  EXPECT_EQ(w->type().shape, (ir::Shape{8, 16}));
+  checkAgainstReference("mlp_gemm");
+}
+
+TEST(OnnxModels, MlpMatMulNorm) {
+  ir::Graph g = load("mlp_matmul_norm.onnx");
+  EXPECT_EQ(opSequence(g),
+            (Strings{"sub", "div", "reshape", "matmul", "add", "relu", "matmul", "add"}));
+  auto ops = computeOps(g);
+  EXPECT_EQ(ops[0]->loc, "normalize_sub");
+  EXPECT_TRUE(g.isConstant(ops[0]->operands[1]));
+  EXPECT_EQ(g.type(ops[2]->result).shape, (ir::Shape{1, 5}));
+  checkAgainstReference("mlp_matmul_norm");
+}
+
+TEST(OnnxModels, ShapeChainFoldsAway) {
+  ir::Graph g = load("shape_chain.onnx");
+  // Shape/Gather/Unsqueeze/Concat leave no trace; Reshape becomes a view.
+  EXPECT_EQ(opSequence(g),
+            (Strings{"reshape", "affine", "relu", "identity", "identity", "affine"}));
+  auto ops = computeOps(g);
+  EXPECT_EQ(ops[0]->loc, "view");
+  EXPECT_EQ(ops[3]->loc, "dropout");
+  EXPECT_EQ(ops[4]->loc, "identity");
+  EXPECT_EQ(inputShape(g), (ir::Shape{1, 3, 4}));
+  EXPECT_EQ(g.type(ops[0]->result).shape, (ir::Shape{1, 12}));
+  checkAgainstReference("shape_chain");
+}
+
+TEST(OnnxModels, ShapeChainDynamicBatch) {
+  OnnxImportOptions opts;
+  opts.dynamicDimSize = 4;
+  ir::Graph g = load("shape_chain.onnx", opts);
+  EXPECT_EQ(inputShape(g), (ir::Shape{4, 3, 4}));
+  EXPECT_EQ(outputShape(g), (ir::Shape{4, 3}));
+  EXPECT_EQ(g.type(computeOps(g)[0]->result).shape, (ir::Shape{4, 12}));
+}
+
+TEST(OnnxModels, SigmoidMlpScalesGemm) {
+  ir::Graph g = load("sigmoid_mlp.onnx");
+  EXPECT_EQ(opSequence(g),
+            (Strings{"affine", "sigmoid", "affine", "sigmoid", "identity", "affine"}));
+  auto ops = computeOps(g);
+  // alpha = 0.5 and beta = 2 are multiplied into W and b: one rounding each.
+  EXPECT_EQ(ops[0]->intAttr("transposed"), 0);
+  EXPECT_EQ(ops[0]->intAttr("ulp_error"), 1);
+  EXPECT_EQ(g.type(ops[0]->operands[2]).shape, (ir::Shape{10}));
+  EXPECT_FALSE(ops[2]->hasAttr("ulp_error"));
+  checkAgainstReference("sigmoid_mlp");
+}
+
+TEST(OnnxModels, MiscOps) {
+  ir::Graph g = load("misc_ops.onnx");
+  EXPECT_EQ(opSequence(g), (Strings{"mul", "reshape", "reshape", "transpose", "matmul", "neg",
+                                    "relu", "identity", "sub", "affine"}));
+  auto ops = computeOps(g);
+  // The transpose of a constant stays an op for fold-constants.
+  EXPECT_TRUE(g.isConstant(ops[3]->operands[0]));
+  EXPECT_EQ(ops[3]->attrs.at("perm").ints, (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(g.type(ops[1]->result).shape, (ir::Shape{1, 1, 4}));
+  // Gemm without C gets a zero bias.
+  const ir::Weight *b = g.constant(ops[9]->operands[2]);
+  ASSERT_NE(b, nullptr);
+  for (int64_t i = 0; i < b->numel(); ++i)
+    EXPECT_EQ(b->at(i), 0.0f);
+  checkAgainstReference("misc_ops");
+}
+
+TEST(OnnxModels, TorchExports) {
+  for (const char *name : {"torch_view_mlp", "torch_flatten_dropout"}) {
+    if (!std::filesystem::exists(modelPath(std::string(name) + ".onnx")))
+      GTEST_SKIP() << name << ".onnx was not generated (PyTorch missing)";
+    SCOPED_TRACE(name);
+    ir::Graph g = load(std::string(name) + ".onnx");
+    EXPECT_EQ(opSequence(g), (Strings{"reshape", "affine", "relu", "affine"}));
+    checkAgainstReference(name);
+  }
+}
+
+TEST(OnnxModels, PrintsImportedIr) {
+  ir::Graph g = load("mlp_gemm.onnx");
+  std::string text = ir::printGraph(g);
+  EXPECT_NE(text.find("graph @mlp_gemm(%input: f32[1,1,4,4])"), std::string::npos) << text;
+  EXPECT_NE(text.find("loc(\"fc1\")"), std::string::npos) << text;
+}
+
+} // namespace
+} // namespace gma::frontend

@@ -1,0 +1,579 @@
+//===- test/unit/frontend/OnnxProtoTest.cpp - Models built in memory ------===//
+//
+// Builds ModelProtos with the generated ONNX classes to reach the importer's
+// corner cases: unnamed nodes, missing inputs, attributes that moved between
+// opsets, integer shape folding, tensor encodings and external data.
+//
+//===----------------------------------------------------------------------===//
+#include "FrontendTestUtils.h"
+
+#include "ir/Interpreter.h"
+#include "ir/Verifier.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <limits>
+
+namespace gma::frontend {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+/// A small fluent builder over onnx::ModelProto.
+class ModelBuilder {
+public:
+  explicit ModelBuilder(int64_t opset = 13) {
+    model_.set_ir_version(7);
+    auto *o = model_.add_opset_import();
+    o->set_domain("");
+    o->set_version(opset);
+    g_ = model_.mutable_graph();
+    g_->set_name("test");
+  }
+
+  /// A graph input; a negative dim becomes the symbolic dimension "N".
+  ModelBuilder &input(const std::string &name, std::vector<int64_t> dims,
+                      int elemType = onnx::TensorProto::FLOAT) {
+    addValueInfo(g_->add_input(), name, dims, elemType);
+    return *this;
+  }
+  ModelBuilder &output(const std::string &name, std::optional<std::vector<int64_t>> dims = {}) {
+    auto *v = g_->add_output();
+    if (dims)
+      addValueInfo(v, name, *dims, onnx::TensorProto::FLOAT);
+    else
+      v->set_name(name);
+    return *this;
+  }
+
+  onnx::NodeProto &node(const std::string &op, Strings inputs, Strings outputs,
+                        const std::string &name = "") {
+    auto *n = g_->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (auto &i : inputs)
+      n->add_input(i);
+    for (auto &o : outputs)
+      n->add_output(o);
+    return *n;
+  }
+
+  onnx::TensorProto &floats(const std::string &name, std::vector<int64_t> dims,
+                            std::vector<float> data, bool raw = true) {
+    auto &t = tensor(name, dims, onnx::TensorProto::FLOAT);
+    if (raw)
+      t.set_raw_data(std::string(reinterpret_cast<const char *>(data.data()), data.size() * 4));
+    else
+      for (float f : data)
+        t.add_float_data(f);
+    return t;
+  }
+
+  onnx::TensorProto &ints(const std::string &name, std::vector<int64_t> dims,
+                          std::vector<int64_t> data) {
+    auto &t = tensor(name, dims, onnx::TensorProto::INT64);
+    for (int64_t v : data)
+      t.add_int64_data(v);
+    return t;
+  }
+
+  onnx::TensorProto &tensor(const std::string &name, std::vector<int64_t> dims, int type) {
+    auto *t = g_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(type);
+    for (int64_t d : dims)
+      t->add_dims(d);
+    return *t;
+  }
+
+  onnx::ModelProto &proto() { return model_; }
+  Expected<ir::Graph> import(const OnnxImportOptions &opts = {}) {
+    return importOnnxBytes(model_.SerializeAsString(), "mem.onnx", opts);
+  }
+
+private:
+  static void addValueInfo(onnx::ValueInfoProto *v, const std::string &name,
+                           const std::vector<int64_t> &dims, int elemType) {
+    v->set_name(name);
+    auto *tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(elemType);
+    auto *shape = tt->mutable_shape();
+    for (int64_t d : dims) {
+      auto *dim = shape->add_dim();
+      if (d < 0)
+        dim->set_dim_param("N");
+      else
+        dim->set_dim_value(d);
+    }
+  }
+
+  onnx::ModelProto model_;
+  onnx::GraphProto *g_;
+};
+
+void setInt(onnx::NodeProto &n, const std::string &name, int64_t v) {
+  auto *a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+void setInts(onnx::NodeProto &n, const std::string &name, std::vector<int64_t> v) {
+  auto *a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t x : v)
+    a->add_ints(x);
+}
+
+void setFloat(onnx::NodeProto &n, const std::string &name, float v) {
+  auto *a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(v);
+}
+
+/// Expects a successful import and a graph that passes the IR verifier.
+ir::Graph ok(Expected<ir::Graph> g) {
+  EXPECT_TRUE(static_cast<bool>(g)) << (g ? "" : g.error().str());
+  if (!g)
+    return ir::Graph{};
+  Status v = ir::verifyGraph(*g);
+  EXPECT_TRUE(static_cast<bool>(v)) << (v ? "" : v.error().str());
+  return std::move(*g);
+}
+
+Error fails(Expected<ir::Graph> g) {
+  EXPECT_FALSE(static_cast<bool>(g)) << "import succeeded unexpectedly";
+  return g ? Error(ErrorCode::InvalidArgument, "no error") : g.takeError();
+}
+
+//===----------------------------------------------------------------------===//
+// Names and locations
+//===----------------------------------------------------------------------===//
+
+TEST(OnnxProto, UnnamedNodeAndMissingInput) {
+  ModelBuilder b;
+  b.input("x", {1, 4}).output("z");
+  b.node("Relu", {"x"}, {"y"});
+  b.node("Add", {"y", "missing"}, {"z"});
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxMissingInput);
+  EXPECT_EQ(e.location().file, "mem.onnx");
+  EXPECT_EQ(e.location().node, "#1");
+  EXPECT_EQ(e.location().opType, "Add (opset 13)");
+  EXPECT_NE(e.message().find("'missing'"), std::string::npos) << e.message();
+}
+
+TEST(OnnxProto, UnnamedNodesGetOpTypeLocations) {
+  ModelBuilder b;
+  b.input("x", {1, 4}).output("z");
+  b.node("Relu", {"x"}, {"y"});
+  b.node("Sigmoid", {"y"}, {"z"});
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(g.name, "mem");
+  auto ops = computeOps(g);
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0]->loc, "Relu_0");
+  EXPECT_EQ(ops[1]->loc, "Sigmoid_1");
+  EXPECT_EQ(g.values[g.outputs[0]].name, "z");
+}
+
+TEST(OnnxProto, MissingOptionalOutputOfGraph) {
+  ModelBuilder b;
+  b.input("x", {1, 4}).output("nowhere");
+  b.node("Relu", {"x"}, {"y"});
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxMissingInput);
+  EXPECT_EQ(e.location().node, "nowhere");
+}
+
+TEST(OnnxProto, InitializerListedAsInputIsNotAnInput) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).input("W", {2, 2}).output("y");
+  b.floats("W", {2, 2}, {1, 2, 3, 4});
+  b.node("MatMul", {"x", "W"}, {"y"});
+  ir::Graph g = ok(b.import());
+  ASSERT_EQ(g.inputs.size(), 1u);
+  EXPECT_EQ(g.values[g.inputs[0]].name, "x");
+}
+
+TEST(OnnxProto, DynamicDims) {
+  ModelBuilder b;
+  b.input("x", {-1, 4}).output("y");
+  b.node("Relu", {"x"}, {"y"});
+  OnnxImportOptions opts;
+  opts.dynamicDimSize = 3;
+  ir::Graph g = ok(b.import(opts));
+  EXPECT_EQ(inputShape(g), (ir::Shape{3, 4}));
+}
+
+TEST(OnnxProto, DeclaredOutputShapeMustAgree) {
+  ModelBuilder b;
+  b.input("x", {1, 4}).output("y", std::vector<int64_t>{1, 5});
+  b.node("Relu", {"x"}, {"y"});
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxShapeMismatch) << e.str();
+}
+
+//===----------------------------------------------------------------------===//
+// Rejections
+//===----------------------------------------------------------------------===//
+
+TEST(OnnxProto, GemmTransAUnsupported) {
+  ModelBuilder b;
+  b.input("x", {4, 1}).output("y");
+  b.floats("W", {4, 2}, std::vector<float>(8, 1));
+  setInt(b.node("Gemm", {"x", "W"}, {"y"}, "g"), "transA", 1);
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedAttr);
+  EXPECT_EQ(e.location().node, "g");
+}
+
+TEST(OnnxProto, GemmNonConstantWeight) {
+  ModelBuilder b;
+  b.input("x", {1, 4}).input("w", {4, 4}).output("y");
+  b.node("Gemm", {"x", "w"}, {"y"}, "g");
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxNonConstant);
+  EXPECT_NE(e.message().find("'w'"), std::string::npos) << e.message();
+}
+
+TEST(OnnxProto, IntegerGraphInput) {
+  ModelBuilder b;
+  b.input("ids", {1, 4}, onnx::TensorProto::INT64).output("ids");
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedType);
+  EXPECT_EQ(e.location().node, "ids");
+}
+
+TEST(OnnxProto, Float16Initializer) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("y");
+  b.tensor("h", {2}, onnx::TensorProto::FLOAT16).set_raw_data(std::string(4, '\0'));
+  b.node("Add", {"x", "h"}, {"y"});
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedType);
+  EXPECT_EQ(e.location().node, "h");
+  EXPECT_NE(e.message().find("float16"), std::string::npos) << e.message();
+}
+
+TEST(OnnxProto, RawDataSizeMismatch) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("y");
+  b.tensor("c", {2}, onnx::TensorProto::FLOAT).set_raw_data(std::string(7, '\0'));
+  b.node("Add", {"x", "c"}, {"y"});
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxMalformed);
+}
+
+TEST(OnnxProto, DropoutMaskUsed) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("y").output("mask");
+  b.node("Dropout", {"x"}, {"y", "mask"}, "drop");
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedAttr);
+  EXPECT_EQ(e.location().node, "drop");
+}
+
+TEST(OnnxProto, NonDefaultDomain) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("y");
+  b.node("FusedGemm", {"x"}, {"y"}, "f").set_domain("com.microsoft");
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedOp);
+}
+
+TEST(OnnxProto, OpsetTooNew) {
+  ModelBuilder b(22);
+  b.input("x", {1, 2}).output("x");
+  EXPECT_EQ(fails(b.import()).code(), ErrorCode::OnnxOpset);
+}
+
+TEST(OnnxProto, AttributeOfWrongKind) {
+  ModelBuilder b;
+  b.input("x", {1, 2, 2}).output("y");
+  setFloat(b.node("Flatten", {"x"}, {"y"}, "flat"), "axis", 1.0f);
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxMalformed);
+  EXPECT_EQ(e.location().node, "flat");
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor encodings
+//===----------------------------------------------------------------------===//
+
+TEST(OnnxProto, TypedFieldsAndDoubles) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("z");
+  b.floats("a", {2}, {1.5f, -2.0f}, /*raw=*/false);
+  auto &d = b.tensor("d", {2}, onnx::TensorProto::DOUBLE);
+  d.add_double_data(0.25);
+  d.add_double_data(4.0);
+  b.node("Add", {"x", "a"}, {"y"});
+  b.node("Mul", {"y", "d"}, {"z"});
+  ir::Graph g = ok(b.import());
+  auto ops = computeOps(g);
+  const ir::Weight *a = g.constant(ops[0]->operands[1]);
+  const ir::Weight *dw = g.constant(ops[1]->operands[1]);
+  ASSERT_TRUE(a && dw);
+  EXPECT_EQ(a->at(1), -2.0f);
+  EXPECT_EQ(dw->at(0), 0.25f);
+  EXPECT_EQ(dw->at(1), 4.0f);
+}
+
+TEST(OnnxProto, FloatConstantsAreNotFolded) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("z");
+  b.floats("a", {2}, {1, 2});
+  b.floats("c", {2}, {3, 4});
+  b.node("Add", {"a", "c"}, {"s"}, "const_add");
+  b.node("Add", {"x", "s"}, {"z"});
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(opSequence(g), (Strings{"add", "add"}));
+  auto ops = computeOps(g);
+  EXPECT_TRUE(g.isConstant(ops[0]->operands[0]));
+  EXPECT_TRUE(g.isConstant(ops[0]->operands[1]));
+}
+
+TEST(OnnxProto, SharedInitializerIsOneWeight) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("z");
+  b.floats("W", {2, 2}, {1, 0, 0, 1});
+  b.node("MatMul", {"x", "W"}, {"y"});
+  b.node("MatMul", {"y", "W"}, {"z"});
+  ir::Graph g = ok(b.import());
+  auto ops = computeOps(g);
+  EXPECT_EQ(ops[0]->operands[1], ops[1]->operands[1]);
+  EXPECT_EQ(g.weights.size(), 1);
+}
+
+//===----------------------------------------------------------------------===//
+// Opset-dependent attributes and shape folding
+//===----------------------------------------------------------------------===//
+
+TEST(OnnxProto, ReshapeZeroAndMinusOne) {
+  ModelBuilder b;
+  b.input("x", {2, 3, 4}).output("y");
+  b.ints("s", {2}, {0, -1});
+  b.node("Reshape", {"x", "s"}, {"y"});
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(outputShape(g), (ir::Shape{2, 12}));
+}
+
+TEST(OnnxProto, ReshapeAllowZeroMeansZero) {
+  ModelBuilder b(14);
+  b.input("x", {2, 3, 4}).output("y");
+  b.ints("s", {2}, {0, -1});
+  setInt(b.node("Reshape", {"x", "s"}, {"y"}, "r"), "allowzero", 1);
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxShapeMismatch) << e.str();
+}
+
+TEST(OnnxProto, ReshapeNeedsConstantShape) {
+  ModelBuilder b;
+  b.input("x", {2, 3}).input("s", {2}).output("y");
+  b.node("Reshape", {"x", "s"}, {"y"}, "r");
+  EXPECT_EQ(fails(b.import()).code(), ErrorCode::OnnxNonConstant);
+}
+
+TEST(OnnxProto, SqueezeAxesAttributeBefore13) {
+  ModelBuilder b(11);
+  b.input("x", {1, 3, 1}).output("y");
+  setInts(b.node("Squeeze", {"x"}, {"y"}), "axes", {2});
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(outputShape(g), (ir::Shape{1, 3}));
+}
+
+TEST(OnnxProto, SqueezeAxesInputFrom13) {
+  ModelBuilder b(13);
+  b.input("x", {1, 3, 1}).output("y");
+  b.ints("axes", {1}, {-1});
+  b.node("Squeeze", {"x", "axes"}, {"y"});
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(outputShape(g), (ir::Shape{1, 3}));
+}
+
+TEST(OnnxProto, SqueezeOfNonUnitAxis) {
+  ModelBuilder b(13);
+  b.input("x", {1, 3}).output("y");
+  b.ints("axes", {1}, {1});
+  b.node("Squeeze", {"x", "axes"}, {"y"}, "sq");
+  EXPECT_EQ(fails(b.import()).code(), ErrorCode::OnnxShapeMismatch);
+}
+
+TEST(OnnxProto, ShapeStartEndFrom15) {
+  // x.view(-1, x.shape[1]) written with Shape(start = 1, end = 2).
+  ModelBuilder b(15);
+  b.input("x", {2, 3, 4}).output("y");
+  auto &shape = b.node("Shape", {"x"}, {"s"});
+  setInt(shape, "start", 1);
+  setInt(shape, "end", -1);
+  b.ints("m1", {1}, {-1});
+  setInt(b.node("Concat", {"m1", "s"}, {"t"}), "axis", 0);
+  b.node("Reshape", {"x", "t"}, {"y"});
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(outputShape(g), (ir::Shape{8, 3}));
+}
+
+TEST(OnnxProto, SliceEqualWhereCastFold) {
+  // target = Where(Shape(x)[1:] == [3, 0], [-1, -1], Shape(x)[1:]) = [-1, 4]
+  ModelBuilder b(13);
+  b.input("x", {2, 3, 4}).output("y");
+  b.node("Shape", {"x"}, {"s"});
+  b.ints("starts", {1}, {1});
+  b.ints("ends", {1}, {std::numeric_limits<int64_t>::max()});
+  b.node("Slice", {"s", "starts", "ends"}, {"tail"});
+  b.ints("probe", {2}, {3, 0});
+  b.node("Equal", {"tail", "probe"}, {"eq"});
+  b.ints("neg", {2}, {-1, -1});
+  b.node("Where", {"eq", "neg", "tail"}, {"w"});
+  setInt(b.node("Cast", {"w"}, {"target"}), "to", onnx::TensorProto::INT64);
+  b.node("Reshape", {"x", "target"}, {"y"});
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(outputShape(g), (ir::Shape{6, 4}));
+  EXPECT_EQ(opSequence(g), (Strings{"reshape"}));
+}
+
+TEST(OnnxProto, ConstantNodeForms) {
+  ModelBuilder b(13);
+  b.input("x", {2, 6}).output("y");
+  auto &c = b.node("Constant", {}, {"dims"});
+  setInts(c, "value_ints", {3, 4});
+  b.node("Reshape", {"x", "dims"}, {"y"});
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(outputShape(g), (ir::Shape{3, 4}));
+}
+
+TEST(OnnxProto, GatherIndexOutOfRange) {
+  ModelBuilder b(13);
+  b.input("x", {2, 3}).output("y");
+  b.node("Shape", {"x"}, {"s"});
+  b.ints("i", {}, {5});
+  b.node("Gather", {"s", "i"}, {"y"}, "gather");
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxShapeMismatch);
+  EXPECT_EQ(e.location().node, "gather");
+}
+
+TEST(OnnxProto, UnsqueezeAttributeBefore13AndInputFrom13) {
+  for (int64_t opset : {11, 13}) {
+    SCOPED_TRACE(opset);
+    ModelBuilder b(opset);
+    b.input("x", {3}).output("y");
+    auto &n = b.node("Unsqueeze", opset < 13 ? Strings{"x"} : Strings{"x", "axes"}, {"y"});
+    if (opset < 13)
+      setInts(n, "axes", {0, -1});
+    else
+      b.ints("axes", {2}, {0, -1});
+    ir::Graph g = ok(b.import());
+    EXPECT_EQ(outputShape(g), (ir::Shape{1, 3, 1}));
+  }
+}
+
+TEST(OnnxProto, GemmBiasBroadcastAndAlpha) {
+  ModelBuilder b(13);
+  b.input("x", {1, 2}).output("y");
+  b.floats("W", {2, 3}, {1, 2, 3, 4, 5, 6});
+  b.floats("C", {1}, {0.5f});
+  auto &gemm = b.node("Gemm", {"x", "W", "C"}, {"y"}, "g");
+  setFloat(gemm, "alpha", 2.0f);
+  ir::Graph g = ok(b.import());
+  auto ops = computeOps(g);
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0]->intAttr("ulp_error"), 1);
+  auto out = ir::evaluate(g, {{1.0f, -1.0f}}, 1);
+  ASSERT_TRUE(static_cast<bool>(out)) << out.error().str();
+  // 2 * ([1, -1] @ W) + 0.5 = 2 * [-3, -3, -3] + 0.5
+  EXPECT_EQ((*out)[0], (std::vector<float>{-5.5f, -5.5f, -5.5f}));
+}
+
+//===----------------------------------------------------------------------===//
+// External data
+//===----------------------------------------------------------------------===//
+
+class ExternalData : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gamma_frontend_ext_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  /// Writes `pad` zero bytes then the floats to weights.bin.
+  void writeWeights(size_t pad, const std::vector<float> &w) {
+    std::ofstream f(dir_ / "weights.bin", std::ios::binary);
+    std::string zeros(pad, '\0');
+    f.write(zeros.data(), zeros.size());
+    f.write(reinterpret_cast<const char *>(w.data()), w.size() * sizeof(float));
+  }
+
+  /// A MatMul model whose weight lives in `location` at [offset, offset+length).
+  Expected<ir::Graph> importWith(const std::string &location, int64_t offset, int64_t length) {
+    ModelBuilder b;
+    b.input("x", {1, 2}).output("y");
+    auto &t = b.tensor("W", {2, 3}, onnx::TensorProto::FLOAT);
+    t.set_data_location(onnx::TensorProto::EXTERNAL);
+    auto addKv = [&](const char *k, const std::string &v) {
+      auto *kv = t.add_external_data();
+      kv->set_key(k);
+      kv->set_value(v);
+    };
+    addKv("location", location);
+    addKv("offset", std::to_string(offset));
+    addKv("length", std::to_string(length));
+    b.node("MatMul", {"x", "W"}, {"y"});
+    std::string path = (dir_ / "ext.onnx").string();
+    std::ofstream(path, std::ios::binary) << b.proto().SerializeAsString();
+    return importOnnxFile(path);
+  }
+
+  std::filesystem::path dir_;
+  const std::vector<float> w_{1, 2, 3, 4, 5, 6};
+};
+
+TEST_F(ExternalData, MappedInPlace) {
+  writeWeights(16, w_);
+  ir::Graph g = ok(importWith("weights.bin", 16, 24));
+  const ir::Weight *w = g.constant(computeOps(g)[0]->operands[1]);
+  ASSERT_NE(w, nullptr);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(w->at(i), w_[i]);
+  // The weight stays readable after the importer's own state is gone and the
+  // file is deleted: the mapping is owned by the weight.
+  std::filesystem::remove(dir_ / "weights.bin");
+  EXPECT_EQ(w->at(5), 6.0f);
+}
+
+TEST_F(ExternalData, MisalignedOffset) {
+  writeWeights(3, w_);
+  ir::Graph g = ok(importWith("weights.bin", 3, 24));
+  const ir::Weight *w = g.constant(computeOps(g)[0]->operands[1]);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->at(0), 1.0f);
+  EXPECT_EQ(w->at(5), 6.0f);
+}
+
+TEST_F(ExternalData, OutOfRange) {
+  writeWeights(0, w_);
+  Error e = fails(importWith("weights.bin", 8, 24));
+  EXPECT_EQ(e.code(), ErrorCode::OnnxMalformed);
+  EXPECT_EQ(e.location().node, "W");
+}
+
+TEST_F(ExternalData, MissingFile) {
+  EXPECT_EQ(fails(importWith("nope.bin", 0, 24)).code(), ErrorCode::FileNotFound);
+}
+
+TEST_F(ExternalData, PathOutsideModelFolder) {
+  EXPECT_EQ(fails(importWith("../weights.bin", 0, 24)).code(), ErrorCode::OnnxMalformed);
+  EXPECT_EQ(fails(importWith("/etc/passwd", 0, 24)).code(), ErrorCode::OnnxMalformed);
+}
+
+} // namespace
+} // namespace gma::frontend
