@@ -21,8 +21,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
-namespace gamma::codegen {
+namespace gma::codegen {
 
 struct CodegenOptions {
   /// Symbol prefix: `<prefix>_eval`, `<prefix>_ibp`, `<prefix>_info`.
@@ -32,6 +33,8 @@ struct CodegenOptions {
   int optLevel = 3;
   /// FNV-1a of the model file, recorded in gamma_kernel_info.
   uint64_t modelHash = 0;
+  /// Compiler driver that links the shared library: `<linker> -shared -o OUT OBJ -lm`.
+  std::string linker = "cc";
 };
 
 enum class EmitKind { LlvmIr, Assembly, Object, Header, SharedLibrary };
@@ -39,6 +42,10 @@ enum class EmitKind { LlvmIr, Assembly, Object, Header, SharedLibrary };
 /// Writes `kind` for `g` to `path` (via a temporary file and rename).
 Status emitToFile(const ir::Graph &g, EmitKind kind, const std::string &path,
                   const CodegenOptions &opts = {});
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// and a rename; FileWrite error on failure (no partial file is left).
+Status writeFileAtomically(const std::string &path, std::string_view bytes);
 
 /// Returns textual output (LlvmIr, Assembly or Header).
 Expected<std::string> emitToString(const ir::Graph &g, EmitKind kind,
@@ -58,4 +65,4 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-} // namespace gamma::codegen
+} // namespace gma::codegen

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace gamma::runtime {
+namespace gma::runtime {
 
 /// A dlopen'ed verifier library. Closing it invalidates its descriptor.
 class VerifierLibrary {
@@ -48,4 +48,4 @@ private:
   int64_t capacity_ = 0;
 };
 
-} // namespace gamma::runtime
+} // namespace gma::runtime

@@ -1,0 +1,42 @@
+//===- codegen/IrHelpers.h - Loops and outward rounding in LLVM IR -*- C++ -*-===//
+//
+// Small IRBuilder helpers shared by the kernel emitters (internal to codegen/,
+// so LLVM headers are fine here):
+// - counted loops in the canonical shape LLVM's loop passes expect;
+// - `roundDown`/`roundUp`: ir/Rounding.h in IR, branch-free so that the loop
+//   vectorizer can widen them: fptrunc to f32, compare after fpext against the
+//   slack-widened double, step one f32 ulp through the integer bits, NaN to
+//   the infinity on its side.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+
+#include <cstdint>
+#include <functional>
+
+namespace gma::codegen {
+
+using LoopBody = std::function<void(llvm::IRBuilder<> &, llvm::Value *iv)>;
+
+/// `for (iv = begin; iv < end; iv += step) body(iv)` with i64 induction;
+/// leaves the builder after the loop. Names the blocks after `name`.
+void emitLoop(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end, int64_t step,
+              const char *name, const LoopBody &body);
+/// Shorthand for a loop from 0 to a constant.
+void emitLoop(llvm::IRBuilder<> &b, int64_t end, const char *name, const LoopBody &body);
+
+/// An f32 <= every real within slack·2^-53·|d| of the double `d`; NaN -> -inf.
+llvm::Value *roundDown(llvm::IRBuilder<> &b, llvm::Value *d, double slack = 2.0);
+/// An f32 >= every real within slack·2^-53·|d| of the double `d`; NaN -> +inf.
+llvm::Value *roundUp(llvm::IRBuilder<> &b, llvm::Value *d, double slack = 2.0);
+
+/// `base + index` as a float pointer (index in floats).
+llvm::Value *floatPtr(llvm::IRBuilder<> &b, llvm::Value *base, llvm::Value *index);
+llvm::Value *loadF32(llvm::IRBuilder<> &b, llvm::Value *base, llvm::Value *index);
+void storeF32(llvm::IRBuilder<> &b, llvm::Value *v, llvm::Value *base, llvm::Value *index);
+llvm::Value *toDouble(llvm::IRBuilder<> &b, llvm::Value *f);
+llvm::Value *i64(llvm::IRBuilder<> &b, int64_t v);
+
+} // namespace gma::codegen

@@ -1,0 +1,81 @@
+//===- codegen/Jit.cpp - Kernels compiled in process (ORC LLJIT) ----------===//
+//
+// The same optimised module as the AOT path, handed to an LLJIT whose target
+// machine is built for the same CPU and features. Symbols the kernels import
+// (libm's exp/expf, memcpy) resolve against the current process. The
+// descriptor is found through `<prefix>_info` and lives as long as the JIT.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Compiler.h"
+
+#include "codegen/ModuleBuilder.h"
+
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <fmt/format.h>
+
+namespace gma::codegen {
+
+struct JitVerifier::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  const gamma_kernel_info *info = nullptr;
+};
+
+JitVerifier::JitVerifier() : impl_(std::make_unique<Impl>()) {}
+JitVerifier::~JitVerifier() = default;
+const gamma_kernel_info *JitVerifier::info() const { return impl_->info; }
+
+namespace {
+
+Error jitError(const std::string &what, llvm::Error err) {
+  return Error(ErrorCode::JitFailed, what + ": " + llvm::toString(std::move(err)));
+}
+
+} // namespace
+
+Expected<std::unique_ptr<JitVerifier>> JitVerifier::compile(const ir::Graph &g,
+                                                            const CodegenOptions &opts) {
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto bm = buildOptimizedModule(g, opts, *ctx, /*libraryEntry=*/false);
+  if (!bm)
+    return bm.takeError();
+
+  llvm::orc::JITTargetMachineBuilder jtmb{llvm::Triple(bm->target.triple)};
+  jtmb.setCPU(bm->target.cpu);
+  llvm::SmallVector<llvm::StringRef, 64> features;
+  llvm::StringRef(bm->target.features).split(features, ',', -1, false);
+  jtmb.addFeatures(std::vector<std::string>(features.begin(), features.end()));
+  jtmb.setCodeGenOptLevel(bm->tm->getOptLevel());
+
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
+  if (!jit)
+    return jitError("cannot create the JIT", jit.takeError());
+  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!gen)
+    return jitError("cannot search the current process for symbols", gen.takeError());
+  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+
+  bm->module->setDataLayout((*jit)->getDataLayout());
+  llvm::orc::ThreadSafeModule tsm(std::move(bm->module), std::move(ctx));
+  if (llvm::Error err = (*jit)->addIRModule(std::move(tsm)))
+    return jitError("cannot add the kernels to the JIT", std::move(err));
+  std::string infoName = opts.prefix + "_info";
+  auto sym = (*jit)->lookup(infoName);
+  if (!sym)
+    return jitError(fmt::format("cannot compile '{}'", infoName), sym.takeError());
+
+  std::unique_ptr<JitVerifier> v(new JitVerifier());
+  v->impl_->jit = std::move(*jit);
+  v->impl_->info = sym->toPtr<gamma_info_fn>()();
+  return v;
+}
+
+} // namespace gma::codegen

@@ -1,0 +1,468 @@
+//===- codegen/KernelEmitter.cpp - KernelPlan to llvm::Module -------------===//
+//
+// Builds the module described in KernelEmitter.h:
+//   1. one internal function per step and kernel (affine steps come from
+//      AffineEmitter.cpp; elementwise steps are emitted here);
+//   2. the entry points, which turn each buffer of the plan into a pointer
+//      (region base + offset·B; in ibp the hi plane of the arena starts at
+//      scratch + arena·B) and call the steps in schedule order;
+//   3. the gamma_kernel_info descriptor and its accessor(s).
+//
+// Elementwise interval rules (docs/soundness.md): endpoints in double, rounded
+// outward with roundDown/roundUp (slack 2, sigmoid 8 for libm's exp); relu and
+// neg are exact; multiplying or dividing by a negative constant swaps the
+// endpoints; dividing by a constant 0 gives [-inf, inf].
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/KernelEmitter.h"
+
+#include "codegen/IrHelpers.h"
+#include "runtime/KernelAbi.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
+
+#include <limits>
+
+#ifndef GAMMA_COMPILER_VERSION
+#define GAMMA_COMPILER_VERSION "0.1.0"
+#endif
+
+namespace gma::codegen {
+
+using namespace llvm;
+
+GlobalVariable *ConstantPool::get(const ConstData &c, const std::string &name) {
+  auto key = std::make_pair(c.data, c.size);
+  if (auto it = cache_.find(key); it != cache_.end())
+    return it->second;
+  Constant *init =
+      ConstantDataArray::get(m_.getContext(), ArrayRef<float>(c.data, static_cast<size_t>(c.size)));
+  auto *gv = new GlobalVariable(m_, init->getType(), /*isConstant=*/true,
+                                GlobalValue::PrivateLinkage, init, name);
+  gv->setAlignment(Align(64));
+  gv->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+  cache_[key] = gv;
+  return gv;
+}
+
+Function *createStepFunction(Module &m, const std::string &name, unsigned numPtrs) {
+  LLVMContext &ctx = m.getContext();
+  SmallVector<Type *, 8> params(numPtrs, PointerType::getUnqual(ctx));
+  params.push_back(Type::getInt64Ty(ctx));
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx), params, false);
+  Function *f = Function::Create(fty, GlobalValue::InternalLinkage, name, m);
+  for (unsigned i = 0; i < numPtrs; ++i) {
+    f->addParamAttr(i, Attribute::NoAlias);
+    f->addParamAttr(i, Attribute::NoCapture);
+  }
+  f->getArg(numPtrs)->setName("batch");
+  f->addFnAttr(Attribute::NoUnwind);
+  BasicBlock::Create(ctx, "entry", f);
+  return f;
+}
+
+namespace {
+
+enum class Kernel { Eval, Ibp };
+
+/// The distinct buffers a step touches, and for each role (operand i, result)
+/// its index in that list: in-place operands are passed once, so `noalias`
+/// holds.
+struct StepBuffers {
+  std::vector<BufferRef> unique;
+  std::vector<unsigned> inIdx;
+  unsigned outIdx = 0;
+};
+
+StepBuffers stepBuffers(const Step &s) {
+  StepBuffers sb;
+  auto add = [&](const BufferRef &r) {
+    for (unsigned i = 0; i < sb.unique.size(); ++i)
+      if (sb.unique[i] == r)
+        return i;
+    sb.unique.push_back(r);
+    return static_cast<unsigned>(sb.unique.size() - 1);
+  };
+  for (const BufferRef &r : s.in)
+    sb.inIdx.push_back(add(r));
+  sb.outIdx = add(s.out);
+  return sb;
+}
+
+class ModuleEmitter {
+public:
+  ModuleEmitter(const KernelPlan &plan, const EmitterOptions &opts, LLVMContext &ctx)
+      : plan_(plan), opts_(opts), ctx_(ctx),
+        m_(std::make_unique<Module>(opts.prefix.empty() ? "gamma" : opts.prefix, ctx)),
+        pool_(*m_) {}
+
+  std::unique_ptr<Module> run();
+
+private:
+  Function *emitStep(const Step &s, Kernel kernel, const StepBuffers &sb);
+  Function *emitElementwise(const Step &s, Kernel kernel, const StepBuffers &sb,
+                            const std::string &name);
+  Function *emitEntry(Kernel kernel);
+  void emitInfo(Function *eval, Function *ibp);
+  FunctionCallee expF64();
+
+  /// The interval rule of a unary or binary-with-constant elementwise step:
+  /// (lo, hi) in f32 -> (lo', hi') in f32. `c` is the f32 constant or null.
+  std::pair<Value *, Value *> intervalRule(IRBuilder<> &b, const Step &s, Value *lo, Value *hi,
+                                           Value *c);
+  Value *concreteRule(IRBuilder<> &b, const Step &s, Value *x, Value *c);
+
+  const KernelPlan &plan_;
+  const EmitterOptions &opts_;
+  LLVMContext &ctx_;
+  std::unique_ptr<Module> m_;
+  ConstantPool pool_;
+};
+
+std::unique_ptr<Module> ModuleEmitter::run() {
+  Function *eval = emitEntry(Kernel::Eval);
+  Function *ibp = emitEntry(Kernel::Ibp);
+  emitInfo(eval, ibp);
+  for (Function &f : *m_) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr(Attribute::NoUnwind);
+    if (!opts_.cpu.empty())
+      f.addFnAttr("target-cpu", opts_.cpu);
+    if (!opts_.features.empty())
+      f.addFnAttr("target-features", opts_.features);
+    if (opts_.preferVectorWidth > 0)
+      f.addFnAttr("prefer-vector-width", std::to_string(opts_.preferVectorWidth));
+  }
+  return std::move(m_);
+}
+
+FunctionCallee ModuleEmitter::expF64() {
+  Type *f64 = Type::getDoubleTy(ctx_);
+  FunctionCallee callee = m_->getOrInsertFunction("exp", FunctionType::get(f64, {f64}, false));
+  // As with -fno-math-errno: exp neither unwinds nor touches memory we read.
+  if (auto *f = dyn_cast<Function>(callee.getCallee())) {
+    f->addFnAttr(Attribute::NoUnwind);
+    f->addFnAttr(Attribute::WillReturn);
+    f->setDoesNotAccessMemory();
+  }
+  return callee;
+}
+
+Value *ModuleEmitter::concreteRule(IRBuilder<> &b, const Step &s, Value *x, Value *c) {
+  Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+  switch (s.kind) {
+  case StepKind::Relu:
+    // std::max(x, 0.0f): x < 0 ? 0 : x.
+    return b.CreateSelect(b.CreateFCmpOLT(x, zero), zero, x);
+  case StepKind::Neg:
+    return b.CreateFNeg(x);
+  case StepKind::Sigmoid: {
+    Value *e = b.CreateUnaryIntrinsic(Intrinsic::exp, b.CreateFNeg(x));
+    Value *one = ConstantFP::get(b.getFloatTy(), 1.0);
+    return b.CreateFDiv(one, b.CreateFAdd(one, e));
+  }
+  case StepKind::BinaryConst: {
+    Value *l = s.constOnLeft ? c : x, *r = s.constOnLeft ? x : c;
+    switch (s.bin) {
+    case BinOp::Add: return b.CreateFAdd(l, r);
+    case BinOp::Sub: return b.CreateFSub(l, r);
+    case BinOp::Mul: return b.CreateFMul(l, r);
+    case BinOp::Div: return b.CreateFDiv(l, r);
+    }
+    break;
+  }
+  default:
+    break;
+  }
+  llvm_unreachable("not a unary elementwise step");
+}
+
+std::pair<Value *, Value *> ModuleEmitter::intervalRule(IRBuilder<> &b, const Step &s, Value *lo,
+                                                        Value *hi, Value *c) {
+  Type *f64 = b.getDoubleTy();
+  switch (s.kind) {
+  case StepKind::Relu: {
+    Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+    return {b.CreateSelect(b.CreateFCmpOLT(lo, zero), zero, lo),
+            b.CreateSelect(b.CreateFCmpOLT(hi, zero), zero, hi)};
+  }
+  case StepKind::Neg:
+    return {b.CreateFNeg(hi), b.CreateFNeg(lo)};
+  case StepKind::Sigmoid: {
+    // Monotone: sigma(lo) rounded down, sigma(hi) rounded up, in double with
+    // libm's exp (slack 8: exp's error, the add, the divide, the rounding).
+    Value *one = ConstantFP::get(f64, 1.0);
+    auto sig = [&](Value *v) {
+      Value *e = b.CreateCall(expF64(), {b.CreateFNeg(toDouble(b, v))});
+      return b.CreateFDiv(one, b.CreateFAdd(one, e));
+    };
+    return {roundDown(b, sig(lo), 8.0), roundUp(b, sig(hi), 8.0)};
+  }
+  case StepKind::BinaryConst: {
+    Value *cd = toDouble(b, c), *ld = toDouble(b, lo), *hd = toDouble(b, hi);
+    switch (s.bin) {
+    case BinOp::Add:
+      return {roundDown(b, b.CreateFAdd(ld, cd)), roundUp(b, b.CreateFAdd(hd, cd))};
+    case BinOp::Sub:
+      if (s.constOnLeft)
+        return {roundDown(b, b.CreateFSub(cd, hd)), roundUp(b, b.CreateFSub(cd, ld))};
+      return {roundDown(b, b.CreateFSub(ld, cd)), roundUp(b, b.CreateFSub(hd, cd))};
+    case BinOp::Mul:
+    case BinOp::Div: {
+      bool mul = s.bin == BinOp::Mul;
+      Value *p = mul ? b.CreateFMul(ld, cd) : b.CreateFDiv(ld, cd);
+      Value *q = mul ? b.CreateFMul(hd, cd) : b.CreateFDiv(hd, cd);
+      Value *neg = b.CreateFCmpOLT(cd, ConstantFP::get(f64, 0.0));
+      Value *outLo = roundDown(b, b.CreateSelect(neg, q, p));
+      Value *outHi = roundUp(b, b.CreateSelect(neg, p, q));
+      if (mul)
+        return {outLo, outHi};
+      float inf = std::numeric_limits<float>::infinity();
+      Value *byZero = b.CreateFCmpOEQ(cd, ConstantFP::get(f64, 0.0));
+      return {b.CreateSelect(byZero, ConstantFP::get(b.getFloatTy(), -inf), outLo),
+              b.CreateSelect(byZero, ConstantFP::get(b.getFloatTy(), inf), outHi)};
+    }
+    }
+    break;
+  }
+  default:
+    break;
+  }
+  llvm_unreachable("not a unary elementwise step");
+}
+
+Function *ModuleEmitter::emitElementwise(const Step &s, Kernel kernel, const StepBuffers &sb,
+                                         const std::string &name) {
+  const bool ibp = kernel == Kernel::Ibp;
+  const unsigned planes = ibp ? 2 : 1;
+  Function *f = createStepFunction(*m_, name, planes * static_cast<unsigned>(sb.unique.size()));
+  Value *batch = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  auto lo = [&](unsigned buf) { return f->getArg(buf * planes); };
+  auto hi = [&](unsigned buf) { return f->getArg(buf * planes + 1); };
+  const unsigned out = sb.outIdx;
+  const int64_t n = s.out.numel;
+
+  if (s.kind == StepKind::Copy) {
+    Value *bytes = b.CreateMul(batch, b.getInt64(n * 4));
+    for (unsigned p = 0; p < planes; ++p)
+      b.CreateMemCpy(f->getArg(out * planes + p), Align(4), f->getArg(sb.inIdx[0] * planes + p),
+                     Align(4), bytes);
+    b.CreateRetVoid();
+    return f;
+  }
+
+  if (s.kind == StepKind::BinaryAct) {
+    const unsigned a = sb.inIdx[0], c = sb.inIdx[1];
+    const bool add = s.bin == BinOp::Add;
+    emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(n)), 1, "i",
+             [&](IRBuilder<> &b, Value *i) {
+               if (!ibp) {
+                 Value *x = loadF32(b, lo(a), i), *y = loadF32(b, lo(c), i);
+                 storeF32(b, add ? b.CreateFAdd(x, y) : b.CreateFSub(x, y), lo(out), i);
+                 return;
+               }
+               Value *alo = toDouble(b, loadF32(b, lo(a), i));
+               Value *ahi = toDouble(b, loadF32(b, hi(a), i));
+               Value *clo = toDouble(b, loadF32(b, lo(c), i));
+               Value *chi = toDouble(b, loadF32(b, hi(c), i));
+               Value *rlo = add ? b.CreateFAdd(alo, clo) : b.CreateFSub(alo, chi);
+               Value *rhi = add ? b.CreateFAdd(ahi, chi) : b.CreateFSub(ahi, clo);
+               storeF32(b, roundDown(b, rlo), lo(out), i);
+               storeF32(b, roundUp(b, rhi), hi(out), i);
+             });
+    b.CreateRetVoid();
+    return f;
+  }
+
+  const unsigned in = sb.inIdx[0];
+  auto body = [&](IRBuilder<> &b, Value *i, Value *c) {
+    if (!ibp) {
+      storeF32(b, concreteRule(b, s, loadF32(b, lo(in), i), c), lo(out), i);
+      return;
+    }
+    auto [rlo, rhi] = intervalRule(b, s, loadF32(b, lo(in), i), loadF32(b, hi(in), i), c);
+    storeF32(b, rlo, lo(out), i);
+    storeF32(b, rhi, hi(out), i);
+  };
+
+  if (s.kind != StepKind::BinaryConst) {
+    emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(n)), 1, "i",
+             [&](IRBuilder<> &b, Value *i) { body(b, i, nullptr); });
+    b.CreateRetVoid();
+    return f;
+  }
+
+  // Per sample, element ((o·mid) + m)·inner + i uses C[m]; trip-count-1 loops
+  // fold away, leaving a vectorisable loop along mid or inner.
+  GlobalVariable *cst = pool_.get(s.constant, s.name + ".c");
+  emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(s.outer)), 1, "o",
+           [&](IRBuilder<> &b, Value *o) {
+             emitLoop(b, s.mid, "m", [&](IRBuilder<> &b, Value *mi) {
+               Value *c = loadF32(b, cst, mi);
+               Value *base = b.CreateMul(b.CreateAdd(b.CreateMul(o, b.getInt64(s.mid)), mi),
+                                         b.getInt64(s.inner));
+               emitLoop(b, s.inner, "in", [&](IRBuilder<> &b, Value *ii) {
+                 body(b, b.CreateAdd(base, ii), c);
+               });
+             });
+           });
+  b.CreateRetVoid();
+  return f;
+}
+
+Function *ModuleEmitter::emitStep(const Step &s, Kernel kernel, const StepBuffers &sb) {
+  std::string name =
+      opts_.prefix + (kernel == Kernel::Eval ? "_eval." : "_ibp.") + s.name;
+  if (s.kind == StepKind::Affine)
+    return kernel == Kernel::Eval ? emitAffineEval(*m_, pool_, s, name)
+                                  : emitAffineIbp(*m_, pool_, s, name);
+  return emitElementwise(s, kernel, sb, name);
+}
+
+Function *ModuleEmitter::emitEntry(Kernel kernel) {
+  const bool ibp = kernel == Kernel::Ibp;
+  Type *ptr = PointerType::getUnqual(ctx_);
+  Type *i64 = Type::getInt64Ty(ctx_);
+  SmallVector<Type *, 6> params;
+  if (ibp)
+    params = {ptr, ptr, ptr, ptr, i64, ptr};
+  else
+    params = {ptr, ptr, i64, ptr};
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx_), params, false);
+  std::string name = opts_.prefix + (ibp ? "_ibp" : "_eval");
+  Function *f = Function::Create(fty, GlobalValue::ExternalLinkage, name, *m_);
+  static const char *const evalNames[] = {"x", "y", "batch", "scratch"};
+  static const char *const ibpNames[] = {"xlo", "xhi", "ylo", "yhi", "batch", "scratch"};
+  for (unsigned i = 0; i < f->arg_size(); ++i) {
+    f->getArg(i)->setName(ibp ? ibpNames[i] : evalNames[i]);
+    if (f->getArg(i)->getType()->isPointerTy()) {
+      f->addParamAttr(i, Attribute::NoAlias);
+      f->addParamAttr(i, Attribute::NoCapture);
+    }
+  }
+  f->addFnAttr(Attribute::NoUnwind);
+  Value *batch = f->getArg(ibp ? 4 : 2);
+  Value *scratch = f->getArg(ibp ? 5 : 3);
+
+  // Step functions are emitted before the entry's body so that each keeps
+  // its own IRBuilder.
+  std::vector<std::pair<Function *, StepBuffers>> steps;
+  for (const Step &s : plan_.steps) {
+    StepBuffers sb = stepBuffers(s);
+    steps.emplace_back(emitStep(s, kernel, sb), std::move(sb));
+  }
+
+  IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+  auto plane = [&](const BufferRef &r, bool hiPlane) -> Value * {
+    Value *base = nullptr;
+    int64_t offset = r.offset;
+    switch (r.region) {
+    case 0:
+      base = scratch;
+      if (hiPlane)
+        offset += plan_.arena;
+      break;
+    case 1:
+      base = f->getArg(ibp && hiPlane ? 1 : 0);
+      break;
+    default:
+      base = f->getArg(ibp ? (hiPlane ? 3 : 2) : 1);
+      break;
+    }
+    if (offset == 0)
+      return base;
+    return floatPtr(b, base, b.CreateMul(b.getInt64(offset), batch));
+  };
+
+  for (size_t i = 0; i < plan_.steps.size(); ++i) {
+    const Step &s = plan_.steps[i];
+    auto &[fn, sb] = steps[i];
+    // Affine steps take (in, out) in fixed order (the plan keeps them
+    // disjoint); elementwise steps take each distinct buffer once.
+    SmallVector<BufferRef, 4> buffers;
+    if (s.kind == StepKind::Affine)
+      buffers = {s.in[0], s.out};
+    else
+      buffers.assign(sb.unique.begin(), sb.unique.end());
+    SmallVector<Value *, 12> args;
+    for (const BufferRef &r : buffers) {
+      args.push_back(plane(r, false));
+      if (ibp)
+        args.push_back(plane(r, true));
+    }
+    args.push_back(batch);
+    b.CreateCall(fn, args);
+  }
+  b.CreateRetVoid();
+  return f;
+}
+
+void ModuleEmitter::emitInfo(Function *eval, Function *ibp) {
+  Type *i32 = Type::getInt32Ty(ctx_), *i64 = Type::getInt64Ty(ctx_);
+  Type *ptr = PointerType::getUnqual(ctx_);
+  // Same field order as gamma_kernel_info in runtime/KernelAbi.h; LLVM's
+  // natural struct layout matches the C ABI's.
+  StructType *infoTy = StructType::create(
+      ctx_, {i32, ptr, ptr, i64, i32, ptr, i32, ptr, i64, i64, i64, i64, ptr, ptr},
+      "gamma_kernel_info");
+  auto str = [&](const std::string &s, const char *name) -> Constant * {
+    Constant *init = ConstantDataArray::getString(ctx_, s);
+    auto *gv = new GlobalVariable(*m_, init->getType(), true, GlobalValue::PrivateLinkage, init,
+                                  name);
+    gv->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    return gv;
+  };
+  auto shape = [&](const ir::Shape &sh, const char *name) -> Constant * {
+    std::vector<uint64_t> dims(sh.begin(), sh.end());
+    if (dims.empty())
+      dims.push_back(1); // Never a zero-length array; rank says how many are valid.
+    Constant *init = ConstantDataArray::get(ctx_, dims);
+    return new GlobalVariable(*m_, init->getType(), true, GlobalValue::PrivateLinkage, init,
+                              name);
+  };
+  Constant *fields[] = {
+      ConstantInt::get(i32, GAMMA_KERNEL_ABI_VERSION),
+      str(plan_.modelName, "model_name"),
+      str(GAMMA_COMPILER_VERSION, "compiler_version"),
+      ConstantInt::get(i64, opts_.modelHash),
+      ConstantInt::get(i32, plan_.inputShape.size()),
+      shape(plan_.inputShape, "input_shape"),
+      ConstantInt::get(i32, plan_.outputShape.size()),
+      shape(plan_.outputShape, "output_shape"),
+      ConstantInt::get(i64, plan_.inputSize),
+      ConstantInt::get(i64, plan_.outputSize),
+      ConstantInt::get(i64, plan_.arena),
+      ConstantInt::get(i64, 2 * plan_.arena),
+      eval,
+      ibp,
+  };
+  auto *info = new GlobalVariable(*m_, infoTy, true, GlobalValue::PrivateLinkage,
+                                  ConstantStruct::get(infoTy, fields), opts_.prefix + ".info");
+  info->setAlignment(Align(8));
+
+  auto accessor = [&](const std::string &name) {
+    Function *f = Function::Create(FunctionType::get(ptr, false), GlobalValue::ExternalLinkage,
+                                   name, *m_);
+    f->addFnAttr(Attribute::NoUnwind);
+    IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+    b.CreateRet(info);
+  };
+  accessor(opts_.prefix + "_info");
+  if (opts_.libraryEntry)
+    accessor("gamma_verifier_info");
+}
+
+} // namespace
+
+std::unique_ptr<Module> emitKernelModule(const KernelPlan &plan, const EmitterOptions &opts,
+                                         LLVMContext &ctx) {
+  return ModuleEmitter(plan, opts, ctx).run();
+}
+
+} // namespace gma::codegen

@@ -1,0 +1,437 @@
+//===- codegen/KernelPlan.cpp - The lowered schedule codegen emits --------===//
+//
+// Walks the schedule once:
+//   1. Every value gets a location: graph inputs live in region 1 at offset 0,
+//      views alias their operand, constants (and views of constants) have none,
+//      every other op reads its `buffer = [region, offset]` attribute.
+//   2. Each op becomes a Step, or a CodegenFailed error naming the op when the
+//      kernels do not implement it (products of two activations, transposes
+//      of activations, ...).
+//   3. The plan is checked where a wrong plan would silently corrupt results:
+//      ranges fit their region, nothing writes the caller's input, and an op's
+//      result overlaps an operand only exactly (in place) and only for
+//      elementwise ops.
+//   4. A graph output that does not live at offset 0 of region 2 gets a copy.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/KernelPlan.h"
+
+#include "ir/Rounding.h"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <optional>
+
+namespace gma::codegen {
+namespace {
+
+using ir::Graph;
+using ir::Op;
+using ir::OpKind;
+using ir::ValueId;
+
+Error opError(const Op &op, std::string msg) {
+  Location loc;
+  loc.node = op.loc;
+  loc.opType = std::string(ir::mnemonic(op.kind));
+  return Error(ErrorCode::CodegenFailed, std::move(msg), std::move(loc));
+}
+
+ConstData borrow(const float *data, int64_t size) {
+  ConstData c;
+  c.data = data;
+  c.size = size;
+  return c;
+}
+
+ConstData own(std::vector<float> v) {
+  ConstData c;
+  auto p = std::make_shared<const std::vector<float>>(std::move(v));
+  c.data = p->data();
+  c.size = static_cast<int64_t>(p->size());
+  c.owned = std::move(p);
+  return c;
+}
+
+class Lowering {
+public:
+  explicit Lowering(const Graph &g) : g_(g), loc_(g.values.size()), constOf_(g.values.size()) {}
+
+  Expected<KernelPlan> run();
+
+private:
+  Status assignLocations();
+  Status lowerOp(const Op &op, int index);
+  Status lowerAffine(const Op &op, Step &s);
+  Status lowerMatMul(const Op &op, Step &s);
+  Status lowerBinary(const Op &op, Step &s);
+  Status checkStep(const Op &op, const Step &s, bool elementwise);
+
+  /// The weight data of a constant value (through views), or nullptr.
+  const float *constData(ValueId v) const { return constOf_[v]; }
+  bool isConst(ValueId v) const { return constOf_[v] != nullptr; }
+
+  const Graph &g_;
+  KernelPlan plan_;
+  std::vector<std::optional<BufferRef>> loc_;
+  std::vector<const float *> constOf_;
+};
+
+Expected<KernelPlan> Lowering::run() {
+  if (g_.inputs.size() != 1 || g_.outputs.size() != 1)
+    return Error(ErrorCode::CodegenFailed,
+                 fmt::format("compiled kernels take exactly one input and one output; graph "
+                             "'{}' has {} inputs and {} outputs",
+                             g_.name, g_.inputs.size(), g_.outputs.size()));
+  plan_.modelName = g_.name;
+  plan_.inputShape = g_.type(g_.inputs[0]).shape;
+  plan_.inputSize = g_.type(g_.inputs[0]).numel();
+  plan_.outputShape = g_.type(g_.outputs[0]).shape;
+  plan_.outputSize = g_.type(g_.outputs[0]).numel();
+
+  if (Status st = assignLocations(); !st)
+    return st.takeError();
+
+  int index = 0;
+  for (const Op &op : g_.ops) {
+    if (op.erased)
+      continue;
+    if (Status st = lowerOp(op, index++); !st)
+      return st.takeError();
+  }
+
+  ValueId out = g_.outputs[0];
+  if (!loc_[out])
+    return Error(ErrorCode::CodegenFailed,
+                 fmt::format("the output of graph '{}' is a constant; nothing to compile", g_.name));
+  BufferRef where = *loc_[out];
+  BufferRef dest{2, 0, plan_.outputSize};
+  if (!(where == dest)) {
+    Step s;
+    s.kind = StepKind::Copy;
+    s.name = "output_copy";
+    s.in = {where};
+    s.out = dest;
+    plan_.steps.push_back(std::move(s));
+  }
+  return std::move(plan_);
+}
+
+Status Lowering::assignLocations() {
+  bool planned = g_.attrs.count("arena") != 0;
+  for (const Op &op : g_.ops)
+    if (!op.erased && op.hasAttr("buffer"))
+      planned = true;
+  plan_.arena = planned ? (g_.attrs.count("arena") ? g_.attrs.at("arena").asInt() : 0) : 0;
+
+  // Without a plan, the producer of the output (through views) writes region 2.
+  int outputProducer = -1;
+  if (!planned) {
+    ValueId v = g_.outputs[0];
+    while (const Op *d = g_.defOp(v)) {
+      if (!ir::hasTrait(d->kind, ir::kView)) {
+        outputProducer = g_.values[v].def;
+        break;
+      }
+      v = d->operands[0];
+    }
+  }
+
+  ValueId in = g_.inputs[0];
+  loc_[in] = BufferRef{1, 0, g_.type(in).numel()};
+  for (size_t i = 0; i < g_.ops.size(); ++i) {
+    const Op &op = g_.ops[i];
+    if (op.erased)
+      continue;
+    int64_t numel = g_.type(op.result).numel();
+    if (op.kind == OpKind::Const) {
+      constOf_[op.result] = g_.weights.get(op.weight).data();
+      continue;
+    }
+    if (ir::hasTrait(op.kind, ir::kView)) {
+      ValueId src = op.operands[0];
+      if (isConst(src))
+        constOf_[op.result] = constOf_[src];
+      else if (loc_[src])
+        loc_[op.result] = BufferRef{loc_[src]->region, loc_[src]->offset, numel};
+      continue;
+    }
+    bool allConst = !op.operands.empty();
+    for (ValueId v : op.operands)
+      allConst = allConst && isConst(v);
+    if (allConst)
+      return opError(op, "an op on constants only reached codegen; run fold-constants first");
+
+    if (!planned) {
+      if (static_cast<int>(i) == outputProducer) {
+        loc_[op.result] = BufferRef{2, 0, numel};
+      } else {
+        loc_[op.result] = BufferRef{0, plan_.arena, numel};
+        plan_.arena += numel;
+      }
+      continue;
+    }
+    auto it = op.attrs.find("buffer");
+    if (it == op.attrs.end() || it->second.ints.size() != 2)
+      return opError(op, "op has no `buffer = [region, offset]` attribute; run plan-buffers "
+                         "before codegen");
+    BufferRef b{static_cast<int>(it->second.ints[0]), it->second.ints[1], numel};
+    if (b.region == 1)
+      return opError(op, "the buffer plan writes an op's result into the caller's input buffer");
+    if (b.region != 0 && b.region != 2)
+      return opError(op, fmt::format("unknown buffer region {}", b.region));
+    int64_t limit = b.region == 0 ? plan_.arena : plan_.outputSize;
+    if (b.offset < 0 || b.offset + numel > limit)
+      return opError(op, fmt::format("buffer [{}, {}] with {} floats does not fit its region "
+                                     "({} floats per sample)",
+                                     b.region, b.offset, numel, limit));
+    loc_[op.result] = b;
+  }
+  return Status::ok();
+}
+
+bool overlaps(const BufferRef &a, const BufferRef &b) {
+  return a.region == b.region && a.offset < b.offset + b.numel && b.offset < a.offset + a.numel;
+}
+
+Status Lowering::checkStep(const Op &op, const Step &s, bool elementwise) {
+  for (const BufferRef &in : s.in) {
+    if (!overlaps(in, s.out))
+      continue;
+    if (!(in == s.out))
+      return opError(op, "the buffer plan makes an op's result partially overlap an operand");
+    if (!elementwise)
+      return opError(op, "the buffer plan runs a non-elementwise op in place");
+  }
+  return Status::ok();
+}
+
+Status Lowering::lowerOp(const Op &op, int index) {
+  if (op.kind == OpKind::Const || ir::hasTrait(op.kind, ir::kView))
+    return Status::ok();
+  Step s;
+  s.name = fmt::format("{}_{}", ir::mnemonic(op.kind), index);
+  s.out = *loc_[op.result];
+  bool elementwise = true;
+  switch (op.kind) {
+  case OpKind::Affine:
+    elementwise = false;
+    if (Status st = lowerAffine(op, s); !st)
+      return st;
+    break;
+  case OpKind::MatMul:
+    elementwise = false;
+    if (Status st = lowerMatMul(op, s); !st)
+      return st;
+    break;
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+    if (Status st = lowerBinary(op, s); !st)
+      return st;
+    break;
+  case OpKind::Relu:
+  case OpKind::Sigmoid:
+  case OpKind::Neg:
+    s.kind = op.kind == OpKind::Relu      ? StepKind::Relu
+             : op.kind == OpKind::Sigmoid ? StepKind::Sigmoid
+                                          : StepKind::Neg;
+    if (isConst(op.operands[0]) || !loc_[op.operands[0]])
+      return opError(op, "operand has no buffer");
+    s.in = {*loc_[op.operands[0]]};
+    break;
+  case OpKind::Transpose:
+    return opError(op, "the kernels do not implement transpose of an activation; "
+                       "only transposes that passes fold into weights are supported");
+  default:
+    return opError(op, fmt::format("the kernels do not implement '{}'", ir::mnemonic(op.kind)));
+  }
+  if (Status st = checkStep(op, s, elementwise); !st)
+    return st;
+  plan_.steps.push_back(std::move(s));
+  return Status::ok();
+}
+
+/// Column sums of |W| ([K, N]), computed in double and rounded up so that the
+/// stored f32 is >= the exact sum (K additions: slack K + 2).
+ConstData columnAbsSums(const float *w, int64_t k, int64_t n) {
+  std::vector<double> acc(static_cast<size_t>(n), 0.0);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      acc[j] += std::fabs(static_cast<double>(w[i * n + j]));
+  std::vector<float> out(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j)
+    out[j] = ir::roundUp(acc[j], static_cast<double>(k) + 2.0);
+  return own(std::move(out));
+}
+
+Status Lowering::lowerAffine(const Op &op, Step &s) {
+  ValueId x = op.operands[0], w = op.operands[1], b = op.operands[2];
+  if (isConst(x) || !loc_[x])
+    return opError(op, "affine needs an activation as its first operand");
+  if (!isConst(w) || !isConst(b))
+    return opError(op, "affine with a non-constant weight or bias is not supported");
+  const ir::Shape &ws = g_.type(w).shape;
+  if (ws.size() != 2)
+    return opError(op, "affine weight must be 2-D");
+  bool transposed = op.intAttr("transposed", 0) != 0;
+  s.k = transposed ? ws[1] : ws[0];
+  s.n = transposed ? ws[0] : ws[1];
+  const ir::Shape &xs = g_.type(x).shape;
+  if (xs.empty() || xs.back() != s.k)
+    return opError(op, fmt::format("affine input's last dimension is not K = {}", s.k));
+  s.rows = g_.type(x).numel() / s.k;
+  if (g_.type(op.result).numel() != s.rows * s.n)
+    return opError(op, "affine result size does not match rows x N");
+  const float *wd = constData(w);
+  if (transposed) {
+    std::vector<float> t(static_cast<size_t>(s.k * s.n));
+    for (int64_t i = 0; i < s.n; ++i)
+      for (int64_t j = 0; j < s.k; ++j)
+        t[j * s.n + i] = wd[i * s.k + j];
+    s.weight = own(std::move(t));
+  } else {
+    s.weight = borrow(wd, s.k * s.n);
+  }
+  int64_t bn = g_.type(b).numel();
+  if (bn == s.n) {
+    s.bias = borrow(constData(b), bn);
+  } else if (bn == 1) {
+    s.bias = own(std::vector<float>(static_cast<size_t>(s.n), constData(b)[0]));
+  } else {
+    return opError(op, fmt::format("affine bias has {} elements, expected {}", bn, s.n));
+  }
+  s.ulpError = op.intAttr("ulp_error", 0);
+  s.colAbsSum = columnAbsSums(s.weight.data, s.k, s.n);
+  s.kind = StepKind::Affine;
+  s.in = {*loc_[x]};
+  return Status::ok();
+}
+
+Status Lowering::lowerMatMul(const Op &op, Step &s) {
+  ValueId a = op.operands[0], b = op.operands[1];
+  if (!isConst(a) && !isConst(b))
+    return opError(op, "matmul of two activations (a bilinear product) is not supported by "
+                       "the kernels");
+  if (isConst(a))
+    return opError(op, "matmul with a constant left operand (W @ x) is not supported; only "
+                       "x @ W");
+  if (!loc_[a])
+    return opError(op, "operand has no buffer");
+  const ir::Shape &bs = g_.type(b).shape;
+  if (bs.size() == 2) {
+    s.k = bs[0];
+    s.n = bs[1];
+  } else if (bs.size() == 1) {
+    s.k = bs[0];
+    s.n = 1;
+  } else {
+    return opError(op, "matmul with a constant of rank > 2 is not supported");
+  }
+  const ir::Shape &as = g_.type(a).shape;
+  if (as.empty() || as.back() != s.k)
+    return opError(op, fmt::format("matmul input's last dimension is not K = {}", s.k));
+  s.rows = g_.type(a).numel() / s.k;
+  if (g_.type(op.result).numel() != s.rows * s.n)
+    return opError(op, "matmul result size does not match rows x N");
+  s.weight = borrow(constData(b), s.k * s.n);
+  s.bias = own(std::vector<float>(static_cast<size_t>(s.n), 0.0f));
+  s.colAbsSum = columnAbsSums(s.weight.data, s.k, s.n);
+  s.kind = StepKind::Affine;
+  s.in = {*loc_[a]};
+  return Status::ok();
+}
+
+Status Lowering::lowerBinary(const Op &op, Step &s) {
+  s.bin = op.kind == OpKind::Add   ? BinOp::Add
+          : op.kind == OpKind::Sub ? BinOp::Sub
+          : op.kind == OpKind::Mul ? BinOp::Mul
+                                   : BinOp::Div;
+  ValueId a = op.operands[0], b = op.operands[1];
+  const ir::TensorType &rt = g_.type(op.result);
+  if (!isConst(a) && !isConst(b)) {
+    if (s.bin == BinOp::Mul || s.bin == BinOp::Div)
+      return opError(op, fmt::format("{} of two activations (a bilinear product) is not "
+                                     "supported by the kernels",
+                                     ir::mnemonic(op.kind)));
+    if (g_.type(a) != rt || g_.type(b) != rt)
+      return opError(op, "broadcasting between two activations is not supported");
+    s.kind = StepKind::BinaryAct;
+    s.in = {*loc_[a], *loc_[b]};
+    return Status::ok();
+  }
+  s.constOnLeft = isConst(a);
+  ValueId act = s.constOnLeft ? b : a;
+  ValueId cst = s.constOnLeft ? a : b;
+  if (s.constOnLeft && s.bin == BinOp::Div)
+    return opError(op, "division by an activation is not supported by the kernels");
+  if (g_.type(act) != rt)
+    return opError(op, "broadcasting the activation operand is not supported; only the "
+                       "constant may broadcast");
+  if (!loc_[act])
+    return opError(op, "operand has no buffer");
+
+  // Align the constant's shape to the result's and find the block of dims in
+  // which it varies. A contiguous block gives C[m] with (outer, mid, inner);
+  // anything else is expanded to the full per-sample shape.
+  const ir::Shape &rs = rt.shape;
+  ir::Shape cs = g_.type(cst).shape;
+  if (cs.size() > rs.size())
+    return opError(op, "constant operand has a higher rank than the result");
+  cs.insert(cs.begin(), rs.size() - cs.size(), 1);
+  int first = -1, last = -1;
+  for (size_t d = 0; d < rs.size(); ++d) {
+    if (cs[d] == 1)
+      continue;
+    if (cs[d] != rs[d])
+      return opError(op, "constant operand does not broadcast to the result shape");
+    if (first < 0)
+      first = static_cast<int>(d);
+    last = static_cast<int>(d);
+  }
+  const float *cd = constData(cst);
+  int64_t total = rt.numel();
+  bool contiguous = true;
+  for (int d = first; first >= 0 && d <= last; ++d)
+    contiguous = contiguous && cs[d] == rs[d];
+  if (first < 0) {
+    s.outer = total;
+    s.mid = 1;
+    s.inner = 1;
+    s.constant = borrow(cd, 1);
+  } else if (contiguous) {
+    s.outer = s.mid = s.inner = 1;
+    for (int d = 0; d < static_cast<int>(rs.size()); ++d)
+      (d < first ? s.outer : d <= last ? s.mid : s.inner) *= rs[d];
+    s.constant = borrow(cd, s.mid);
+  } else {
+    ir::Shape cstrides(cs.size(), 0);
+    int64_t st = 1;
+    for (int d = static_cast<int>(cs.size()) - 1; d >= 0; --d) {
+      cstrides[d] = cs[d] == 1 ? 0 : st;
+      st *= cs[d];
+    }
+    std::vector<float> full(static_cast<size_t>(total));
+    for (int64_t i = 0; i < total; ++i) {
+      int64_t rem = i, ci = 0;
+      for (int d = static_cast<int>(rs.size()) - 1; d >= 0; --d) {
+        ci += (rem % rs[d]) * cstrides[d];
+        rem /= rs[d];
+      }
+      full[i] = cd[ci];
+    }
+    s.outer = s.inner = 1;
+    s.mid = total;
+    s.constant = own(std::move(full));
+  }
+  s.kind = StepKind::BinaryConst;
+  s.in = {*loc_[act]};
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<KernelPlan> buildKernelPlan(const ir::Graph &g) { return Lowering(g).run(); }
+
+} // namespace gma::codegen

@@ -1,0 +1,91 @@
+//===- codegen/KernelPlan.h - The lowered schedule codegen emits -*- C++ -*-===//
+//
+// The bridge between the IR and LLVM: `buildKernelPlan` reads a planned graph
+// (the buffer plan of docs/ir.md), resolves views to the buffers they alias,
+// checks that every op is one the kernels implement, and returns a flat list
+// of steps with everything the emitters need: buffer locations, static sizes
+// and constants in the layout the loops read (affine weights as [K, N]
+// row-major, their column sums of |W| rounded up, broadcast constants).
+//
+// No LLVM here, so unsupported graphs are rejected with a CodegenFailed error
+// naming the op before any LLVM object exists.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Diagnostic.h"
+#include "ir/Graph.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gma::codegen {
+
+/// Where a value's floats live: `region` base + `offset`·B, `numel` floats per
+/// sample (region 0 = scratch arena, 1 = the caller's input, 2 = the output).
+struct BufferRef {
+  int region = 0;
+  int64_t offset = 0;
+  int64_t numel = 0;
+  bool operator==(const BufferRef &o) const {
+    return region == o.region && offset == o.offset && numel == o.numel;
+  }
+};
+
+enum class StepKind {
+  Affine,      ///< out[r, n] = sum_k in[r, k]·W[k, n] + bias[n], rows r per sample.
+  Relu,        ///< out = max(in, 0).
+  Sigmoid,     ///< out = 1 / (1 + exp(-in)).
+  Neg,         ///< out = -in.
+  BinaryConst, ///< out = in (op) C or C (op) in, C broadcast (outer, mid, inner).
+  BinaryAct,   ///< out = in0 (op) in1, both activations of the same shape (add/sub).
+  Copy,        ///< out = in (a graph output that does not live in the output buffer).
+};
+
+enum class BinOp { Add, Sub, Mul, Div };
+
+/// Constant floats: either borrowed from the weight store or owned.
+struct ConstData {
+  std::shared_ptr<const std::vector<float>> owned;
+  const float *data = nullptr;
+  int64_t size = 0;
+};
+
+struct Step {
+  StepKind kind = StepKind::Copy;
+  std::string name; ///< For symbol names and messages: "affine_3" etc.
+  BufferRef out;
+  std::vector<BufferRef> in;
+
+  // Affine.
+  int64_t rows = 1; ///< Rows per sample (leading dims of the activation).
+  int64_t k = 0, n = 0;
+  ConstData weight;     ///< [K, N] row-major.
+  ConstData bias;       ///< [N], or empty for no bias.
+  ConstData colAbsSum;  ///< [N]: roundUp(sum_k |W[k, n]|).
+  int64_t ulpError = 0; ///< The op's ulp_error attribute (docs/ir.md).
+
+  // BinaryConst / BinaryAct.
+  BinOp bin = BinOp::Add;
+  bool constOnLeft = false; ///< C (op) in rather than in (op) C.
+  /// Per sample, element ((o·mid) + m)·inner + i uses C[m].
+  int64_t outer = 1, mid = 1, inner = 1;
+  ConstData constant; ///< [mid]
+};
+
+struct KernelPlan {
+  std::string modelName;
+  ir::Shape inputShape, outputShape;
+  int64_t inputSize = 0, outputSize = 0;
+  int64_t arena = 0; ///< Scratch floats per sample (eval); IBP uses 2·arena.
+  std::vector<Step> steps;
+};
+
+/// Lowers a planned graph. A graph without any buffer plan (no `arena`
+/// attribute and no `buffer` attributes) gets a trivial plan: every
+/// intermediate its own arena slot, the output's producer in region 2.
+Expected<KernelPlan> buildKernelPlan(const ir::Graph &g);
+
+} // namespace gma::codegen

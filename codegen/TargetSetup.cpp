@@ -1,0 +1,125 @@
+//===- codegen/TargetSetup.cpp - Host target and optimisation -------------===//
+//
+// See TargetSetup.h.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/TargetSetup.h"
+
+#include <llvm/ADT/StringMap.h>
+#include <llvm/Analysis/CGSCCPassManager.h>
+#include <llvm/Analysis/LoopAnalysisManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/PassManager.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Target/TargetOptions.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <fmt/format.h>
+#include <mutex>
+
+namespace gma::codegen {
+
+using namespace llvm;
+
+void initializeLlvmTargets() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+    InitializeNativeTargetAsmParser();
+  });
+}
+
+Expected<TargetDesc> resolveTarget(const std::string &cpu) {
+  initializeLlvmTargets();
+  TargetDesc t;
+  t.triple = sys::getProcessTriple();
+  if (cpu.empty() || cpu == "native") {
+    t.cpu = sys::getHostCPUName().str();
+    std::string features;
+    for (const auto &f : sys::getHostCPUFeatures()) {
+      if (!features.empty())
+        features += ",";
+      features += (f.second ? "+" : "-") + f.first().str();
+    }
+    t.features = features;
+    if (sys::getHostCPUFeatures().lookup("avx512f"))
+      t.preferVectorWidth = 512;
+  } else {
+    t.cpu = cpu;
+  }
+  std::string err;
+  const Target *target = TargetRegistry::lookupTarget(t.triple, err);
+  if (!target)
+    return Error(ErrorCode::CodegenFailed, fmt::format("no LLVM target for '{}': {}", t.triple, err));
+  // Validate the name with a generic subtarget first: creating one for an
+  // unknown CPU makes LLVM print a warning of its own.
+  std::unique_ptr<MCSubtargetInfo> generic(target->createMCSubtargetInfo(t.triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(t.cpu))
+    return Error(ErrorCode::InvalidArgument,
+                 fmt::format("unknown CPU '{}' for target '{}'", t.cpu, t.triple));
+  std::unique_ptr<MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(t.triple, t.cpu, t.features));
+  if (t.preferVectorWidth == 0 && sti->checkFeatures("+avx512f"))
+    t.preferVectorWidth = 512;
+  return t;
+}
+
+static CodeGenOptLevel codeGenLevel(int optLevel) {
+  switch (optLevel) {
+  case 0: return CodeGenOptLevel::None;
+  case 1: return CodeGenOptLevel::Less;
+  case 2: return CodeGenOptLevel::Default;
+  default: return CodeGenOptLevel::Aggressive;
+  }
+}
+
+Expected<std::unique_ptr<TargetMachine>> createTargetMachine(const TargetDesc &t, int optLevel) {
+  initializeLlvmTargets();
+  std::string err;
+  const Target *target = TargetRegistry::lookupTarget(t.triple, err);
+  if (!target)
+    return Error(ErrorCode::CodegenFailed, fmt::format("no LLVM target for '{}': {}", t.triple, err));
+  TargetOptions options;
+  std::unique_ptr<TargetMachine> tm(target->createTargetMachine(
+      t.triple, t.cpu, t.features, options, Reloc::PIC_, std::nullopt, codeGenLevel(optLevel)));
+  if (!tm)
+    return Error(ErrorCode::CodegenFailed,
+                 fmt::format("cannot create a target machine for '{}' ({})", t.triple, t.cpu));
+  return tm;
+}
+
+void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
+  m.setTargetTriple(tm.getTargetTriple().str());
+  m.setDataLayout(tm.createDataLayout());
+
+  LoopAnalysisManager lam;
+  FunctionAnalysisManager fam;
+  CGSCCAnalysisManager cgam;
+  ModuleAnalysisManager mam;
+  PipelineTuningOptions pto;
+  pto.LoopVectorization = optLevel >= 2;
+  pto.SLPVectorization = optLevel >= 2;
+  pto.LoopUnrolling = optLevel >= 2;
+  PassBuilder pb(&tm, pto);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+
+  OptimizationLevel level = optLevel <= 0   ? OptimizationLevel::O0
+                            : optLevel == 1 ? OptimizationLevel::O1
+                            : optLevel == 2 ? OptimizationLevel::O2
+                                            : OptimizationLevel::O3;
+  ModulePassManager mpm = level == OptimizationLevel::O0
+                              ? pb.buildO0DefaultPipeline(level)
+                              : pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(m, mam);
+}
+
+} // namespace gma::codegen

@@ -1,0 +1,88 @@
+//===- runtime/VerifierLibrary.cpp - Loading and calling kernels ----------===//
+//
+// dlopen's a library written by gammac, finds `gamma_verifier_info`, and
+// refuses descriptors of another ABI version before any kernel is called.
+// Libraries are opened RTLD_LOCAL: several compiled models (all exporting
+// gamma_verifier_info) can be loaded side by side.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/VerifierLibrary.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <fmt/format.h>
+
+namespace gma::runtime {
+
+namespace {
+
+Error loadError(ErrorCode code, const std::string &path, std::string msg) {
+  Location loc;
+  loc.file = path;
+  return Error(code, std::move(msg), std::move(loc));
+}
+
+} // namespace
+
+Expected<std::unique_ptr<VerifierLibrary>> VerifierLibrary::open(const std::string &path) {
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    return loadError(ErrorCode::VerifierLoad, path,
+                     fmt::format("cannot load the verifier library: {}", why ? why : "unknown"));
+  }
+  dlerror();
+  auto infoFn = reinterpret_cast<gamma_info_fn>(dlsym(handle, "gamma_verifier_info"));
+  if (!infoFn) {
+    dlclose(handle);
+    return loadError(ErrorCode::VerifierLoad, path,
+                     "not a gamma verifier library: it does not define gamma_verifier_info");
+  }
+  const gamma_kernel_info *info = infoFn();
+  if (!info) {
+    dlclose(handle);
+    return loadError(ErrorCode::VerifierMismatch, path,
+                     "gamma_verifier_info() returned no descriptor");
+  }
+  if (info->abi_version != GAMMA_KERNEL_ABI_VERSION) {
+    uint32_t got = info->abi_version;
+    dlclose(handle);
+    return loadError(ErrorCode::VerifierMismatch, path,
+                     fmt::format("kernel ABI version {} does not match this runtime's version "
+                                 "{}; recompile the model with this gammac",
+                                 got, GAMMA_KERNEL_ABI_VERSION));
+  }
+  if (!info->eval || !info->ibp) {
+    dlclose(handle);
+    return loadError(ErrorCode::VerifierMismatch, path, "the descriptor lacks eval or ibp");
+  }
+  return std::unique_ptr<VerifierLibrary>(new VerifierLibrary(handle, info));
+}
+
+VerifierLibrary::~VerifierLibrary() {
+  if (handle_)
+    dlclose(handle_);
+}
+
+float *Kernels::scratch(int64_t floats) {
+  if (floats <= capacity_)
+    return buf_.get();
+  // Round up to the 64-byte alignment that aligned_alloc requires of sizes.
+  size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+  auto *p = static_cast<float *>(std::aligned_alloc(64, bytes));
+  assert(p && "out of memory allocating kernel scratch");
+  buf_ = std::unique_ptr<float[], void (*)(void *)>(p, std::free);
+  capacity_ = static_cast<int64_t>(bytes / sizeof(float));
+  return p;
+}
+
+void Kernels::eval(const float *x, float *y, int64_t batch) {
+  info_->eval(x, y, batch, scratch(info_->eval_scratch_floats_per_sample * batch));
+}
+
+void Kernels::ibp(const float *xlo, const float *xhi, float *ylo, float *yhi, int64_t batch) {
+  info_->ibp(xlo, xhi, ylo, yhi, batch, scratch(info_->ibp_scratch_floats_per_sample * batch));
+}
+
+} // namespace gma::runtime
