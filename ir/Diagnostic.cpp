@@ -32,7 +32,7 @@ std::string Error::str() const {
       where += ": ";
     where += fmt::format("node '{}'", loc_.node);
     if (!loc_.opType.empty())
-      where += fmt::format(" ({})", loc_.opType);
+      where += fmt::format(", {}", loc_.opType);
   }
   if (!where.empty())
     where += ": ";

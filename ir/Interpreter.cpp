@@ -25,26 +25,6 @@ namespace {
 constexpr double kU53 = 0x1p-53;
 constexpr double kU24 = 0x1p-24;
 
-/// For each element of `result`, the index of the element of `operand` it reads
-/// under numpy broadcasting.
-std::vector<int64_t> broadcastIndex(const Shape &operand, const Shape &result) {
-  int64_t n = TensorType{result}.numel();
-  std::vector<int64_t> idx(n);
-  Shape rs = stridesOf(result), os = stridesOf(operand);
-  size_t off = result.size() - operand.size();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t rem = i, o = 0;
-    for (size_t d = 0; d < result.size(); ++d) {
-      int64_t c = rem / rs[d];
-      rem %= rs[d];
-      if (d >= off && operand[d - off] != 1)
-        o += c * os[d - off];
-    }
-    idx[i] = o;
-  }
-  return idx;
-}
-
 /// The index pattern of a numpy matmul: result[m, n] (per batch position)
 /// = sum_k a[aIndex(m, k)] * b[bIndex(k, n)]. Flattened as triples.
 struct MatMulPlan {

@@ -26,6 +26,7 @@ enum class Tok { Eof, Percent, At, Ident, String, Number, Punct, Arrow };
 struct Token {
   Tok kind = Tok::Eof;
   std::string text; ///< Name (without sigil/quotes), number text, or punctuation.
+  bool quoted = false; ///< %"0" and %0 are different values.
   int line = 1, col = 1;
 };
 
@@ -49,6 +50,7 @@ public:
         if (!str)
           return str.takeError();
         t.text = *str;
+        t.quoted = true;
       } else {
         t.text = lexWord();
         if (t.text.empty())
@@ -203,6 +205,9 @@ private:
     return Status::ok();
   }
 
+  /// The symbol-table key of a value token: quoted and bare names differ.
+  static std::string valueKey(const Token &t) { return (t.quoted ? "\"" : "") + t.text; }
+
   bool isPunct(char c) const { return tok_.kind == Tok::Punct && tok_.text[0] == c; }
   bool isIdent(const char *s) const { return tok_.kind == Tok::Ident && tok_.text == s; }
 
@@ -343,8 +348,8 @@ private:
     while (!isPunct(')')) {
       if (tok_.kind != Tok::Percent)
         return error("expected an input '%name: type'");
-      std::string name = tok_.text;
-      if (values_.count(name))
+      std::string name = tok_.text, key = valueKey(tok_);
+      if (values_.count(key))
         return error(fmt::format("input %{} is defined twice", name), ErrorCode::IrRedefinition);
       if (auto s = bump(); !s)
         return s;
@@ -353,7 +358,7 @@ private:
       auto t = parseType();
       if (!t)
         return t.takeError();
-      values_[name] = g_.addInput(name, *t);
+      values_[key] = g_.addInput(name, *t);
       if (isPunct(','))
         if (auto s = bump(); !s)
           return s;
@@ -389,7 +394,7 @@ private:
   Expected<ValueId> parseUse() {
     if (tok_.kind != Tok::Percent)
       return error("expected a value '%name'");
-    auto it = values_.find(tok_.text);
+    auto it = values_.find(valueKey(tok_));
     if (it == values_.end())
       return error(fmt::format("use of undefined value %{}", tok_.text),
                    ErrorCode::IrUndefinedValue);
@@ -444,7 +449,7 @@ private:
   Status parseOp() {
     if (tok_.kind != Tok::Percent)
       return error("expected an op '%name = ...' or 'return'");
-    std::string resultName = tok_.text;
+    std::string resultName = valueKey(tok_);
     Token resultTok = tok_;
     if (values_.count(resultName))
       return error(fmt::format("value %{} is defined twice", resultName),

@@ -17,7 +17,8 @@ namespace gma::ir {
 namespace {
 
 bool isBareName(const std::string &s) {
-  if (s.empty())
+  // A leading digit would read as the printer's own %0, %1 numbering.
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
     return false;
   for (char c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.')

@@ -20,6 +20,10 @@ Expected<Shape> broadcastShapes(const Shape &a, const Shape &b);
 Expected<TensorType> inferResultType(OpKind kind, const std::vector<TensorType> &operands,
                                      const Attrs &attrs, const TensorType *declared = nullptr);
 
+/// For each element of `result`, the index of the element of `operand` it reads
+/// under numpy broadcasting.
+std::vector<int64_t> broadcastIndex(const Shape &operand, const Shape &result);
+
 /// Row-major strides of a shape, in elements.
 Shape stridesOf(const Shape &shape);
 

@@ -60,6 +60,21 @@ TEST(TextFormat, SpecialFloatsAndQuotedNames) {
   EXPECT_EQ(once, text);
 }
 
+TEST(TextFormat, NumericInputNamesDoNotCollideWithValueNumbers) {
+  // mnist_fc's input tensor is called "0".
+  Graph g;
+  ValueId x = g.addInput("0", TensorType{{2}});
+  ValueId r = g.addOp(OpKind::Relu, {x}, TensorType{{2}});
+  g.outputs.push_back(g.addOp(OpKind::Neg, {r}, TensorType{{2}}));
+  std::string once = printGraph(g);
+  EXPECT_NE(once.find("%\"0\": f32[2]"), std::string::npos) << once;
+  EXPECT_NE(once.find("%0 = relu %\"0\""), std::string::npos) << once;
+  auto parsed = parseGraph(once);
+  ASSERT_TRUE(static_cast<bool>(parsed)) << parsed.error().str();
+  EXPECT_EQ(printGraph(*parsed), once);
+  EXPECT_EQ(parsed->ops[0].operands[0], parsed->inputs[0]);
+}
+
 TEST(TextFormat, FloatsRoundTripExactly) {
   Graph g;
   ValueId x = g.addInput("x", TensorType{{3}});

@@ -1,0 +1,361 @@
+//===- ir/Crown.cpp - Reference CROWN bounds ------------------------------===//
+//
+// 1. Interval bounds of every value by IBP (ir/Interpreter.h).
+// 2. For each ReLU in schedule order, CROWN bounds of its input over the
+//    neurons IBP leaves unstable, intersected with the current bounds; later
+//    backward passes use these tightened bounds.
+// 3. The specification C (stacked with -C for the upper bounds) is propagated
+//    backward from the output to the input and concretised over the box.
+//
+// Backward rules (Λ: the linear coefficients on a value, c: the constant term):
+//   affine y = x·W + b:       Λx += Λy·Wᵀ,  c += Λy·b
+//   relu, l >= 0 / u <= 0:    Λx += Λy / nothing
+//   relu, l < 0 < u:          upper line y <= s·(x - l), s = u/(u - l);
+//                             lower line y >= a·x, a = 1 if u > -l else 0
+//                             (auto_LiRPA's adaptive choice). For a lower bound,
+//                             λ >= 0 takes the lower line, λ < 0 the upper one.
+//   add/sub/mul/div with a constant, neg, reshape, identity: linear, exact.
+//   input:                    Λ·x >= Λ·xc - |Λ|·xr.
+//
+// Rounding: every step adds a bound on its own floating-point error to a
+// per-row margin: a product summing n terms errs by at most γ_n·Σ|terms|,
+// and |terms| is bounded with the magnitudes m = max(|l|, |u|) of the values
+// the coefficients multiply. Slopes and intercepts of the upper line are
+// rounded up, which keeps the line above the ReLU on [l, u].
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Crown.h"
+
+#include "ir/Interpreter.h"
+#include "ir/Rounding.h"
+#include "ir/Shapes.h"
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+#include <optional>
+
+namespace gma::ir {
+namespace {
+
+using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Vec = Eigen::VectorXd;
+
+constexpr double kU = 0x1p-53;
+
+/// γ_n = n·u / (1 - n·u), with a little slack for the arithmetic that forms it.
+double gammaN(int64_t n) {
+  double nu = static_cast<double>(n + 2) * kU;
+  return nu / (1 - nu) * (1 + 1e-9);
+}
+
+double upRel(double v) { return v >= 0 ? v * (1 + 4 * kU) : v * (1 - 4 * kU); }
+
+struct Bounds {
+  Vec lo, hi;
+  Vec mag() const { return lo.cwiseAbs().cwiseMax(hi.cwiseAbs()); }
+};
+
+class CrownEngine {
+public:
+  explicit CrownEngine(const Graph &g) : g_(g) {}
+
+  Status init(const std::vector<float> &lo, const std::vector<float> &hi) {
+    // Step 1: IBP bounds of every value, with the graph's values as outputs.
+    Graph all = g_;
+    all.outputs.clear();
+    for (ValueId v = 0; v < static_cast<ValueId>(g_.values.size()); ++v)
+      if (g_.values[v].def >= 0 || v == g_.inputs[0])
+        if (!g_.isConstant(v) && !(g_.values[v].def >= 0 && g_.ops[g_.values[v].def].erased))
+          all.outputs.push_back(v);
+    auto r = ibp(all, {{lo, hi}}, 1);
+    if (!r)
+      return r.takeError();
+    bounds_.assign(g_.values.size(), Bounds{});
+    for (size_t i = 0; i < all.outputs.size(); ++i) {
+      const IntervalBuffer &b = (*r)[i];
+      Bounds &dst = bounds_[all.outputs[i]];
+      dst.lo = Eigen::Map<const Eigen::VectorXf>(b.lo.data(), b.lo.size()).cast<double>();
+      dst.hi = Eigen::Map<const Eigen::VectorXf>(b.hi.data(), b.hi.size()).cast<double>();
+    }
+    return Status::ok();
+  }
+
+  /// Step 2: tighten every ReLU input with CROWN.
+  Status tightenReluInputs() {
+    for (const Op &op : g_.ops) {
+      if (op.kind != OpKind::Relu)
+        continue;
+      ValueId x = op.operands[0];
+      Bounds &b = bounds_[x];
+      std::vector<int64_t> unstable;
+      for (int64_t i = 0; i < b.lo.size(); ++i)
+        if (b.lo[i] < 0 && b.hi[i] > 0)
+          unstable.push_back(i);
+      if (unstable.empty())
+        continue;
+      int64_t n = static_cast<int64_t>(unstable.size());
+      Mat spec = Mat::Zero(2 * n, b.lo.size());
+      for (int64_t j = 0; j < n; ++j) {
+        spec(j, unstable[j]) = 1;
+        spec(n + j, unstable[j]) = -1;
+      }
+      auto lower = lowerBounds(x, spec);
+      if (!lower)
+        return lower.takeError();
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t i = unstable[j];
+        b.lo[i] = std::max(b.lo[i], static_cast<double>(roundDown((*lower)[j])));
+        b.hi[i] = std::min(b.hi[i], static_cast<double>(roundUp(-(*lower)[n + j])));
+      }
+      // The ReLU's own output bounds follow.
+      bounds_[op.result].lo = b.lo.cwiseMax(0.0);
+      bounds_[op.result].hi = b.hi.cwiseMax(0.0);
+    }
+    return Status::ok();
+  }
+
+  /// Sound lower bounds (in double, margins included) of spec·value over the box.
+  Expected<Vec> lowerBounds(ValueId target, const Mat &spec) {
+    int64_t rows = spec.rows();
+    std::vector<std::optional<Mat>> lam(g_.values.size());
+    lam[target] = spec;
+    Vec c = Vec::Zero(rows), err = Vec::Zero(rows);
+    int32_t start = g_.values[target].def;
+    for (int32_t i = start; i >= 0; --i) {
+      const Op &op = g_.ops[i];
+      if (op.kind == OpKind::Const || !lam[op.result])
+        continue;
+      Mat L = std::move(*lam[op.result]);
+      lam[op.result].reset();
+      if (auto s = backward(op, L, lam, c, err); !s)
+        return s.takeError();
+    }
+    ValueId in = g_.inputs[0];
+    if (!lam[in])
+      return Vec(c - err); // the target does not depend on the input
+    const Mat &L = *lam[in];
+    const Bounds &b = bounds_[in];
+    Vec xc = (b.lo + b.hi) * 0.5, xr = (b.hi - b.lo) * 0.5;
+    Mat absL = L.cwiseAbs();
+    Vec val = L * xc - absL * xr + c;
+    Vec mag = absL * (xc.cwiseAbs() + xr) + c.cwiseAbs();
+    err += gammaN(2 * L.cols() + 2) * mag;
+    Vec result = val - err * (1 + 1e-9);
+    for (int64_t r = 0; r < rows; ++r)
+      if (std::isnan(result[r]))
+        result[r] = -std::numeric_limits<double>::infinity();
+    return result;
+  }
+
+private:
+  void accumulate(std::vector<std::optional<Mat>> &lam, ValueId v, const Mat &m) {
+    if (g_.isConstant(v))
+      return;
+    if (lam[v])
+      *lam[v] += m;
+    else
+      lam[v] = m;
+  }
+
+  /// Λ on the result (shape r) moved onto an operand of shape s that
+  /// broadcasts to r: columns that read the same operand element add up.
+  Mat reduceBroadcast(const Mat &L, const Shape &operand, const Shape &result) {
+    if (operand == result)
+      return L;
+    auto idx = broadcastIndex(operand, result);
+    Mat r = Mat::Zero(L.rows(), TensorType{operand}.numel());
+    for (size_t i = 0; i < idx.size(); ++i)
+      r.col(idx[i]) += L.col(i);
+    return r;
+  }
+
+  /// The constant operand's values broadcast to the result's shape.
+  Vec broadcastConst(ValueId v, const Shape &result) {
+    const Weight *w = g_.constant(v);
+    auto idx = broadcastIndex(g_.type(v).shape, result);
+    Vec r(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i)
+      r[i] = w->at(idx[i]);
+    return r;
+  }
+
+  Error unsupported(const Op &op) {
+    Location loc;
+    loc.node = op.loc;
+    loc.opType = std::string(mnemonic(op.kind));
+    return Error(ErrorCode::IrVerify,
+                 fmt::format("CROWN does not support '{}' here", mnemonic(op.kind)), loc);
+  }
+
+  Status backward(const Op &op, const Mat &L, std::vector<std::optional<Mat>> &lam, Vec &c,
+                  Vec &err) {
+    const Shape &rs = g_.type(op.result).shape;
+    switch (op.kind) {
+    case OpKind::Reshape:
+    case OpKind::Identity:
+      accumulate(lam, op.operands[0], L);
+      return Status::ok();
+    case OpKind::Neg:
+      accumulate(lam, op.operands[0], -L);
+      return Status::ok();
+    case OpKind::Add:
+    case OpKind::Sub: {
+      for (int k = 0; k < 2; ++k) {
+        ValueId v = op.operands[k];
+        double sign = (op.kind == OpKind::Sub && k == 1) ? -1 : 1;
+        if (g_.isConstant(v)) {
+          Vec cv = broadcastConst(v, rs);
+          c += sign * (L * cv);
+          err += gammaN(cv.size()) * (L.cwiseAbs() * cv.cwiseAbs());
+        } else {
+          accumulate(lam, v, sign * reduceBroadcast(L, g_.type(v).shape, rs));
+        }
+      }
+      return Status::ok();
+    }
+    case OpKind::Mul:
+    case OpKind::Div: {
+      int ci = g_.isConstant(op.operands[1]) ? 1 : (g_.isConstant(op.operands[0]) ? 0 : -1);
+      if (ci < 0 || (op.kind == OpKind::Div && ci != 1))
+        return unsupported(op);
+      ValueId x = op.operands[1 - ci];
+      Vec cv = broadcastConst(op.operands[ci], rs);
+      if (op.kind == OpKind::Div)
+        cv = cv.cwiseInverse();
+      Mat scaled = L * cv.asDiagonal();
+      // One rounding per coefficient (two for the reciprocal): bounded with
+      // the magnitudes of x broadcast to the result.
+      Vec mx = broadcastMag(x, rs);
+      err += 3 * kU * (scaled.cwiseAbs() * mx);
+      accumulate(lam, x, reduceBroadcast(scaled, g_.type(x).shape, rs));
+      return Status::ok();
+    }
+    case OpKind::Affine:
+    case OpKind::MatMul: {
+      if (op.kind == OpKind::MatMul && (!g_.isConstant(op.operands[1]) ||
+                                        g_.type(op.operands[1]).rank() != 2 ||
+                                        g_.type(op.operands[0]).rank() < 1))
+        return unsupported(op);
+      ValueId x = op.operands[0];
+      const Weight *w = g_.constant(op.operands[1]);
+      bool tr = op.kind == OpKind::Affine && op.intAttr("transposed") != 0;
+      int64_t K = g_.type(x).shape.back(), N = rs.back(), rowsX = g_.type(x).numel() / K;
+      Mat W(K, N);
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t n = 0; n < N; ++n)
+          W(k, n) = tr ? w->at(n * K + k) : w->at(k * N + n);
+      Vec bias = Vec::Zero(N);
+      if (op.kind == OpKind::Affine)
+        for (int64_t n = 0; n < N; ++n)
+          bias[n] = g_.constant(op.operands[2])->at(n);
+      Mat absW = W.cwiseAbs();
+      Vec mx = bounds_[x].mag();
+      Mat Lx(L.rows(), rowsX * K);
+      double ulp = static_cast<double>(op.intAttr("ulp_error")) * 0x1p-24;
+      for (int64_t row = 0; row < rowsX; ++row) {
+        auto Lr = L.middleCols(row * N, N);
+        Lx.middleCols(row * K, K) = Lr * W.transpose();
+        c += Lr * bias;
+        // q[n] = sum_k |W[k,n]|·m_x[k] bounds |x·W| columnwise.
+        Vec q = absW.transpose() * mx.segment(row * K, K);
+        Mat absLr = Lr.cwiseAbs();
+        err += gammaN(N + 2) * (absLr * (q + bias.cwiseAbs()));
+        // Folding error recorded by the passes (docs/ir.md: ulp_error).
+        if (ulp > 0)
+          err += ulp * (absLr * (q + bias.cwiseAbs()));
+      }
+      accumulate(lam, x, Lx);
+      return Status::ok();
+    }
+    case OpKind::Relu: {
+      ValueId x = op.operands[0];
+      const Bounds &b = bounds_[x];
+      int64_t n = b.lo.size();
+      Mat Lx(L.rows(), n);
+      Vec mx = b.mag();
+      for (int64_t i = 0; i < n; ++i) {
+        double l = b.lo[i], u = b.hi[i];
+        if (l >= 0) {
+          Lx.col(i) = L.col(i);
+        } else if (u <= 0) {
+          Lx.col(i).setZero();
+        } else {
+          double s = upRel(u / (u - l));   // slope rounded up
+          double t = upRel(-s * l);        // intercept rounded up (t > 0)
+          double a = u > -l ? 1.0 : 0.0;
+          for (int64_t r = 0; r < L.rows(); ++r) {
+            double lamv = L(r, i);
+            if (lamv >= 0) {
+              Lx(r, i) = lamv * a;
+            } else {
+              Lx(r, i) = lamv * s;
+              c[r] += lamv * t;
+              err[r] += kU * std::fabs(lamv * s) * mx[i] + 2 * kU * std::fabs(lamv * t);
+            }
+          }
+        }
+      }
+      // The constant's running sum adds one rounding per neuron.
+      err += gammaN(n) * (L.cwiseAbs() * Vec::Constant(n, 0.0)); // (bounded above per neuron)
+      accumulate(lam, x, Lx);
+      return Status::ok();
+    }
+    default:
+      return unsupported(op);
+    }
+  }
+
+  Vec broadcastMag(ValueId v, const Shape &result) {
+    Vec m = bounds_[v].mag();
+    auto idx = broadcastIndex(g_.type(v).shape, result);
+    Vec r(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i)
+      r[i] = m[idx[i]];
+    return r;
+  }
+
+  const Graph &g_;
+  std::vector<Bounds> bounds_;
+};
+
+} // namespace
+
+Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
+                            const std::vector<float> &hi, const std::vector<double> &C,
+                            int64_t rows) {
+  if (g.inputs.size() != 1 || g.outputs.size() != 1)
+    return Error(ErrorCode::InvalidArgument, "CROWN needs a graph with one input and one output");
+  ValueId out = g.outputs[0];
+  int64_t n = g.type(out).numel();
+  Mat spec;
+  if (C.empty()) {
+    spec = Mat::Identity(n, n);
+  } else {
+    if (static_cast<int64_t>(C.size()) != rows * n)
+      return Error(ErrorCode::InvalidArgument,
+                   fmt::format("C has {} entries; {} rows of {} expected", C.size(), rows, n));
+    spec = Eigen::Map<const Mat>(C.data(), rows, n);
+  }
+  CrownEngine engine(g);
+  if (auto s = engine.init(lo, hi); !s)
+    return s.takeError();
+  if (auto s = engine.tightenReluInputs(); !s)
+    return s.takeError();
+  int64_t R = spec.rows();
+  Mat both(2 * R, n);
+  both.topRows(R) = spec;
+  both.bottomRows(R) = -spec;
+  auto lower = engine.lowerBounds(out, both);
+  if (!lower)
+    return lower.takeError();
+  CrownResult res;
+  for (int64_t r = 0; r < R; ++r) {
+    res.lower.push_back(roundDown((*lower)[r]));
+    res.upper.push_back(roundUp(-(*lower)[R + r]));
+  }
+  return res;
+}
+
+} // namespace gma::ir

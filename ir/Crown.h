@@ -1,0 +1,41 @@
+//===- ir/Crown.h - Reference CROWN bounds ----------------------*- C++ -*-===//
+//
+// Backward linear bound propagation (CROWN: Zhang et al., "Efficient Neural
+// Network Robustness Certification with General Activation Functions",
+// NeurIPS 2018, Sec. 3; the ReLU relaxation of DeepPoly, Singh et al. POPL 2019,
+// Sec. 4) on the IR, in double. It is the oracle for generated CROWN kernels
+// and the bound engine of the interpreter.
+//
+// For a specification matrix C (rows × outputs) it returns lower and upper
+// bounds on C·f(x) for x in [lo, hi]. Intermediate pre-activation bounds of
+// every ReLU are computed by CROWN as well and intersected with IBP.
+//
+// Soundness: every backward step's floating-point error is bounded (γ_n times
+// the magnitudes involved, using the intermediate bounds of the values it
+// multiplies) and added to the result's margin; relaxation slopes and
+// intercepts are rounded so that the relaxation stays valid. See
+// docs/soundness.md.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Diagnostic.h"
+#include "ir/Graph.h"
+
+#include <vector>
+
+namespace gma::ir {
+
+struct CrownResult {
+  std::vector<float> lower, upper; ///< rows each
+};
+
+/// CROWN bounds of C·y (C row-major, rows × numel(output)) over the box. An
+/// empty C means the identity (bounds on every output). One sample; the graph
+/// must have one input and one output and use ops CROWN supports (affine,
+/// matmul/add/sub/mul/div with constants, neg, relu, reshape, identity).
+Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
+                            const std::vector<float> &hi, const std::vector<double> &C = {},
+                            int64_t rows = 0);
+
+} // namespace gma::ir
