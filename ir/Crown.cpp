@@ -61,57 +61,49 @@ class CrownEngine {
 public:
   explicit CrownEngine(const Graph &g) : g_(g) {}
 
-  Status init(const std::vector<float> &lo, const std::vector<float> &hi) {
-    // Step 1: IBP bounds of every value, with the graph's values as outputs.
-    Graph all = g_;
-    all.outputs.clear();
-    for (ValueId v = 0; v < static_cast<ValueId>(g_.values.size()); ++v)
-      if (g_.values[v].def >= 0 || v == g_.inputs[0])
-        if (!g_.isConstant(v) && !(g_.values[v].def >= 0 && g_.ops[g_.values[v].def].erased))
-          all.outputs.push_back(v);
-    auto r = ibp(all, {{lo, hi}}, 1);
-    if (!r)
-      return r.takeError();
-    bounds_.assign(g_.values.size(), Bounds{});
-    for (size_t i = 0; i < all.outputs.size(); ++i) {
-      const IntervalBuffer &b = (*r)[i];
-      Bounds &dst = bounds_[all.outputs[i]];
-      dst.lo = Eigen::Map<const Eigen::VectorXf>(b.lo.data(), b.lo.size()).cast<double>();
-      dst.hi = Eigen::Map<const Eigen::VectorXf>(b.hi.data(), b.hi.size()).cast<double>();
+  /// Steps 1 and 2: interval bounds of every value in schedule order; the
+  /// input of each ReLU is first tightened by CROWN over the neurons its
+  /// interval leaves unstable (as auto_LiRPA does: the CROWN bound replaces the
+  /// interval on those neurons, or is intersected with it if `intersect`).
+  Status forward(const std::vector<float> &lo, const std::vector<float> &hi, bool intersect) {
+    state_.lo.assign(g_.values.size(), {});
+    state_.hi.assign(g_.values.size(), {});
+    state_.lo[g_.inputs[0]] = lo;
+    state_.hi[g_.inputs[0]] = hi;
+    for (const Op &op : g_.ops) {
+      if (op.kind == OpKind::Relu)
+        if (auto s = tighten(op.operands[0], intersect); !s)
+          return s;
+      if (auto s = ibpOp(g_, op, state_, 1); !s)
+        return s;
     }
     return Status::ok();
   }
 
-  /// Step 2: tighten every ReLU input with CROWN.
-  Status tightenReluInputs() {
-    for (const Op &op : g_.ops) {
-      if (op.kind != OpKind::Relu)
-        continue;
-      ValueId x = op.operands[0];
-      Bounds &b = bounds_[x];
-      std::vector<int64_t> unstable;
-      for (int64_t i = 0; i < b.lo.size(); ++i)
-        if (b.lo[i] < 0 && b.hi[i] > 0)
-          unstable.push_back(i);
-      if (unstable.empty())
-        continue;
-      int64_t n = static_cast<int64_t>(unstable.size());
-      Mat spec = Mat::Zero(2 * n, b.lo.size());
-      for (int64_t j = 0; j < n; ++j) {
-        spec(j, unstable[j]) = 1;
-        spec(n + j, unstable[j]) = -1;
-      }
-      auto lower = lowerBounds(x, spec);
-      if (!lower)
-        return lower.takeError();
-      for (int64_t j = 0; j < n; ++j) {
-        int64_t i = unstable[j];
-        b.lo[i] = std::max(b.lo[i], static_cast<double>(roundDown((*lower)[j])));
-        b.hi[i] = std::min(b.hi[i], static_cast<double>(roundUp(-(*lower)[n + j])));
-      }
-      // The ReLU's own output bounds follow.
-      bounds_[op.result].lo = b.lo.cwiseMax(0.0);
-      bounds_[op.result].hi = b.hi.cwiseMax(0.0);
+  const IntervalState &state() const { return state_; }
+
+  Status tighten(ValueId x, bool intersect) {
+    std::vector<float> &lo = state_.lo[x], &hi = state_.hi[x];
+    std::vector<int64_t> unstable;
+    for (size_t i = 0; i < lo.size(); ++i)
+      if (lo[i] < 0 && hi[i] > 0)
+        unstable.push_back(static_cast<int64_t>(i));
+    if (unstable.empty())
+      return Status::ok();
+    int64_t n = static_cast<int64_t>(unstable.size());
+    Mat spec = Mat::Zero(2 * n, static_cast<int64_t>(lo.size()));
+    for (int64_t j = 0; j < n; ++j) {
+      spec(j, unstable[j]) = 1;
+      spec(n + j, unstable[j]) = -1;
+    }
+    auto lower = lowerBounds(x, spec);
+    if (!lower)
+      return lower.takeError();
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t i = unstable[j];
+      float l = roundDown((*lower)[j]), u = roundUp(-(*lower)[n + j]);
+      lo[i] = intersect ? std::max(lo[i], l) : l;
+      hi[i] = intersect ? std::min(hi[i], u) : u;
     }
     return Status::ok();
   }
@@ -136,7 +128,7 @@ public:
     if (!lam[in])
       return Vec(c - err); // the target does not depend on the input
     const Mat &L = *lam[in];
-    const Bounds &b = bounds_[in];
+    Bounds b = boundsOf(in);
     Vec xc = (b.lo + b.hi) * 0.5, xr = (b.hi - b.lo) * 0.5;
     Mat absL = L.cwiseAbs();
     Vec val = L * xc - absL * xr + c;
@@ -251,7 +243,7 @@ private:
         for (int64_t n = 0; n < N; ++n)
           bias[n] = g_.constant(op.operands[2])->at(n);
       Mat absW = W.cwiseAbs();
-      Vec mx = bounds_[x].mag();
+      Vec mx = boundsOf(x).mag();
       Mat Lx(L.rows(), rowsX * K);
       double ulp = static_cast<double>(op.intAttr("ulp_error")) * 0x1p-24;
       for (int64_t row = 0; row < rowsX; ++row) {
@@ -271,7 +263,7 @@ private:
     }
     case OpKind::Relu: {
       ValueId x = op.operands[0];
-      const Bounds &b = bounds_[x];
+      Bounds b = boundsOf(x);
       int64_t n = b.lo.size();
       Mat Lx(L.rows(), n);
       Vec mx = b.mag();
@@ -297,8 +289,6 @@ private:
           }
         }
       }
-      // The constant's running sum adds one rounding per neuron.
-      err += gammaN(n) * (L.cwiseAbs() * Vec::Constant(n, 0.0)); // (bounded above per neuron)
       accumulate(lam, x, Lx);
       return Status::ok();
     }
@@ -308,7 +298,7 @@ private:
   }
 
   Vec broadcastMag(ValueId v, const Shape &result) {
-    Vec m = bounds_[v].mag();
+    Vec m = boundsOf(v).mag();
     auto idx = broadcastIndex(g_.type(v).shape, result);
     Vec r(idx.size());
     for (size_t i = 0; i < idx.size(); ++i)
@@ -316,15 +306,22 @@ private:
     return r;
   }
 
+  Bounds boundsOf(ValueId v) const {
+    Bounds b;
+    b.lo = Eigen::Map<const Eigen::VectorXf>(state_.lo[v].data(), state_.lo[v].size()).cast<double>();
+    b.hi = Eigen::Map<const Eigen::VectorXf>(state_.hi[v].data(), state_.hi[v].size()).cast<double>();
+    return b;
+  }
+
   const Graph &g_;
-  std::vector<Bounds> bounds_;
+  IntervalState state_;
 };
 
 } // namespace
 
 Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
                             const std::vector<float> &hi, const std::vector<double> &C,
-                            int64_t rows) {
+                            int64_t rows, const CrownOptions &opts) {
   if (g.inputs.size() != 1 || g.outputs.size() != 1)
     return Error(ErrorCode::InvalidArgument, "CROWN needs a graph with one input and one output");
   ValueId out = g.outputs[0];
@@ -339,9 +336,7 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
     spec = Eigen::Map<const Mat>(C.data(), rows, n);
   }
   CrownEngine engine(g);
-  if (auto s = engine.init(lo, hi); !s)
-    return s.takeError();
-  if (auto s = engine.tightenReluInputs(); !s)
+  if (auto s = engine.forward(lo, hi, opts.intersectIntermediate); !s)
     return s.takeError();
   int64_t R = spec.rows();
   Mat both(2 * R, n);
@@ -350,10 +345,31 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
   auto lower = engine.lowerBounds(out, both);
   if (!lower)
     return lower.takeError();
+  // Never looser than IBP: intersect with the interval bounds of C·y (plain
+  // IBP when intermediate bounds were replaced rather than intersected).
+  std::vector<float> ylo = engine.state().lo[out], yhi = engine.state().hi[out];
+  if (!opts.intersectIntermediate) {
+    auto plain = ibp(g, {{lo, hi}}, 1);
+    if (!plain)
+      return plain.takeError();
+    for (int64_t j = 0; j < n; ++j) {
+      ylo[j] = std::max(ylo[j], (*plain)[0].lo[j]);
+      yhi[j] = std::min(yhi[j], (*plain)[0].hi[j]);
+    }
+  }
   CrownResult res;
   for (int64_t r = 0; r < R; ++r) {
-    res.lower.push_back(roundDown((*lower)[r]));
-    res.upper.push_back(roundUp(-(*lower)[R + r]));
+    double il = 0, iu = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      double c = spec(r, j);
+      il += c >= 0 ? c * ylo[j] : c * yhi[j];
+      iu += c >= 0 ? c * yhi[j] : c * ylo[j];
+    }
+    double m = gammaN(n + 2) * (spec.row(r).cwiseAbs().dot(
+                   Eigen::Map<const Eigen::VectorXf>(ylo.data(), n).cast<double>().cwiseAbs().cwiseMax(
+                       Eigen::Map<const Eigen::VectorXf>(yhi.data(), n).cast<double>().cwiseAbs())));
+    res.lower.push_back(std::max(roundDown((*lower)[r]), roundDown(il - m)));
+    res.upper.push_back(std::min(roundUp(-(*lower)[R + r]), roundUp(iu + m)));
   }
   return res;
 }

@@ -8,7 +8,8 @@
 //
 // For a specification matrix C (rows × outputs) it returns lower and upper
 // bounds on C·f(x) for x in [lo, hi]. Intermediate pre-activation bounds of
-// every ReLU are computed by CROWN as well and intersected with IBP.
+// every ReLU are computed by CROWN as well (on the neurons interval bounds leave
+// unstable); the result is intersected with IBP, so it is never looser.
 //
 // Soundness: every backward step's floating-point error is bounded (γ_n times
 // the magnitudes involved, using the intermediate bounds of the values it
@@ -26,6 +27,15 @@
 
 namespace gma::ir {
 
+struct CrownOptions {
+  /// Intersect CROWN intermediate bounds with the interval bounds (sound and
+  /// tighter). When false, CROWN replaces the interval bounds on unstable
+  /// neurons, as auto_LiRPA 0.5 does by default; its intermediate bounds can
+  /// then be looser than IBP, and so can the outputs before the final
+  /// intersection with plain IBP.
+  bool intersectIntermediate = true;
+};
+
 struct CrownResult {
   std::vector<float> lower, upper; ///< rows each
 };
@@ -36,6 +46,6 @@ struct CrownResult {
 /// matmul/add/sub/mul/div with constants, neg, relu, reshape, identity).
 Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
                             const std::vector<float> &hi, const std::vector<double> &C = {},
-                            int64_t rows = 0);
+                            int64_t rows = 0, const CrownOptions &opts = {});
 
 } // namespace gma::ir

@@ -229,6 +229,193 @@ evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t 
   return outs;
 }
 
+namespace {
+
+/// The interval transfer function of one op (docs/soundness.md).
+Status ibpOpImpl(const Graph &g, const Op &op, Tensors &t, int64_t batch) {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (op.kind == OpKind::Const)
+    return Status::ok();
+  const Shape &rs = g.type(op.result).shape;
+  int64_t n = g.type(op.result).numel();
+  t.lo[op.result].assign(n * batch, 0.0f);
+  t.hi[op.result].assign(n * batch, 0.0f);
+  bool c0 = op.operands.size() > 0 && g.isConstant(op.operands[0]);
+  bool c1 = op.operands.size() > 1 && g.isConstant(op.operands[1]);
+  for (int64_t b = 0; b < batch; ++b) {
+    float *rl = t.lo[op.result].data() + b * n;
+    float *rh = t.hi[op.result].data() + b * n;
+    auto L = [&](int i) { return t.loAt(op.operands[i], b); };
+    auto H = [&](int i) { return t.hiAt(op.operands[i], b); };
+    switch (op.kind) {
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div: {
+      auto ia = broadcastIndex(g.type(op.operands[0]).shape, rs);
+      auto ib = broadcastIndex(g.type(op.operands[1]).shape, rs);
+      if (op.kind == OpKind::Div && !c1)
+        return unsupported(op, "bound a division by an activation in");
+      for (int64_t i = 0; i < n; ++i) {
+        double al = L(0)[ia[i]], ah = H(0)[ia[i]], bl = L(1)[ib[i]], bh = H(1)[ib[i]];
+        double lo, hi;
+        switch (op.kind) {
+        case OpKind::Add: lo = al + bl; hi = ah + bh; break;
+        case OpKind::Sub: lo = al - bh; hi = ah - bl; break;
+        case OpKind::Mul: intervalMul(al, ah, bl, bh, lo, hi); break;
+        default: // Div by a constant c (bl == bh).
+          if (bl == 0 || std::isnan(bl)) {
+            lo = -inf;
+            hi = inf;
+          } else {
+            lo = bl > 0 ? al / bl : ah / bl;
+            hi = bl > 0 ? ah / bl : al / bl;
+          }
+        }
+        (void)c0;
+        rl[i] = roundDown(lo);
+        rh[i] = roundUp(hi);
+      }
+      break;
+    }
+    case OpKind::Neg:
+      for (int64_t i = 0; i < n; ++i) {
+        rl[i] = -H(0)[i];
+        rh[i] = -L(0)[i];
+      }
+      break;
+    case OpKind::Relu:
+      for (int64_t i = 0; i < n; ++i) {
+        rl[i] = std::max(L(0)[i], 0.0f);
+        rh[i] = std::max(H(0)[i], 0.0f);
+      }
+      break;
+    case OpKind::Sigmoid:
+      // Monotone: endpoints map to endpoints. exp is within 1 ulp and three
+      // more double ops follow, so a slack of 8 double ulps covers it.
+      for (int64_t i = 0; i < n; ++i) {
+        rl[i] = roundDown(1.0 / (1.0 + std::exp(-static_cast<double>(L(0)[i]))), 8);
+        rh[i] = roundUp(1.0 / (1.0 + std::exp(-static_cast<double>(H(0)[i]))), 8);
+      }
+      break;
+    case OpKind::Reshape:
+    case OpKind::Identity:
+      std::copy(L(0), L(0) + n, rl);
+      std::copy(H(0), H(0) + n, rh);
+      break;
+    case OpKind::Transpose: {
+      const Shape &is = g.type(op.operands[0]).shape;
+      std::vector<int64_t> perm = op.attrs.count("perm") ? op.attrs.at("perm").ints
+                                                         : std::vector<int64_t>();
+      if (perm.empty())
+        for (int64_t d = static_cast<int64_t>(is.size()) - 1; d >= 0; --d)
+          perm.push_back(d);
+      Shape istr = stridesOf(is), rstr = stridesOf(rs);
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t rem = i, src = 0;
+        for (size_t d = 0; d < rs.size(); ++d) {
+          src += (rem / rstr[d]) * istr[perm[d]];
+          rem %= rstr[d];
+        }
+        rl[i] = L(0)[src];
+        rh[i] = H(0)[src];
+      }
+      break;
+    }
+    case OpKind::MatMul:
+    case OpKind::Affine: {
+      // Each output is sum_k x[k] * w[k] (+ bias) with one side an interval
+      // and the other a constant (or, for matmul, both intervals).
+      // Sum in double: products of f32 are exact, a K-term sum in any order
+      // errs by at most K * 2^-53 * sum |terms| (docs/soundness.md).
+      int64_t K;
+      std::vector<int64_t> xBase, wBase;
+      int64_t xStride, wStride;
+      const float *bias = nullptr;
+      int xi = 0, wi = 1; // operand index of the interval side and the weight side
+      if (op.kind == OpKind::Affine) {
+        bool tr = op.intAttr("transposed") != 0;
+        K = g.type(op.operands[0]).shape.back();
+        int64_t N = rs.back(), rows = n / N;
+        for (int64_t row = 0; row < rows; ++row)
+          for (int64_t j = 0; j < N; ++j) {
+            xBase.push_back(row * K);
+            wBase.push_back(tr ? j * K : j);
+          }
+        xStride = 1;
+        wStride = tr ? 1 : N;
+        bias = L(2);
+      } else {
+        MatMulPlan p = planMatMul(g.type(op.operands[0]).shape, g.type(op.operands[1]).shape, rs);
+        K = p.K;
+        if (c0 && !c1) {
+          xi = 1;
+          wi = 0;
+          xBase = p.bBase;
+          xStride = p.bStride;
+          wBase = p.aBase;
+          wStride = p.aStride;
+        } else {
+          xBase = p.aBase;
+          xStride = p.aStride;
+          wBase = p.bBase;
+          wStride = p.bStride;
+        }
+      }
+      bool bothIntervals = op.kind == OpKind::MatMul && !c0 && !c1;
+      double ulpError = static_cast<double>(op.intAttr("ulp_error"));
+      for (int64_t i = 0; i < n; ++i) {
+        double lo = 0, hi = 0, mag = 0;
+        if (bothIntervals) {
+          for (int64_t k = 0; k < K; ++k) {
+            double pl, ph;
+            intervalMul(L(xi)[xBase[i] + k * xStride], H(xi)[xBase[i] + k * xStride],
+                        L(wi)[wBase[i] + k * wStride], H(wi)[wBase[i] + k * wStride], pl, ph);
+            lo += pl;
+            hi += ph;
+            mag += std::max(std::fabs(pl), std::fabs(ph));
+          }
+        } else {
+          double c = 0, a = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            double xl = L(xi)[xBase[i] + k * xStride], xh = H(xi)[xBase[i] + k * xStride];
+            double w = L(wi)[wBase[i] + k * wStride];
+            double xc = 0.5 * (xl + xh), xr = 0.5 * (xh - xl);
+            c += w * xc;
+            a += std::fabs(w) * xr;
+            mag += std::fabs(w) * (std::fabs(xc) + xr);
+          }
+          lo = c - a;
+          hi = c + a;
+        }
+        double bv = bias ? bias[i % rs.back()] : 0.0;
+        mag += std::fabs(bv);
+        double margin = (static_cast<double>(K + 4) * kU53 + ulpError * kU24) * mag;
+        // NaN (from inf - inf) becomes the infinite endpoint in roundDown/Up.
+        rl[i] = roundDown(lo + bv - margin);
+        rh[i] = roundUp(hi + bv + margin);
+      }
+      break;
+    }
+    case OpKind::Const:
+      break;
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Status ibpOp(const Graph &g, const Op &op, IntervalState &state, int64_t batch) {
+  Tensors t{g, {}, {}, batch};
+  t.lo.swap(state.lo);
+  t.hi.swap(state.hi);
+  Status st = ibpOpImpl(g, op, t, batch);
+  t.lo.swap(state.lo);
+  t.hi.swap(state.hi);
+  return st;
+}
+
 Expected<std::vector<IntervalBuffer>> ibp(const Graph &g, const std::vector<IntervalBuffer> &inputs,
                                           int64_t batch) {
   if (inputs.size() != g.inputs.size())
@@ -244,176 +431,14 @@ Expected<std::vector<IntervalBuffer>> ibp(const Graph &g, const std::vector<Inte
     t.lo[v] = inputs[i].lo;
     t.hi[v] = inputs[i].hi;
   }
-  const double inf = std::numeric_limits<double>::infinity();
-  for (const Op &op : g.ops) {
-    if (op.kind == OpKind::Const)
-      continue;
-    const Shape &rs = g.type(op.result).shape;
-    int64_t n = g.type(op.result).numel();
-    t.lo[op.result].assign(n * batch, 0.0f);
-    t.hi[op.result].assign(n * batch, 0.0f);
-    bool c0 = op.operands.size() > 0 && g.isConstant(op.operands[0]);
-    bool c1 = op.operands.size() > 1 && g.isConstant(op.operands[1]);
-    for (int64_t b = 0; b < batch; ++b) {
-      float *rl = t.lo[op.result].data() + b * n;
-      float *rh = t.hi[op.result].data() + b * n;
-      auto L = [&](int i) { return t.loAt(op.operands[i], b); };
-      auto H = [&](int i) { return t.hiAt(op.operands[i], b); };
-      switch (op.kind) {
-      case OpKind::Add:
-      case OpKind::Sub:
-      case OpKind::Mul:
-      case OpKind::Div: {
-        auto ia = broadcastIndex(g.type(op.operands[0]).shape, rs);
-        auto ib = broadcastIndex(g.type(op.operands[1]).shape, rs);
-        if (op.kind == OpKind::Div && !c1)
-          return unsupported(op, "bound a division by an activation in");
-        for (int64_t i = 0; i < n; ++i) {
-          double al = L(0)[ia[i]], ah = H(0)[ia[i]], bl = L(1)[ib[i]], bh = H(1)[ib[i]];
-          double lo, hi;
-          switch (op.kind) {
-          case OpKind::Add: lo = al + bl; hi = ah + bh; break;
-          case OpKind::Sub: lo = al - bh; hi = ah - bl; break;
-          case OpKind::Mul: intervalMul(al, ah, bl, bh, lo, hi); break;
-          default: // Div by a constant c (bl == bh).
-            if (bl == 0 || std::isnan(bl)) {
-              lo = -inf;
-              hi = inf;
-            } else {
-              lo = bl > 0 ? al / bl : ah / bl;
-              hi = bl > 0 ? ah / bl : al / bl;
-            }
-          }
-          (void)c0;
-          rl[i] = roundDown(lo);
-          rh[i] = roundUp(hi);
-        }
-        break;
-      }
-      case OpKind::Neg:
-        for (int64_t i = 0; i < n; ++i) {
-          rl[i] = -H(0)[i];
-          rh[i] = -L(0)[i];
-        }
-        break;
-      case OpKind::Relu:
-        for (int64_t i = 0; i < n; ++i) {
-          rl[i] = std::max(L(0)[i], 0.0f);
-          rh[i] = std::max(H(0)[i], 0.0f);
-        }
-        break;
-      case OpKind::Sigmoid:
-        // Monotone: endpoints map to endpoints. exp is within 1 ulp and three
-        // more double ops follow, so a slack of 8 double ulps covers it.
-        for (int64_t i = 0; i < n; ++i) {
-          rl[i] = roundDown(1.0 / (1.0 + std::exp(-static_cast<double>(L(0)[i]))), 8);
-          rh[i] = roundUp(1.0 / (1.0 + std::exp(-static_cast<double>(H(0)[i]))), 8);
-        }
-        break;
-      case OpKind::Reshape:
-      case OpKind::Identity:
-        std::copy(L(0), L(0) + n, rl);
-        std::copy(H(0), H(0) + n, rh);
-        break;
-      case OpKind::Transpose: {
-        const Shape &is = g.type(op.operands[0]).shape;
-        std::vector<int64_t> perm = op.attrs.count("perm") ? op.attrs.at("perm").ints
-                                                           : std::vector<int64_t>();
-        if (perm.empty())
-          for (int64_t d = static_cast<int64_t>(is.size()) - 1; d >= 0; --d)
-            perm.push_back(d);
-        Shape istr = stridesOf(is), rstr = stridesOf(rs);
-        for (int64_t i = 0; i < n; ++i) {
-          int64_t rem = i, src = 0;
-          for (size_t d = 0; d < rs.size(); ++d) {
-            src += (rem / rstr[d]) * istr[perm[d]];
-            rem %= rstr[d];
-          }
-          rl[i] = L(0)[src];
-          rh[i] = H(0)[src];
-        }
-        break;
-      }
-      case OpKind::MatMul:
-      case OpKind::Affine: {
-        // Each output is sum_k x[k] * w[k] (+ bias) with one side an interval
-        // and the other a constant (or, for matmul, both intervals).
-        // Sum in double: products of f32 are exact, a K-term sum in any order
-        // errs by at most K * 2^-53 * sum |terms| (docs/soundness.md).
-        int64_t K;
-        std::vector<int64_t> xBase, wBase;
-        int64_t xStride, wStride;
-        const float *bias = nullptr;
-        int xi = 0, wi = 1; // operand index of the interval side and the weight side
-        if (op.kind == OpKind::Affine) {
-          bool tr = op.intAttr("transposed") != 0;
-          K = g.type(op.operands[0]).shape.back();
-          int64_t N = rs.back(), rows = n / N;
-          for (int64_t row = 0; row < rows; ++row)
-            for (int64_t j = 0; j < N; ++j) {
-              xBase.push_back(row * K);
-              wBase.push_back(tr ? j * K : j);
-            }
-          xStride = 1;
-          wStride = tr ? 1 : N;
-          bias = L(2);
-        } else {
-          MatMulPlan p = planMatMul(g.type(op.operands[0]).shape, g.type(op.operands[1]).shape, rs);
-          K = p.K;
-          if (c0 && !c1) {
-            xi = 1;
-            wi = 0;
-            xBase = p.bBase;
-            xStride = p.bStride;
-            wBase = p.aBase;
-            wStride = p.aStride;
-          } else {
-            xBase = p.aBase;
-            xStride = p.aStride;
-            wBase = p.bBase;
-            wStride = p.bStride;
-          }
-        }
-        bool bothIntervals = op.kind == OpKind::MatMul && !c0 && !c1;
-        double ulpError = static_cast<double>(op.intAttr("ulp_error"));
-        for (int64_t i = 0; i < n; ++i) {
-          double lo = 0, hi = 0, mag = 0;
-          if (bothIntervals) {
-            for (int64_t k = 0; k < K; ++k) {
-              double pl, ph;
-              intervalMul(L(xi)[xBase[i] + k * xStride], H(xi)[xBase[i] + k * xStride],
-                          L(wi)[wBase[i] + k * wStride], H(wi)[wBase[i] + k * wStride], pl, ph);
-              lo += pl;
-              hi += ph;
-              mag += std::max(std::fabs(pl), std::fabs(ph));
-            }
-          } else {
-            double c = 0, a = 0;
-            for (int64_t k = 0; k < K; ++k) {
-              double xl = L(xi)[xBase[i] + k * xStride], xh = H(xi)[xBase[i] + k * xStride];
-              double w = L(wi)[wBase[i] + k * wStride];
-              double xc = 0.5 * (xl + xh), xr = 0.5 * (xh - xl);
-              c += w * xc;
-              a += std::fabs(w) * xr;
-              mag += std::fabs(w) * (std::fabs(xc) + xr);
-            }
-            lo = c - a;
-            hi = c + a;
-          }
-          double bv = bias ? bias[i % rs.back()] : 0.0;
-          mag += std::fabs(bv);
-          double margin = (static_cast<double>(K + 4) * kU53 + ulpError * kU24) * mag;
-          // NaN (from inf - inf) becomes the infinite endpoint in roundDown/Up.
-          rl[i] = roundDown(lo + bv - margin);
-          rh[i] = roundUp(hi + bv + margin);
-        }
-        break;
-      }
-      case OpKind::Const:
-        break;
-      }
-    }
-  }
+  IntervalState state;
+  state.lo.swap(t.lo);
+  state.hi.swap(t.hi);
+  for (const Op &op : g.ops)
+    if (auto s = ibpOp(g, op, state, batch); !s)
+      return s.takeError();
+  t.lo.swap(state.lo);
+  t.hi.swap(state.hi);
   std::vector<IntervalBuffer> outs;
   for (ValueId v : g.outputs) {
     IntervalBuffer o;

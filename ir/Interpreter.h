@@ -31,6 +31,16 @@ struct IntervalBuffer {
   std::vector<float> lo, hi;
 };
 
+/// Interval bounds of every value of a graph (indexed by ValueId; constants
+/// and values not computed yet are empty), for a batch.
+struct IntervalState {
+  std::vector<std::vector<float>> lo, hi;
+};
+
+/// Applies one op's interval transfer function: reads its operands' bounds
+/// from `state` (constants from the weight store) and writes its result's.
+Status ibpOp(const Graph &g, const Op &op, IntervalState &state, int64_t batch);
+
 /// Interval bound propagation; returns one interval buffer per graph output.
 Expected<std::vector<IntervalBuffer>> ibp(const Graph &g, const std::vector<IntervalBuffer> &inputs,
                                           int64_t batch);

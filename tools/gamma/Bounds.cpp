@@ -11,6 +11,7 @@
 #include "codegen/Compiler.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "frontend/vnnlib/VnnLib.h"
+#include "ir/Crown.h"
 #include "ir/Interpreter.h"
 #include "passes/PassManager.h"
 #include "runtime/ModelHash.h"
@@ -116,9 +117,11 @@ ExitCode runBounds(const BoundsOptions &opts) {
                                     graph->inputs.size(), graph->outputs.size()),
                         loc));
     }
-    if (opts.engine == "jit") {
+    if (opts.engine == "jit" || opts.method == "crown") {
       if (auto s = passes::runDefaultPipeline(*graph); !s)
         return fail(s.error());
+    }
+    if (opts.engine == "jit" && opts.method == "ibp") {
       codegen::CodegenOptions copts;
       copts.modelHash = hash;
       auto j = codegen::JitVerifier::compile(*graph, copts);
@@ -157,7 +160,21 @@ ExitCode runBounds(const BoundsOptions &opts) {
     }
   std::vector<float> ylo(batch * outSize), yhi(batch * outSize);
   auto t1 = Clock::now();
-  if (info) {
+  if (opts.method == "crown") {
+    // CROWN runs in the reference implementation (ir/Crown) for now; compiled
+    // CROWN kernels are future work (docs/cli.md).
+    for (int64_t c = 0; c < batch; ++c) {
+      std::vector<float> l(lo.begin() + c * inSize, lo.begin() + (c + 1) * inSize);
+      std::vector<float> h(hi.begin() + c * inSize, hi.begin() + (c + 1) * inSize);
+      ir::CrownOptions copts;
+      copts.intersectIntermediate = !opts.lirpaCompatible;
+      auto r = ir::crown(*graph, l, h, {}, 0, copts);
+      if (!r)
+        return fail(r.error());
+      std::copy(r->lower.begin(), r->lower.end(), ylo.begin() + c * outSize);
+      std::copy(r->upper.begin(), r->upper.end(), yhi.begin() + c * outSize);
+    }
+  } else if (info) {
     runtime::Kernels kernels(info);
     kernels.ibp(lo.data(), hi.data(), ylo.data(), yhi.data(), batch);
   } else {

@@ -14,6 +14,9 @@ struct BoundsOptions {
   std::string engine = "jit"; ///< jit | interp; a --verifier library overrides it.
   std::string verifier;       ///< A library written by gammac.
   bool json = false;
+  /// CROWN: replace interval bounds on unstable neurons by CROWN's, as
+  /// auto_LiRPA does, instead of intersecting them (looser; for comparisons).
+  bool lirpaCompatible = false;
 };
 
 /// `gamma bounds`: certified output bounds over a property's input boxes.

@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
   b->add_option("--vnnlib", bounds.vnnlib, "VNN-LIB file whose input constraints give the box(es)")
       ->required();
   b->add_option("--method", bounds.method, "Bound method")
-      ->check(CLI::IsMember({"ibp"}))
+      ->check(CLI::IsMember({"ibp", "crown"}))
       ->capture_default_str();
   b->add_option("--engine", bounds.engine,
                 "jit: compile in process; interp: the reference IR interpreter")
@@ -38,6 +38,8 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   b->add_option("--verifier", bounds.verifier, "Use a verifier library compiled by gammac");
   b->add_flag("--json", bounds.json, "Print JSON: {method, lower, upper, time_s, ...}");
+  b->add_flag("--lirpa-compatible", bounds.lirpaCompatible,
+              "crown: intermediate bounds as auto_LiRPA computes them (looser)");
 
   app.add_subcommand("errors", "List gamma's error codes")->callback([] {
 #define GAMMA_ERROR(Name, Number, Summary) std::printf("E%04d  %s\n", Number, Summary);
