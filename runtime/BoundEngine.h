@@ -1,0 +1,41 @@
+//===- runtime/BoundEngine.h - What branch-and-bound needs of a model -*- C++ -*-===//
+//
+// Branch-and-bound (runtime/Bab.h) sees a model only through this interface:
+// concrete evaluation, sound lower bounds of specification rows over boxes,
+// and input gradients for attacks. Implementations: compiled kernels (JIT or a
+// gammac library, runtime/KernelEngine.h) and, in tools, the reference CROWN of
+// the IR interpreter. Every method must be safe to call concurrently from
+// several threads (implementations keep per-call or per-thread scratch).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Diagnostic.h"
+
+#include <cstdint>
+
+namespace gma::runtime {
+
+class BoundEngine {
+public:
+  virtual ~BoundEngine() = default;
+
+  virtual int64_t inputSize() const = 0;
+  virtual int64_t outputSize() const = 0;
+
+  /// y = f(x) in f32 for `batch` points (row-major, batch × inputSize).
+  virtual void eval(const float *x, float *y, int64_t batch) const = 0;
+
+  /// For each box b (lo/hi: batch × inputSize) and row r of C (rows ×
+  /// outputSize, row-major): lower[b·rows + r] <= min over the box of
+  /// (C·f(x))_r, soundly (docs/soundness.md). If `inputCoefs` is not null it
+  /// receives, per box and row, the input coefficients of the linear lower
+  /// bound (batch × rows × inputSize), a hint for choosing split dimensions.
+  virtual Status lowerBounds(const float *lo, const float *hi, int64_t batch, const double *C,
+                             int64_t rows, float *lower, float *inputCoefs) const = 0;
+
+  /// grad[b] = d(c·f(x))/dx at x[b] (batch × inputSize); c has outputSize entries.
+  virtual void gradient(const float *x, const double *c, float *grad, int64_t batch) const = 0;
+};
+
+} // namespace gma::runtime
