@@ -109,7 +109,7 @@ public:
   }
 
   /// Sound lower bounds (in double, margins included) of spec·value over the box.
-  Expected<Vec> lowerBounds(ValueId target, const Mat &spec) {
+  Expected<Vec> lowerBounds(ValueId target, const Mat &spec, Mat *inputCoefs = nullptr) {
     int64_t rows = spec.rows();
     std::vector<std::optional<Mat>> lam(g_.values.size());
     lam[target] = spec;
@@ -126,8 +126,10 @@ public:
     }
     ValueId in = g_.inputs[0];
     if (!lam[in])
-      return Vec(c - err); // the target does not depend on the input
+      lam[in] = Mat::Zero(rows, g_.type(in).numel()); // the target does not depend on x
     const Mat &L = *lam[in];
+    if (inputCoefs)
+      *inputCoefs = L;
     Bounds b = boundsOf(in);
     Vec xc = (b.lo + b.hi) * 0.5, xr = (b.hi - b.lo) * 0.5;
     Mat absL = L.cwiseAbs();
@@ -342,7 +344,8 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
   Mat both(2 * R, n);
   both.topRows(R) = spec;
   both.bottomRows(R) = -spec;
-  auto lower = engine.lowerBounds(out, both);
+  Mat coefs;
+  auto lower = engine.lowerBounds(out, both, opts.wantInputCoefs ? &coefs : nullptr);
   if (!lower)
     return lower.takeError();
   // Never looser than IBP: intersect with the interval bounds of C·y (plain
@@ -371,7 +374,118 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
     res.lower.push_back(std::max(roundDown((*lower)[r]), roundDown(il - m)));
     res.upper.push_back(std::min(roundUp(-(*lower)[R + r]), roundUp(iu + m)));
   }
+  if (opts.wantInputCoefs)
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t k = 0; k < coefs.cols(); ++k)
+        res.inputCoefs.push_back(static_cast<float>(coefs(r, k)));
   return res;
+}
+
+Expected<std::vector<float>> inputGradient(const Graph &g, const std::vector<float> &x,
+                                           const std::vector<double> &c) {
+  if (g.inputs.size() != 1 || g.outputs.size() != 1)
+    return Error(ErrorCode::InvalidArgument, "the gradient needs one input and one output");
+  auto values = [&]() -> Expected<IntervalState> {
+    // Concrete values of every value: IBP of the point box is exact for the
+    // branch decisions that matter here (signs of ReLU inputs), and cheap.
+    IntervalState st;
+    st.lo.assign(g.values.size(), {});
+    st.hi.assign(g.values.size(), {});
+    st.lo[g.inputs[0]] = x;
+    st.hi[g.inputs[0]] = x;
+    for (const Op &op : g.ops)
+      if (auto s = ibpOp(g, op, st, 1); !s)
+        return s.takeError();
+    return st;
+  }();
+  if (!values)
+    return values.takeError();
+  ValueId out = g.outputs[0];
+  if (static_cast<int64_t>(c.size()) != g.type(out).numel())
+    return Error(ErrorCode::InvalidArgument, "c must have one entry per output");
+  std::vector<std::vector<double>> adj(g.values.size());
+  adj[out] = c;
+  auto add = [&](ValueId v, int64_t i, double d) {
+    if (g.isConstant(v))
+      return;
+    if (adj[v].empty())
+      adj[v].assign(g.type(v).numel(), 0.0);
+    adj[v][i] += d;
+  };
+  for (int32_t i = g.values[out].def; i >= 0; --i) {
+    const Op &op = g.ops[i];
+    if (op.kind == OpKind::Const || adj[op.result].empty())
+      continue;
+    const std::vector<double> &a = adj[op.result];
+    const Shape &rs = g.type(op.result).shape;
+    switch (op.kind) {
+    case OpKind::Reshape:
+    case OpKind::Identity:
+      for (size_t j = 0; j < a.size(); ++j)
+        add(op.operands[0], j, a[j]);
+      break;
+    case OpKind::Neg:
+      for (size_t j = 0; j < a.size(); ++j)
+        add(op.operands[0], j, -a[j]);
+      break;
+    case OpKind::Relu: {
+      // The ReLU input's value: midpoint of its point interval.
+      const auto &lo = values->lo[op.operands[0]], &hi = values->hi[op.operands[0]];
+      for (size_t j = 0; j < a.size(); ++j)
+        if (0.5 * (lo[j] + hi[j]) > 0)
+          add(op.operands[0], j, a[j]);
+      break;
+    }
+    case OpKind::Add:
+    case OpKind::Sub:
+      for (int k = 0; k < 2; ++k) {
+        auto idx = broadcastIndex(g.type(op.operands[k]).shape, rs);
+        double sign = (op.kind == OpKind::Sub && k == 1) ? -1 : 1;
+        for (size_t j = 0; j < a.size(); ++j)
+          add(op.operands[k], idx[j], sign * a[j]);
+      }
+      break;
+    case OpKind::Mul:
+    case OpKind::Div: {
+      int ci = g.isConstant(op.operands[1]) ? 1 : (g.isConstant(op.operands[0]) ? 0 : -1);
+      if (ci < 0 || (op.kind == OpKind::Div && ci != 1))
+        return Error(ErrorCode::IrVerify, "the gradient of a product of activations is not supported");
+      auto cidx = broadcastIndex(g.type(op.operands[ci]).shape, rs);
+      auto xidx = broadcastIndex(g.type(op.operands[1 - ci]).shape, rs);
+      const Weight *w = g.constant(op.operands[ci]);
+      for (size_t j = 0; j < a.size(); ++j) {
+        double k = w->at(cidx[j]);
+        add(op.operands[1 - ci], xidx[j], op.kind == OpKind::Div ? a[j] / k : a[j] * k);
+      }
+      break;
+    }
+    case OpKind::Affine:
+    case OpKind::MatMul: {
+      if (op.kind == OpKind::MatMul && (!g.isConstant(op.operands[1]) || g.type(op.operands[1]).rank() != 2))
+        return Error(ErrorCode::IrVerify, "the gradient supports matmul with a constant 2-D weight only");
+      ValueId xv = op.operands[0];
+      const Weight *w = g.constant(op.operands[1]);
+      bool tr = op.kind == OpKind::Affine && op.intAttr("transposed") != 0;
+      int64_t K = g.type(xv).shape.back(), N = rs.back(), rows = g.type(xv).numel() / K;
+      for (int64_t row = 0; row < rows; ++row)
+        for (int64_t k = 0; k < K; ++k) {
+          double acc = 0;
+          for (int64_t n = 0; n < N; ++n)
+            acc += a[row * N + n] * (tr ? w->at(n * K + k) : w->at(k * N + n));
+          add(xv, row * K + k, acc);
+        }
+      break;
+    }
+    default:
+      return Error(ErrorCode::IrVerify,
+                   fmt::format("the gradient does not support '{}'", mnemonic(op.kind)));
+    }
+  }
+  std::vector<float> grad(g.type(g.inputs[0]).numel(), 0.0f);
+  const auto &ga = adj[g.inputs[0]];
+  for (size_t j = 0; j < ga.size(); ++j)
+    grad[j] = static_cast<float>(ga[j]);
+  return grad;
 }
 
 } // namespace gma::ir

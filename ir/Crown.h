@@ -34,10 +34,15 @@ struct CrownOptions {
   /// then be looser than IBP, and so can the outputs before the final
   /// intersection with plain IBP.
   bool intersectIntermediate = true;
+  /// Also return the input coefficients of each row's linear lower bound.
+  bool wantInputCoefs = false;
 };
 
 struct CrownResult {
   std::vector<float> lower, upper; ///< rows each
+  /// rows × numel(input), with CrownOptions::wantInputCoefs: the lower bound of
+  /// row r is linear in x with these coefficients (before concretisation).
+  std::vector<float> inputCoefs;
 };
 
 /// CROWN bounds of C·y (C row-major, rows × numel(output)) over the box. An
@@ -47,5 +52,11 @@ struct CrownResult {
 Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
                             const std::vector<float> &hi, const std::vector<double> &C = {},
                             int64_t rows = 0, const CrownOptions &opts = {});
+
+/// grad = d(c·f(x))/dx at one point x (c has numel(output) entries), by
+/// reverse-mode differentiation through the ops CROWN supports; ReLU's
+/// derivative at 0 is taken as 0.
+Expected<std::vector<float>> inputGradient(const Graph &g, const std::vector<float> &x,
+                                           const std::vector<double> &c);
 
 } // namespace gma::ir

@@ -115,3 +115,35 @@ TEST(Crown, SoundAndNoLooserThanIbpOnRandomNetworks) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Crown, InputCoefficientsReproduceTheLowerBound) {
+  auto g = parseGraph(kNet);
+  ASSERT_TRUE(static_cast<bool>(g));
+  CrownOptions opts;
+  opts.wantInputCoefs = true;
+  auto r = crown(*g, {-1, -1}, {1, 1}, {}, 0, opts);
+  ASSERT_TRUE(static_cast<bool>(r)) << r.error().str();
+  // The lower bound y >= 0 is constant in x: coefficients (0, 0).
+  ASSERT_EQ(r->inputCoefs.size(), 2u);
+  EXPECT_EQ(r->inputCoefs[0], 0.0f);
+  EXPECT_EQ(r->inputCoefs[1], 0.0f);
+}
+
+TEST(Crown, GradientMatchesFiniteDifferences) {
+  auto g = parseGraph(kNet);
+  ASSERT_TRUE(static_cast<bool>(g));
+  // At x = (0.5, 0.2): h = (0.7, 0.3), both active, y = 2·x0 → dy/dx = (2, 0).
+  auto grad = inputGradient(*g, {0.5f, 0.2f}, {1.0});
+  ASSERT_TRUE(static_cast<bool>(grad)) << grad.error().str();
+  EXPECT_EQ((*grad)[0], 2.0f);
+  EXPECT_EQ((*grad)[1], 0.0f);
+  // At x = (0.5, 0.7): h1 = -0.2 is inactive, y = x0 + x1 → (1, 1).
+  auto g2 = inputGradient(*g, {0.5f, 0.7f}, {-2.0});
+  ASSERT_TRUE(static_cast<bool>(g2));
+  EXPECT_EQ((*g2)[0], -2.0f);
+  EXPECT_EQ((*g2)[1], -2.0f);
+}
+
+} // namespace
