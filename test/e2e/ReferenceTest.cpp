@@ -5,7 +5,8 @@
 //   * contain the exact reference bounds (soundness: never narrower beyond the
 //     reference's own 1e-9 accuracy),
 //   * equal them to 1e-5 relative,
-//   * agree with the IR interpreter on the unoptimised graph to 1e-5,
+//   * agree with the IR interpreter on the unoptimised graph to 1e-5, and the
+//     AOT library (gammac's .so, loaded with dlopen) agrees with the JIT bit for bit,
 // the compiled `eval` matches the reference output at the box centre, and every
 // sampled concrete output lies inside the bounds.
 //
@@ -57,6 +58,7 @@ void checkCategory(const std::string &category) {
   ASSERT_FALSE(cases.empty());
   fs::path bench = fs::path(sharedDir()) / "benchmarks" / "vnncomp" / category;
   std::map<std::string, std::unique_ptr<CompiledModel>> models;
+  std::map<std::string, std::unique_ptr<runtime::VerifierLibrary>> libraries;
   double worstRef = 0, worstInterp = 0, worstCrown = 0;
   int crownMatches = 0;
   int checked = 0;
@@ -64,9 +66,18 @@ void checkCategory(const std::string &category) {
   for (const RefCase &c : cases) {
     SCOPED_TRACE(c.net + " " + c.prop);
     auto &m = models[c.net];
+    auto &lib = libraries[c.net];
     if (!m) {
       m = compileModel((bench / "onnx" / (c.net + ".onnx")).string());
       ASSERT_TRUE(m);
+      // The same kernels ahead of time: a shared library loaded with dlopen.
+      fs::path so = fs::path(GAMMA_BINARY_DIR) / "test" / "e2e" / "aot" / (c.net + ".so");
+      fs::create_directories(so.parent_path());
+      Status st = codegen::emitToFile(m->optimized, codegen::EmitKind::SharedLibrary, so.string());
+      ASSERT_TRUE(static_cast<bool>(st)) << st.error().str();
+      auto loaded = runtime::VerifierLibrary::open(so.string());
+      ASSERT_TRUE(static_cast<bool>(loaded)) << loaded.error().str();
+      lib = std::move(*loaded);
     }
     auto prop = frontend::parseVnnlibFile((bench / "vnnlib" / (c.prop + ".vnnlib")).string());
     ASSERT_TRUE(static_cast<bool>(prop)) << prop.error().str();
@@ -83,6 +94,13 @@ void checkCategory(const std::string &category) {
     runtime::Kernels k(m->jit->info());
     std::vector<float> ylo(m->outSize), yhi(m->outSize);
     k.ibp(lo.data(), hi.data(), ylo.data(), yhi.data(), 1);
+    {
+      runtime::Kernels aot(lib->info());
+      std::vector<float> alo(m->outSize), ahi(m->outSize);
+      aot.ibp(lo.data(), hi.data(), alo.data(), ahi.data(), 1);
+      EXPECT_EQ(alo, ylo) << "AOT and JIT kernels differ";
+      EXPECT_EQ(ahi, yhi) << "AOT and JIT kernels differ";
+    }
 
     for (int64_t j = 0; j < m->outSize; ++j) {
       double slack = 1e-9 * std::max(1.0, std::fabs(refLo[j]));
