@@ -59,6 +59,28 @@ MatMulPlan planMatMul(const Shape &sa0, const Shape &sb0, const Shape &result) {
   return p;
 }
 
+/// For each element of a transpose's result, the operand element it copies.
+std::vector<int64_t> transposeSource(const Graph &g, const Op &op) {
+  const Shape &is = g.type(op.operands[0]).shape, &rs = g.type(op.result).shape;
+  std::vector<int64_t> perm;
+  if (auto it = op.attrs.find("perm"); it != op.attrs.end())
+    perm = it->second.ints;
+  else
+    for (int64_t d = static_cast<int64_t>(is.size()) - 1; d >= 0; --d)
+      perm.push_back(d);
+  Shape istr = stridesOf(is), rstr = stridesOf(rs);
+  std::vector<int64_t> src(TensorType{rs}.numel());
+  for (size_t i = 0; i < src.size(); ++i) {
+    int64_t rem = static_cast<int64_t>(i), from = 0;
+    for (size_t d = 0; d < rs.size(); ++d) {
+      from += (rem / rstr[d]) * istr[perm[d]];
+      rem %= rstr[d];
+    }
+    src[i] = from;
+  }
+  return src;
+}
+
 /// Read-only view of one value for one sample.
 struct Tensors {
   const Graph &g;
@@ -191,21 +213,9 @@ evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t 
         break;
       }
       case OpKind::Transpose: {
-        const Shape &is = g.type(op.operands[0]).shape;
-        std::vector<int64_t> perm = op.attrs.count("perm") ? op.attrs.at("perm").ints
-                                                           : std::vector<int64_t>();
-        if (perm.empty())
-          for (int64_t d = static_cast<int64_t>(is.size()) - 1; d >= 0; --d)
-            perm.push_back(d);
-        Shape istr = stridesOf(is), rstr = stridesOf(rs);
-        for (int64_t i = 0; i < n; ++i) {
-          int64_t rem = i, src = 0;
-          for (size_t d = 0; d < rs.size(); ++d) {
-            src += (rem / rstr[d]) * istr[perm[d]];
-            rem %= rstr[d];
-          }
-          r[i] = in(0)[src];
-        }
+        auto src = transposeSource(g, op);
+        for (int64_t i = 0; i < n; ++i)
+          r[i] = in(0)[src[i]];
         break;
       }
       case OpKind::Const:
@@ -304,21 +314,10 @@ Status ibpOpImpl(const Graph &g, const Op &op, Tensors &t, int64_t batch) {
       std::copy(H(0), H(0) + n, rh);
       break;
     case OpKind::Transpose: {
-      const Shape &is = g.type(op.operands[0]).shape;
-      std::vector<int64_t> perm = op.attrs.count("perm") ? op.attrs.at("perm").ints
-                                                         : std::vector<int64_t>();
-      if (perm.empty())
-        for (int64_t d = static_cast<int64_t>(is.size()) - 1; d >= 0; --d)
-          perm.push_back(d);
-      Shape istr = stridesOf(is), rstr = stridesOf(rs);
+      auto src = transposeSource(g, op);
       for (int64_t i = 0; i < n; ++i) {
-        int64_t rem = i, src = 0;
-        for (size_t d = 0; d < rs.size(); ++d) {
-          src += (rem / rstr[d]) * istr[perm[d]];
-          rem %= rstr[d];
-        }
-        rl[i] = L(0)[src];
-        rh[i] = H(0)[src];
+        rl[i] = L(0)[src[i]];
+        rh[i] = H(0)[src[i]];
       }
       break;
     }

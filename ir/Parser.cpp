@@ -223,6 +223,42 @@ private:
     return bump();
   }
 
+  /// Parses `item (',' item)* close` up to and including `close` (the opening
+  /// bracket is already consumed); the list may be empty.
+  template <typename F> Status parseList(char close, F &&item) {
+    while (!isPunct(close)) {
+      if (Status s = item(); !s)
+        return s;
+      if (isPunct(','))
+        if (auto s = bump(); !s)
+          return s;
+    }
+    return bump();
+  }
+
+  /// `dense<[f, f, ...]>`.
+  Expected<std::vector<float>> parseDense() {
+    if (auto s = expectIdent("dense"); !s)
+      return s.takeError();
+    if (auto s = expectPunct('<'); !s)
+      return s.takeError();
+    if (auto s = expectPunct('['); !s)
+      return s.takeError();
+    std::vector<float> data;
+    Status s = parseList(']', [&]() -> Status {
+      auto f = parseFloat();
+      if (!f)
+        return f.takeError();
+      data.push_back(*f);
+      return Status::ok();
+    });
+    if (!s)
+      return s.takeError();
+    if (auto s2 = expectPunct('>'); !s2)
+      return s2.takeError();
+    return data;
+  }
+
   Expected<int64_t> parseInt() {
     if (tok_.kind != Tok::Number)
       return error("expected an integer");
@@ -278,18 +314,16 @@ private:
     if (auto s = expectPunct('['); !s)
       return s.takeError();
     TensorType t;
-    while (!isPunct(']')) {
+    Status s = parseList(']', [&]() -> Status {
       auto d = parseInt();
       if (!d)
         return d.takeError();
       if (*d < 0)
         return error("negative dimension");
       t.shape.push_back(*d);
-      if (isPunct(','))
-        if (auto s = bump(); !s)
-          return s.takeError();
-    }
-    if (auto s = bump(); !s)
+      return Status::ok();
+    });
+    if (!s)
       return s.takeError();
     return t;
   }
@@ -310,16 +344,14 @@ private:
         a.isList = true;
         if (auto s = bump(); !s)
           return s;
-        while (!isPunct(']')) {
+        Status s = parseList(']', [&]() -> Status {
           auto v = parseInt();
           if (!v)
             return v.takeError();
           a.ints.push_back(*v);
-          if (isPunct(','))
-            if (auto s = bump(); !s)
-              return s;
-        }
-        if (auto s = bump(); !s)
+          return Status::ok();
+        });
+        if (!s)
           return s;
       } else {
         auto v = parseInt();
@@ -371,17 +403,15 @@ private:
       return s;
     if (auto s = expectPunct('('); !s)
       return s;
-    while (!isPunct(')')) {
+    Status outs = parseList(')', [&]() -> Status {
       auto t = parseType();
       if (!t)
         return t.takeError();
       outputTypes_.push_back(*t);
-      if (isPunct(','))
-        if (auto s = bump(); !s)
-          return s;
-    }
-    if (auto s = bump(); !s)
-      return s;
+      return Status::ok();
+    });
+    if (!outs)
+      return outs;
     if (isIdent("attributes")) {
       if (auto s = bump(); !s)
         return s;
@@ -473,26 +503,10 @@ private:
     Token weightTok = tok_;
     if (*kind == OpKind::Const) {
       if (isIdent("dense")) {
-        if (auto s = bump(); !s)
-          return s;
-        if (auto s = expectPunct('<'); !s)
-          return s;
-        if (auto s = expectPunct('['); !s)
-          return s;
-        dense.emplace();
-        while (!isPunct(']')) {
-          auto f = parseFloat();
-          if (!f)
-            return f.takeError();
-          dense->push_back(*f);
-          if (isPunct(','))
-            if (auto s = bump(); !s)
-              return s;
-        }
-        if (auto s = bump(); !s)
-          return s;
-        if (auto s = expectPunct('>'); !s)
-          return s;
+        auto d = parseDense();
+        if (!d)
+          return d.takeError();
+        dense = std::move(*d);
       } else if (tok_.kind == Tok::At) {
         weightRef = tok_.text;
         if (auto s = bump(); !s)
@@ -601,26 +615,10 @@ private:
         return s;
       if (auto s = expectPunct('='); !s)
         return s;
-      if (auto s = expectIdent("dense"); !s)
-        return s;
-      if (auto s = expectPunct('<'); !s)
-        return s;
-      if (auto s = expectPunct('['); !s)
-        return s;
-      std::vector<float> data;
-      while (!isPunct(']')) {
-        auto f = parseFloat();
-        if (!f)
-          return f.takeError();
-        data.push_back(*f);
-        if (isPunct(','))
-          if (auto s = bump(); !s)
-            return s;
-      }
-      if (auto s = bump(); !s)
-        return s;
-      if (auto s = expectPunct('>'); !s)
-        return s;
+      auto dense = parseDense();
+      if (!dense)
+        return dense.takeError();
+      std::vector<float> data = std::move(*dense);
       if (auto s = expectPunct(':'); !s)
         return s;
       auto t = parseType();

@@ -10,25 +10,6 @@ namespace gma::passes {
 
 using namespace ir;
 
-std::vector<int64_t> broadcastIndex(const Shape &operand, const Shape &result) {
-  assert(operand.size() <= result.size() && "operand rank exceeds the broadcast rank");
-  int64_t n = TensorType{result}.numel();
-  std::vector<int64_t> idx(static_cast<size_t>(n));
-  Shape rs = stridesOf(result), os = stridesOf(operand);
-  size_t off = result.size() - operand.size();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t rem = i, o = 0;
-    for (size_t d = 0; d < result.size(); ++d) {
-      int64_t c = rem / rs[d];
-      rem %= rs[d];
-      if (d >= off && operand[d - off] != 1)
-        o += c * os[d - off];
-    }
-    idx[static_cast<size_t>(i)] = o;
-  }
-  return idx;
-}
-
 std::vector<double> toDouble(const Weight &w) {
   std::vector<double> r(static_cast<size_t>(w.numel()));
   for (int64_t i = 0; i < w.numel(); ++i)

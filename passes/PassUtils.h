@@ -14,6 +14,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "ir/Shapes.h"
 
 #include <optional>
 #include <string>
@@ -21,9 +22,6 @@
 
 namespace gma::passes {
 
-/// For each element of a tensor of shape `result`, the flat index of the element
-/// of a tensor of shape `operand` that numpy broadcasting reads.
-std::vector<int64_t> broadcastIndex(const ir::Shape &operand, const ir::Shape &result);
 
 /// A constant's data widened to double.
 std::vector<double> toDouble(const ir::Weight &w);

@@ -138,8 +138,8 @@ inline std::vector<long double> exactEvaluate(const ir::Graph &g, const std::vec
     case OpKind::Sub:
     case OpKind::Mul:
     case OpKind::Div: {
-      auto ia = passes::broadcastIndex(g.type(op.operands[0]).shape, rs);
-      auto ib = passes::broadcastIndex(g.type(op.operands[1]).shape, rs);
+      auto ia = ir::broadcastIndex(g.type(op.operands[0]).shape, rs);
+      auto ib = ir::broadcastIndex(g.type(op.operands[1]).shape, rs);
       for (size_t i = 0; i < ia.size(); ++i) {
         long double a = arg(0)[ia[i]], b = arg(1)[ib[i]];
         r.push_back(op.kind == OpKind::Add   ? a + b
