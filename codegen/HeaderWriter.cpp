@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/HeaderWriter.h"
 
+#include "codegen/CrownLayout.h"
 #include "runtime/KernelAbi.h"
 
 #include <cctype>
@@ -38,6 +39,7 @@ std::string shapeStr(const ir::Shape &s) {
 
 std::string writeHeader(const KernelPlan &plan, const std::string &prefix, uint64_t modelHash) {
   const std::string P = upper(prefix);
+  const CrownLayout lay = computeCrownLayout(plan);
   std::string h;
   auto out = [&](const std::string &s) { h += s; };
   out(fmt::format(R"(/* {0}.h: the compiled gamma verifier of model '{1}'.
@@ -51,13 +53,17 @@ std::string writeHeader(const KernelPlan &plan, const std::string &prefix, uint6
  *   {8}_EVAL_SCRATCH_FLOATS_PER_SAMPLE * batch floats (eval) or
  *   {8}_IBP_SCRATCH_FLOATS_PER_SAMPLE * batch floats (ibp),
  * aligned to {8}_SCRATCH_ALIGNMENT bytes; its contents are clobbered.
+ * {0}_crown needs ({8}_CROWN_SCRATCH_FLOATS_BASE + rows *
+ * {8}_CROWN_SCRATCH_FLOATS_PER_ROW) * batch floats, {0}_grad
+ * {8}_GRAD_SCRATCH_FLOATS_PER_SAMPLE * batch.
  *
  * Thread safety: the kernels keep no state; concurrent calls are safe as long
  * as each uses its own scratch and output buffers. The descriptor returned by
  * {0}_info() is static, read-only data.
  *
  * Soundness of {0}_ibp: for every x with xlo <= x <= xhi, the exact
- * (real-arithmetic) output lies in [ylo, yhi] (docs/soundness.md).
+ * (real-arithmetic) output lies in [ylo, yhi] (docs/soundness.md). Soundness
+ * of {0}_crown: lower[b*rows + r] <= (C·f(x))_r for every x in box b.
  */
 #ifndef {8}_VERIFIER_H
 #define {8}_VERIFIER_H
@@ -73,11 +79,17 @@ extern "C" {{
 #define {8}_EVAL_SCRATCH_FLOATS_PER_SAMPLE {9}
 #define {8}_IBP_SCRATCH_FLOATS_PER_SAMPLE {10}
 #define {8}_SCRATCH_ALIGNMENT 64
+#define {8}_HAS_CROWN {11}
+#define {8}_CROWN_SCRATCH_FLOATS_BASE {12}
+#define {8}_CROWN_SCRATCH_FLOATS_PER_ROW {13}
+#define {8}_GRAD_SCRATCH_FLOATS_PER_SAMPLE {14}
 
 )",
                   prefix, plan.modelName, GAMMA_COMPILER_VERSION, modelHash,
                   shapeStr(plan.inputShape), plan.inputSize, shapeStr(plan.outputShape),
-                  plan.outputSize, P, plan.arena, 2 * plan.arena));
+                  plan.outputSize, P, plan.arena, 2 * plan.arena, lay.supported ? 1 : 0,
+                  lay.supported ? lay.scratchBase : 0, lay.supported ? lay.scratchPerRow : 0,
+                  lay.supported ? lay.gradFloats : 0));
   out(fmt::format(R"(/* The descriptor of runtime/KernelAbi.h (same layout, same guard). */
 #ifndef GAMMA_RUNTIME_KERNELABI_H
 #define GAMMA_RUNTIME_KERNELABI_H
@@ -85,6 +97,10 @@ extern "C" {{
 typedef void (*gamma_eval_fn)(const float *x, float *y, int64_t batch, float *scratch);
 typedef void (*gamma_ibp_fn)(const float *xlo, const float *xhi, float *ylo, float *yhi,
                              int64_t batch, float *scratch);
+typedef void (*gamma_crown_fn)(const float *xlo, const float *xhi, const double *C, int64_t rows,
+                               float *lower, float *input_coefs, int64_t batch, float *scratch);
+typedef void (*gamma_grad_fn)(const float *x, const double *c, float *grad, int64_t batch,
+                              float *scratch);
 typedef struct gamma_kernel_info {{
   uint32_t abi_version;
   const char *model_name;
@@ -100,8 +116,17 @@ typedef struct gamma_kernel_info {{
   int64_t ibp_scratch_floats_per_sample;
   gamma_eval_fn eval;
   gamma_ibp_fn ibp;
+  int64_t crown_scratch_floats_base;
+  int64_t crown_scratch_floats_per_row;
+  int64_t grad_scratch_floats_per_sample;
+  gamma_crown_fn crown;
+  gamma_grad_fn grad;
 }} gamma_kernel_info;
 typedef const gamma_kernel_info *(*gamma_info_fn)(void);
+static inline int64_t gamma_crown_scratch_floats(const gamma_kernel_info *info, int64_t rows,
+                                                 int64_t batch) {{
+  return (info->crown_scratch_floats_base + info->crown_scratch_floats_per_row * rows) * batch;
+}}
 #endif /* GAMMA_RUNTIME_KERNELABI_H */
 
 /* Concrete forward pass in f32: y = f(x). */
@@ -111,7 +136,7 @@ void {1}_eval(const float *x, float *y, int64_t batch, float *scratch);
 void {1}_ibp(const float *xlo, const float *xhi, float *ylo, float *yhi, int64_t batch,
              float *scratch);
 
-/* The descriptor; gamma_verifier_info() returns the same pointer. */
+{3}/* The descriptor; gamma_verifier_info() returns the same pointer. */
 const gamma_kernel_info *{1}_info(void);
 const gamma_kernel_info *gamma_verifier_info(void);
 
@@ -121,7 +146,19 @@ const gamma_kernel_info *gamma_verifier_info(void);
 
 #endif /* {2}_VERIFIER_H */
 )",
-                  GAMMA_KERNEL_ABI_VERSION, prefix, P));
+                  GAMMA_KERNEL_ABI_VERSION, prefix, P,
+                  lay.supported
+                      ? fmt::format(R"(/* CROWN lower bounds of C·f(x) over boxes (runtime/KernelAbi.h). */
+void {0}_crown(const float *xlo, const float *xhi, const double *C, int64_t rows, float *lower,
+               float *input_coefs, int64_t batch, float *scratch);
+
+/* Gradient of c·f(x) with respect to x. */
+void {0}_grad(const float *x, const double *c, float *grad, int64_t batch, float *scratch);
+
+)",
+                                    prefix)
+                      : std::string("/* No crown/grad kernels: " + lay.unsupportedReason +
+                                    ". */\n\n")));
   return h;
 }
 

@@ -6,7 +6,9 @@
 //   2. the entry points, which turn each buffer of the plan into a pointer
 //      (region base + offset·B; in ibp the hi plane of the arena starts at
 //      scratch + arena·B) and call the steps in schedule order;
-//   3. the gamma_kernel_info descriptor and its accessor(s).
+//   3. the crown and grad kernels (CrownEmitter.cpp) when every step has a
+//      CROWN rule;
+//   4. the gamma_kernel_info descriptor and its accessor(s).
 //
 // Elementwise interval rules (docs/soundness.md): endpoints in double, rounded
 // outward with roundDown/roundUp (slack 2, sigmoid 8 for libm's exp); relu and
@@ -39,6 +41,10 @@ GlobalVariable *ConstantPool::get(const ConstData &c, const std::string &name) {
   auto key = std::make_pair(c.data, c.size);
   if (auto it = cache_.find(key); it != cache_.end())
     return it->second;
+  // The cache is keyed by address: keep owned data alive as long as the pool
+  // so that no later allocation can reuse the address.
+  if (c.owned)
+    owned_.push_back(c.owned);
   Constant *init =
       ConstantDataArray::get(m_.getContext(), ArrayRef<float>(c.data, static_cast<size_t>(c.size)));
   auto *gv = new GlobalVariable(m_, init->getType(), /*isConstant=*/true,
@@ -69,15 +75,6 @@ namespace {
 
 enum class Kernel { Eval, Ibp };
 
-/// The distinct buffers a step touches, and for each role (operand i, result)
-/// its index in that list: in-place operands are passed once, so `noalias`
-/// holds.
-struct StepBuffers {
-  std::vector<BufferRef> unique;
-  std::vector<unsigned> inIdx;
-  unsigned outIdx = 0;
-};
-
 StepBuffers stepBuffers(const Step &s) {
   StepBuffers sb;
   auto add = [&](const BufferRef &r) {
@@ -107,7 +104,7 @@ private:
   Function *emitElementwise(const Step &s, Kernel kernel, const StepBuffers &sb,
                             const std::string &name);
   Function *emitEntry(Kernel kernel);
-  void emitInfo(Function *eval, Function *ibp);
+  void emitInfo(Function *eval, Function *ibp, const CrownLayout &lay, const CrownFunctions &crown);
   FunctionCallee expF64();
 
   /// The interval rule of a unary or binary-with-constant elementwise step:
@@ -121,12 +118,28 @@ private:
   LLVMContext &ctx_;
   std::unique_ptr<Module> m_;
   ConstantPool pool_;
+  /// The ibp kernel's affine step functions, reused by the crown kernel.
+  std::map<const Step *, Function *> ibpAffine_;
 };
 
 std::unique_ptr<Module> ModuleEmitter::run() {
   Function *eval = emitEntry(Kernel::Eval);
   Function *ibp = emitEntry(Kernel::Ibp);
-  emitInfo(eval, ibp);
+  CrownLayout lay = computeCrownLayout(plan_);
+  CrownFunctions crown;
+  std::map<const Step *, Function *> crownIbp;
+  if (lay.supported)
+    crown = emitCrownKernels(*m_, pool_, plan_, lay, opts_.prefix,
+                             [&](const Step &s, const StepBuffers &sb) -> Function * {
+                               if (s.kind == StepKind::Affine)
+                                 return ibpAffine_.at(&s);
+                               Function *&fn = crownIbp[&s];
+                               if (!fn)
+                                 fn = emitElementwise(s, Kernel::Ibp, sb,
+                                                      opts_.prefix + "_crown.ibp." + s.name);
+                               return fn;
+                             });
+  emitInfo(eval, ibp, lay, crown);
   for (Function &f : *m_) {
     if (f.isDeclaration())
       continue;
@@ -319,9 +332,11 @@ Function *ModuleEmitter::emitElementwise(const Step &s, Kernel kernel, const Ste
 Function *ModuleEmitter::emitStep(const Step &s, Kernel kernel, const StepBuffers &sb) {
   std::string name =
       opts_.prefix + (kernel == Kernel::Eval ? "_eval." : "_ibp.") + s.name;
-  if (s.kind == StepKind::Affine)
-    return kernel == Kernel::Eval ? emitAffineEval(*m_, pool_, s, name)
-                                  : emitAffineIbp(*m_, pool_, s, name);
+  if (s.kind == StepKind::Affine) {
+    if (kernel == Kernel::Eval)
+      return emitAffineEval(*m_, pool_, s, name);
+    return ibpAffine_[&s] = emitAffineIbp(*m_, pool_, s, name);
+  }
   return emitElementwise(s, kernel, sb, name);
 }
 
@@ -403,13 +418,15 @@ Function *ModuleEmitter::emitEntry(Kernel kernel) {
   return f;
 }
 
-void ModuleEmitter::emitInfo(Function *eval, Function *ibp) {
+void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &lay,
+                             const CrownFunctions &crown) {
   Type *i32 = Type::getInt32Ty(ctx_), *i64 = Type::getInt64Ty(ctx_);
   Type *ptr = PointerType::getUnqual(ctx_);
   // Same field order as gamma_kernel_info in runtime/KernelAbi.h; LLVM's
   // natural struct layout matches the C ABI's.
   StructType *infoTy = StructType::create(
-      ctx_, {i32, ptr, ptr, i64, i32, ptr, i32, ptr, i64, i64, i64, i64, ptr, ptr},
+      ctx_, {i32, ptr, ptr, i64, i32, ptr, i32, ptr, i64, i64, i64, i64, ptr, ptr, // ABI 1
+             i64, i64, i64, ptr, ptr},                                          // ABI 2
       "gamma_kernel_info");
   auto str = [&](const std::string &s, const char *name) -> Constant * {
     Constant *init = ConstantDataArray::getString(ctx_, s);
@@ -441,6 +458,11 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp) {
       ConstantInt::get(i64, 2 * plan_.arena),
       eval,
       ibp,
+      ConstantInt::get(i64, crown.crown ? lay.scratchBase : 0),
+      ConstantInt::get(i64, crown.crown ? lay.scratchPerRow : 0),
+      ConstantInt::get(i64, crown.grad ? lay.gradFloats : 0),
+      crown.crown ? static_cast<Constant *>(crown.crown) : ConstantPointerNull::get(cast<PointerType>(ptr)),
+      crown.grad ? static_cast<Constant *>(crown.grad) : ConstantPointerNull::get(cast<PointerType>(ptr)),
   };
   auto *info = new GlobalVariable(*m_, infoTy, true, GlobalValue::PrivateLinkage,
                                   ConstantStruct::get(infoTy, fields), opts_.prefix + ".info");

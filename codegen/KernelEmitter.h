@@ -9,16 +9,19 @@
 //   result and operands are disjoint or identical (in place, passed once), and
 //   the inliner turns the attributes into scoped alias metadata, so the
 //   vectorizer needs no run-time overlap checks.
-// The affine steps are in AffineEmitter.cpp, everything else in
-// KernelEmitter.cpp.
+// The affine steps are in AffineEmitter.cpp, the crown and grad kernels in
+// CrownEmitter.cpp, everything else in KernelEmitter.cpp.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "codegen/CrownLayout.h"
 #include "codegen/KernelPlan.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <vector>
 #include <memory>
 #include <string>
 #include <utility>
@@ -43,6 +46,15 @@ struct EmitterOptions {
   uint64_t modelHash = 0;
 };
 
+/// The distinct buffers a step touches, and for each role (operand i, result)
+/// its index in that list: in-place operands are passed once, so `noalias`
+/// holds.
+struct StepBuffers {
+  std::vector<BufferRef> unique;
+  std::vector<unsigned> inIdx;
+  unsigned outIdx = 0;
+};
+
 /// Builds the unoptimised module. Never fails: the plan was validated.
 std::unique_ptr<llvm::Module> emitKernelModule(const KernelPlan &plan, const EmitterOptions &opts,
                                                llvm::LLVMContext &ctx);
@@ -56,6 +68,7 @@ public:
 private:
   llvm::Module &m_;
   std::map<std::pair<const float *, int64_t>, llvm::GlobalVariable *> cache_;
+  std::vector<std::shared_ptr<const std::vector<float>>> owned_;
 };
 
 /// `internal void name(ptr noalias × numPtrs, i64 batch)`, nounwind, with an
@@ -68,5 +81,21 @@ llvm::Function *emitAffineEval(llvm::Module &m, ConstantPool &pool, const Step &
 /// Affine step of ibp: (xlo, xhi, ylo, yhi, B).
 llvm::Function *emitAffineIbp(llvm::Module &m, ConstantPool &pool, const Step &s,
                               const std::string &name);
+
+/// The ibp function of step `s` whose buffers are `sb` (affine: (xlo, xhi,
+/// ylo, yhi, B); elementwise: lo and hi of each of sb.unique, then B).
+using IbpStepFactory = std::function<llvm::Function *(const Step &s, const StepBuffers &sb)>;
+
+struct CrownFunctions {
+  llvm::Function *crown = nullptr; ///< gamma_crown_fn, <prefix>_crown
+  llvm::Function *grad = nullptr;  ///< gamma_grad_fn, <prefix>_grad
+};
+
+/// Emits the crown and grad kernels (CrownEmitter.cpp); `lay.supported` must
+/// hold. The forward interval pass calls the ibp step functions of `ibpStep`
+/// on the crown scratch's bound slots.
+CrownFunctions emitCrownKernels(llvm::Module &m, ConstantPool &pool, const KernelPlan &plan,
+                                const CrownLayout &lay, const std::string &prefix,
+                                const IbpStepFactory &ibpStep);
 
 } // namespace gma::codegen

@@ -18,6 +18,7 @@
 
 #include "ir/Rounding.h"
 
+#include <cassert>
 #include <cmath>
 #include <fmt/format.h>
 #include <optional>
@@ -55,7 +56,11 @@ ConstData own(std::vector<float> v) {
 
 class Lowering {
 public:
-  explicit Lowering(const Graph &g) : g_(g), loc_(g.values.size()), constOf_(g.values.size()) {}
+  explicit Lowering(const Graph &g)
+      : g_(g), loc_(g.values.size()), constOf_(g.values.size()), root_(g.values.size()) {
+    for (size_t v = 0; v < root_.size(); ++v)
+      root_[v] = static_cast<int32_t>(v);
+  }
 
   Expected<KernelPlan> run();
 
@@ -75,6 +80,7 @@ private:
   KernelPlan plan_;
   std::vector<std::optional<BufferRef>> loc_;
   std::vector<const float *> constOf_;
+  std::vector<int32_t> root_; ///< The value a view aliases (itself otherwise).
 };
 
 Expected<KernelPlan> Lowering::run() {
@@ -101,6 +107,9 @@ Expected<KernelPlan> Lowering::run() {
   }
 
   ValueId out = g_.outputs[0];
+  plan_.numValues = static_cast<int32_t>(g_.values.size());
+  plan_.inputValue = root_[g_.inputs[0]];
+  plan_.outputValue = root_[out];
   if (!loc_[out])
     return Error(ErrorCode::CodegenFailed,
                  fmt::format("the output of graph '{}' is a constant; nothing to compile", g_.name));
@@ -112,6 +121,8 @@ Expected<KernelPlan> Lowering::run() {
     s.name = "output_copy";
     s.in = {where};
     s.out = dest;
+    s.inValues = {plan_.outputValue};
+    s.outValue = plan_.outputValue = plan_.numValues++;
     plan_.steps.push_back(std::move(s));
   }
   return std::move(plan_);
@@ -150,10 +161,12 @@ Status Lowering::assignLocations() {
     }
     if (ir::hasTrait(op.kind, ir::kView)) {
       ValueId src = op.operands[0];
-      if (isConst(src))
+      if (isConst(src)) {
         constOf_[op.result] = constOf_[src];
-      else if (loc_[src])
+      } else if (loc_[src]) {
         loc_[op.result] = BufferRef{loc_[src]->region, loc_[src]->offset, numel};
+        root_[op.result] = root_[src];
+      }
       continue;
     }
     bool allConst = !op.operands.empty();
@@ -249,6 +262,11 @@ Status Lowering::lowerOp(const Op &op, int index) {
   }
   if (Status st = checkStep(op, s, elementwise); !st)
     return st;
+  s.outValue = root_[op.result];
+  for (ValueId v : op.operands)
+    if (!isConst(v))
+      s.inValues.push_back(root_[v]);
+  assert(s.inValues.size() == s.in.size() && "one value number per operand buffer");
   plan_.steps.push_back(std::move(s));
   return Status::ok();
 }

@@ -58,6 +58,12 @@ struct Step {
   std::string name; ///< For symbol names and messages: "affine_3" etc.
   BufferRef out;
   std::vector<BufferRef> in;
+  /// Value numbers of `out` and of each `in` (views resolved to the value
+  /// they alias). Unlike buffers, which the plan reuses, a value number
+  /// names one result for the whole schedule: the CROWN kernel keeps the
+  /// bounds of every value at once (codegen/CrownLayout.h).
+  int32_t outValue = -1;
+  std::vector<int32_t> inValues;
 
   // Affine.
   int64_t rows = 1; ///< Rows per sample (leading dims of the activation).
@@ -81,6 +87,9 @@ struct KernelPlan {
   int64_t inputSize = 0, outputSize = 0;
   int64_t arena = 0; ///< Scratch floats per sample (eval); IBP uses 2·arena.
   std::vector<Step> steps;
+  /// Value numbers (Step::outValue, Step::inValues) are < numValues; the
+  /// graph input is `inputValue`, the graph output `outputValue`.
+  int32_t numValues = 0, inputValue = -1, outputValue = -1;
 };
 
 /// Lowers a planned graph. A graph without any buffer plan (no `arena`

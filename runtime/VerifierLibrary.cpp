@@ -86,3 +86,27 @@ void Kernels::ibp(const float *xlo, const float *xhi, float *ylo, float *yhi, in
 }
 
 } // namespace gma::runtime
+
+namespace gma::runtime {
+
+Status Kernels::crown(const float *xlo, const float *xhi, const double *C, int64_t rows,
+                      float *lower, float *inputCoefs, int64_t batch) {
+  if (!info_->crown)
+    return Error(ErrorCode::InvalidArgument,
+                 fmt::format("model '{}' was compiled without a crown kernel (an op has no CROWN "
+                             "rule in the kernels)",
+                             info_->model_name));
+  info_->crown(xlo, xhi, C, rows, lower, inputCoefs, batch,
+               scratch(gamma_crown_scratch_floats(info_, rows, batch)));
+  return Status::ok();
+}
+
+Status Kernels::grad(const float *x, const double *c, float *grad, int64_t batch) {
+  if (!info_->grad)
+    return Error(ErrorCode::InvalidArgument,
+                 fmt::format("model '{}' was compiled without a grad kernel", info_->model_name));
+  info_->grad(x, c, grad, batch, scratch(info_->grad_scratch_floats_per_sample * batch));
+  return Status::ok();
+}
+
+} // namespace gma::runtime

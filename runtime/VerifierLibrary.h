@@ -40,6 +40,11 @@ public:
 
   void eval(const float *x, float *y, int64_t batch);
   void ibp(const float *xlo, const float *xhi, float *ylo, float *yhi, int64_t batch);
+  /// gamma_crown_fn; InvalidArgument when the model has no crown kernel.
+  Status crown(const float *xlo, const float *xhi, const double *C, int64_t rows, float *lower,
+               float *inputCoefs, int64_t batch);
+  /// gamma_grad_fn; InvalidArgument when the model has no grad kernel.
+  Status grad(const float *x, const double *c, float *grad, int64_t batch);
 
 private:
   float *scratch(int64_t floats);

@@ -1,0 +1,740 @@
+//===- codegen/CrownEmitter.cpp - CROWN and gradient kernels in LLVM IR ---===//
+//
+// The crown and grad kernels of runtime/KernelAbi.h, computing what ir::crown
+// and ir::inputGradient (ir/Crown.cpp) compute, with the same relaxation, the
+// same intermediate-bound policy and the same rounding margins:
+//
+//   <prefix>_crown(xlo, xhi, C, rows, lower, coefs, batch, scratch)
+//     for each box b (one at a time, scratch slice b of CrownLayout.h):
+//       1. forward: the ibp step functions on the slice's bound slots; before
+//          each ReLU, its input's unstable neurons (l < 0 < u) are tightened
+//          by a backward pass over the 2·U rows (e_i; -e_i), intersected with
+//          the interval bounds (ir::crown's intersectIntermediate);
+//       2. the backward pass of C (rows × outputs) from the output to the
+//          input, concretised over the box: lower bound L and coefficients;
+//       3. lower = max(roundDown(L), roundDown(C·[ylo, yhi] - margin)).
+//   <prefix>_grad(x, c, grad, batch, scratch)
+//     the same forward pass on the point box [x, x] (no tightening), then a
+//     backward pass of the one row c with ReLU derivative [l + u > 0].
+//
+// Backward rules (one internal function per step and mode), for Λ on the
+// result, accumulating into Λ on the operand and into per-row c and err:
+//   affine   Λx[r, k] += Σ_n Λ[r, n]·W[k, n] (W read as [N, K]: the inner loop
+//            runs along K with a constant trip count and vectorises),
+//            c += Λ·b, err += (γ_{N+2} + ulp_error·2^-24)·|Λ|·(|W|ᵀ·m_x + |b|);
+//   relu     l >= 0: Λ;  u <= 0: 0;  else λ >= 0: a·λ (a = [u > -l]),
+//            λ < 0: s·λ with s = u/(u - l) and t = -s·l rounded up,
+//            c += λ·t, err += u·|λ·s|·m + 2u·|λ·t| (u = 2^-53);
+//   x ± C    c ± Λ·C, err += γ_n·|Λ|·|C|;  x·C, x/C: Λ·C (1/C),
+//            err += 3u·|Λ·C|·m_x;  neg, copy, x ± y: exact.
+// Row reductions (c, err, the concretisation) carry the `reassoc` flag so
+// that the vectorizer can split them: their error bounds (γ_n·Σ|terms|) hold
+// for any summation order, and err itself is widened by (1 + 1e-9) at the end
+// as in ir/Crown.cpp. Every other operation is an individually rounded IEEE
+// operation as in the oracle, so the results agree up to summation order.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/IrHelpers.h"
+#include "codegen/KernelEmitter.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
+
+#include <limits>
+
+namespace gma::codegen {
+
+using namespace llvm;
+
+namespace {
+
+constexpr double kU = 0x1p-53;
+
+/// γ_n of ir/Crown.cpp, bit for bit.
+double gammaN(int64_t n) {
+  double nu = static_cast<double>(n + 2) * kU;
+  return nu / (1 - nu) * (1 + 1e-9);
+}
+
+enum class Mode { Crown, Grad };
+
+class CrownEmitter {
+public:
+  CrownEmitter(Module &m, ConstantPool &pool, const KernelPlan &plan, const CrownLayout &lay,
+               const std::string &prefix, const IbpStepFactory &ibpStep)
+      : m_(m), ctx_(m.getContext()), pool_(pool), plan_(plan), lay_(lay), prefix_(prefix),
+        ibpStep_(ibpStep) {}
+
+  CrownFunctions run() {
+    CrownFunctions fns;
+    fns.crown = emitCrownEntry();
+    fns.grad = emitGradEntry();
+    return fns;
+  }
+
+private:
+  // --- small IR helpers -------------------------------------------------
+  Type *f64() { return Type::getDoubleTy(ctx_); }
+  Value *cd(double v) { return ConstantFP::get(f64(), v); }
+  Value *dPtr(IRBuilder<> &b, Value *base, Value *idx) {
+    return b.CreateInBoundsGEP(f64(), base, idx);
+  }
+  Value *loadD(IRBuilder<> &b, Value *base, Value *idx) {
+    return b.CreateAlignedLoad(f64(), dPtr(b, base, idx), Align(8));
+  }
+  void storeD(IRBuilder<> &b, Value *v, Value *base, Value *idx) {
+    b.CreateAlignedStore(v, dPtr(b, base, idx), Align(8));
+  }
+  void addD(IRBuilder<> &b, Value *v, Value *base, Value *idx) {
+    storeD(b, b.CreateFAdd(loadD(b, base, idx), v), base, idx);
+  }
+  Value *fabs(IRBuilder<> &b, Value *v) { return b.CreateUnaryIntrinsic(Intrinsic::fabs, v); }
+  Value *maxMag(IRBuilder<> &b, Value *lo, Value *hi) {
+    return b.CreateBinaryIntrinsic(Intrinsic::maxnum, fabs(b, lo), fabs(b, hi));
+  }
+  /// A double accumulator in the entry block (promoted to a register).
+  AllocaInst *accumulator(IRBuilder<> &b, const char *name) {
+    IRBuilder<> eb(&b.GetInsertBlock()->getParent()->getEntryBlock(),
+                   b.GetInsertBlock()->getParent()->getEntryBlock().begin());
+    return eb.CreateAlloca(f64(), nullptr, name);
+  }
+  /// acc += v, reassociable (a reduction whose error bound ignores order).
+  void reduce(IRBuilder<> &b, AllocaInst *acc, Value *v) {
+    Value *sum = b.CreateFAdd(b.CreateLoad(f64(), acc), v);
+    cast<Instruction>(sum)->setHasAllowReassoc(true);
+    b.CreateStore(sum, acc);
+  }
+  Value *floatAt(IRBuilder<> &b, Value *slice, int64_t off) {
+    return off == 0 ? slice : floatPtr(b, slice, b.getInt64(off));
+  }
+  /// `if (cond) then()`; leaves the builder after the join.
+  void emitIf(IRBuilder<> &b, Value *cond, const char *name, const std::function<void()> &then) {
+    Function *f = b.GetInsertBlock()->getParent();
+    BasicBlock *thenBb = BasicBlock::Create(ctx_, Twine(name) + ".then", f);
+    BasicBlock *join = BasicBlock::Create(ctx_, Twine(name) + ".join", f);
+    b.CreateCondBr(cond, thenBb, join);
+    b.SetInsertPoint(thenBb);
+    then();
+    b.CreateBr(join);
+    b.SetInsertPoint(join);
+  }
+  void zeroDoubles(IRBuilder<> &b, Value *base, Value *count) {
+    emitLoop(b, b.getInt64(0), count, 1, "zero",
+             [&](IRBuilder<> &b, Value *i) { storeD(b, cd(0.0), base, i); });
+  }
+
+  /// Pointers into the slice of a box.
+  struct Slice {
+    Value *base, *xlo, *xhi;
+  };
+  Value *boundsLo(IRBuilder<> &b, const Slice &s, int32_t v) {
+    return v == plan_.inputValue ? s.xlo : floatAt(b, s.base, lay_.boundsOff[v]);
+  }
+  Value *boundsHi(IRBuilder<> &b, const Slice &s, int32_t v) {
+    return v == plan_.inputValue ? s.xhi : floatAt(b, s.base, lay_.boundsOff[v] + lay_.numel[v]);
+  }
+  /// The rows-scaled area: c, err, lower at 0, rows, 2·rows; Λ from 3·rows.
+  struct Dyn {
+    Value *c, *err, *lower, *lam, *rows;
+  };
+  Dyn dyn(IRBuilder<> &b, Value *slice, Value *rows) {
+    Value *base = floatAt(b, slice, lay_.dynOff);
+    return {base, dPtr(b, base, rows), dPtr(b, base, b.CreateMul(rows, b.getInt64(2))),
+            dPtr(b, base, b.CreateMul(rows, b.getInt64(3))), rows};
+  }
+  Value *lamOf(IRBuilder<> &b, const Dyn &d, const CrownPass &p, int32_t v) {
+    assert(p.lamOffset[v] >= 0 && "value not crossed by this pass");
+    return dPtr(b, d.lam, b.CreateMul(d.rows, b.getInt64(p.lamOffset[v])));
+  }
+
+  // --- backward rules -----------------------------------------------------
+  Function *rule(int stepIdx, Mode mode);
+  Function *affineRule(const Step &s, Mode mode, const std::string &name);
+  Function *reluRule(const Step &s, Mode mode, const std::string &name);
+  Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
+  Function *linearRule(const Step &s, const std::string &name);
+
+  // --- passes and entries ---------------------------------------------
+  Function *pass(const CrownPass &p, Mode mode);
+  Function *forward(bool tighten);
+  void emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target);
+  Function *emitCrownEntry();
+  Function *emitGradEntry();
+
+  Module &m_;
+  LLVMContext &ctx_;
+  ConstantPool &pool_;
+  const KernelPlan &plan_;
+  const CrownLayout &lay_;
+  std::string prefix_;
+  const IbpStepFactory &ibpStep_;
+  std::map<std::pair<int, Mode>, Function *> rules_;
+  std::map<std::pair<int32_t, Mode>, Function *> passes_;
+  std::map<const Step *, ConstData> transposed_;
+};
+
+Function *CrownEmitter::rule(int stepIdx, Mode mode) {
+  auto key = std::make_pair(stepIdx, mode);
+  if (auto it = rules_.find(key); it != rules_.end())
+    return it->second;
+  const Step &s = plan_.steps[stepIdx];
+  std::string name = prefix_ + (mode == Mode::Crown ? "_crown.back." : "_grad.back.") + s.name;
+  Function *f = nullptr;
+  switch (s.kind) {
+  case StepKind::Affine: f = affineRule(s, mode, name); break;
+  case StepKind::Relu: f = reluRule(s, mode, name); break;
+  case StepKind::BinaryConst: f = binaryConstRule(s, mode, name); break;
+  default: f = linearRule(s, name); break;
+  }
+  rules_[key] = f;
+  return f;
+}
+
+/// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, rows).
+Function *CrownEmitter::affineRule(const Step &s, Mode mode, const std::string &name) {
+  const bool crown = mode == Mode::Crown;
+  Function *f = createStepFunction(m_, name, crown ? 7 : 2);
+  Value *ly = f->getArg(0), *lx = f->getArg(1);
+  Value *rows = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  const int64_t K = s.k, N = s.n, RX = s.rows;
+
+  // W as [N, K] so that the product runs along K (kept alive for the pool).
+  ConstData &wt = transposed_[&s];
+  if (!wt.data) {
+    auto t = std::make_shared<std::vector<float>>(static_cast<size_t>(K * N));
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n)
+        (*t)[n * K + k] = s.weight.data[k * N + n];
+    wt.data = t->data();
+    wt.size = K * N;
+    wt.owned = std::move(t);
+  }
+  GlobalVariable *wT = pool_.get(wt, s.name + ".wt");
+  GlobalVariable *w = pool_.get(s.weight, s.name + ".w");
+  GlobalVariable *bias = pool_.get(s.bias, s.name + ".b");
+
+  Value *c = nullptr, *err = nullptr, *q = nullptr;
+  if (crown) {
+    c = f->getArg(2);
+    err = f->getArg(3);
+    q = f->getArg(4);
+    Value *xlo = f->getArg(5), *xhi = f->getArg(6);
+    // q[row·N + n] = Σ_k |W[k, n]|·m_x[row·K + k], along n (vectorised).
+    zeroDoubles(b, q, b.getInt64(RX * N));
+    emitLoop(b, RX, "qrow", [&](IRBuilder<> &b, Value *row) {
+      emitLoop(b, K, "qk", [&](IRBuilder<> &b, Value *k) {
+        Value *xi = b.CreateAdd(b.CreateMul(row, b.getInt64(K)), k);
+        Value *mx = maxMag(b, toDouble(b, loadF32(b, xlo, xi)), toDouble(b, loadF32(b, xhi, xi)));
+        Value *wRow = b.CreateMul(k, b.getInt64(N));
+        Value *qRow = b.CreateMul(row, b.getInt64(N));
+        emitLoop(b, N, "qn", [&](IRBuilder<> &b, Value *n) {
+          Value *wa = fabs(b, toDouble(b, loadF32(b, w, b.CreateAdd(wRow, n))));
+          addD(b, b.CreateFMul(wa, mx), q, b.CreateAdd(qRow, n));
+        });
+      });
+    });
+  }
+  const double coef =
+      gammaN(N + 2) + static_cast<double>(s.ulpError) * 0x1p-24;
+  AllocaInst *cAcc = crown ? accumulator(b, "cacc") : nullptr;
+  AllocaInst *sAcc = crown ? accumulator(b, "sacc") : nullptr;
+  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+    emitLoop(b, RX, "row", [&](IRBuilder<> &b, Value *row) {
+      Value *lyRow = b.CreateAdd(b.CreateMul(r, b.getInt64(RX * N)), b.CreateMul(row, b.getInt64(N)));
+      Value *lxRow = b.CreateAdd(b.CreateMul(r, b.getInt64(RX * K)), b.CreateMul(row, b.getInt64(K)));
+      if (crown) {
+        b.CreateStore(cd(0.0), cAcc);
+        b.CreateStore(cd(0.0), sAcc);
+      }
+      emitLoop(b, N, "n", [&](IRBuilder<> &b, Value *n) {
+        Value *lam = loadD(b, ly, b.CreateAdd(lyRow, n));
+        if (crown) {
+          Value *bn = toDouble(b, loadF32(b, bias, n));
+          reduce(b, cAcc, b.CreateFMul(lam, bn));
+          Value *qn = loadD(b, q, b.CreateAdd(b.CreateMul(row, b.getInt64(N)), n));
+          reduce(b, sAcc, b.CreateFMul(fabs(b, lam), b.CreateFAdd(qn, fabs(b, bn))));
+        }
+        // Rows of Λ are mostly zero behind inactive ReLUs: skip them.
+        emitIf(b, b.CreateFCmpUNE(lam, cd(0.0)), "nz", [&] {
+          Value *wRow = b.CreateMul(n, b.getInt64(K));
+          emitLoop(b, K, "k", [&](IRBuilder<> &b, Value *k) {
+            Value *wv = toDouble(b, loadF32(b, wT, b.CreateAdd(wRow, k)));
+            addD(b, b.CreateFMul(lam, wv), lx, b.CreateAdd(lxRow, k));
+          });
+        });
+      });
+      if (crown) {
+        addD(b, b.CreateLoad(f64(), cAcc), c, r);
+        addD(b, b.CreateFMul(cd(coef), b.CreateLoad(f64(), sAcc)), err, r);
+      }
+    });
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
+/// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, xlo, xhi, rows).
+Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &name) {
+  const bool crown = mode == Mode::Crown;
+  Function *f = createStepFunction(m_, name, crown ? 7 : 4);
+  Value *ly = f->getArg(0), *lx = f->getArg(1);
+  Value *xlo = f->getArg(crown ? 5 : 2), *xhi = f->getArg(crown ? 6 : 3);
+  Value *rows = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  const int64_t n = s.out.numel;
+
+  if (!crown) {
+    // d relu at the point: 1 if l + u > 0 (the midpoint of the point
+    // interval, as ir::inputGradient), else 0.
+    emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+      emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
+        Value *mid = b.CreateFAdd(loadF32(b, xlo, i), loadF32(b, xhi, i));
+        Value *pos = b.CreateFCmpOGT(toDouble(b, mid), cd(0.0));
+        Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(n)), i);
+        Value *lam = loadD(b, ly, idx);
+        addD(b, b.CreateSelect(pos, lam, cd(0.0)), lx, idx);
+      });
+    });
+    b.CreateRetVoid();
+    return f;
+  }
+
+  Value *c = f->getArg(2), *err = f->getArg(3), *tmp = f->getArg(4);
+  Value *aArr = tmp, *sArr = dPtr(b, tmp, b.getInt64(n)), *tArr = dPtr(b, tmp, b.getInt64(2 * n)),
+        *mArr = dPtr(b, tmp, b.getInt64(3 * n));
+  auto upRel = [&](IRBuilder<> &b, Value *v) {
+    return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 + 4 * kU)),
+                          b.CreateFMul(v, cd(1 - 4 * kU)));
+  };
+  // Per neuron: lower slope a, upper slope s, intercept t, magnitude m (m and
+  // t are 0 for stable neurons, whose rule is exact).
+  emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
+    Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
+    Value *active = b.CreateFCmpOGE(l, cd(0.0));
+    Value *inactive = b.CreateFCmpOLE(u, cd(0.0));
+    Value *stable = b.CreateOr(active, inactive);
+    Value *sl = upRel(b, b.CreateFDiv(u, b.CreateFSub(u, l)));
+    Value *t = upRel(b, b.CreateFMul(b.CreateFNeg(sl), l));
+    Value *a = b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(0.0));
+    Value *stableSlope = b.CreateSelect(active, cd(1.0), cd(0.0));
+    storeD(b, b.CreateSelect(stable, stableSlope, a), aArr, i);
+    storeD(b, b.CreateSelect(stable, stableSlope, sl), sArr, i);
+    storeD(b, b.CreateSelect(stable, cd(0.0), t), tArr, i);
+    storeD(b, b.CreateSelect(stable, cd(0.0), maxMag(b, l, u)), mArr, i);
+  });
+  AllocaInst *cAcc = accumulator(b, "cacc"), *eAcc = accumulator(b, "eacc");
+  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+    b.CreateStore(cd(0.0), cAcc);
+    b.CreateStore(cd(0.0), eAcc);
+    emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
+      Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(n)), i);
+      Value *lam = loadD(b, ly, idx);
+      Value *neg = b.CreateFCmpOLT(lam, cd(0.0));
+      Value *ls = b.CreateFMul(lam, loadD(b, sArr, i));
+      Value *la = b.CreateFMul(lam, loadD(b, aArr, i));
+      addD(b, b.CreateSelect(neg, ls, la), lx, idx);
+      Value *lt = b.CreateFMul(lam, loadD(b, tArr, i));
+      reduce(b, cAcc, b.CreateSelect(neg, lt, cd(0.0)));
+      Value *e = b.CreateFAdd(b.CreateFMul(b.CreateFMul(cd(kU), fabs(b, ls)), loadD(b, mArr, i)),
+                              b.CreateFMul(cd(2 * kU), fabs(b, lt)));
+      reduce(b, eAcc, b.CreateSelect(neg, e, cd(0.0)));
+    });
+    addD(b, b.CreateLoad(f64(), cAcc), c, r);
+    addD(b, b.CreateLoad(f64(), eAcc), err, r);
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
+/// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, rows).
+Function *CrownEmitter::binaryConstRule(const Step &s, Mode mode, const std::string &name) {
+  const bool crown = mode == Mode::Crown;
+  Function *f = createStepFunction(m_, name, crown ? 7 : 2);
+  Value *ly = f->getArg(0), *lx = f->getArg(1);
+  Value *rows = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  GlobalVariable *cst = pool_.get(s.constant, s.name + ".c");
+  const int64_t numel = s.outer * s.mid * s.inner;
+  const bool additive = s.bin == BinOp::Add || s.bin == BinOp::Sub;
+  // x - C: C enters with sign -1; C - x: x does.
+  const bool negConst = s.bin == BinOp::Sub && !s.constOnLeft;
+  const bool negX = s.bin == BinOp::Sub && s.constOnLeft;
+  AllocaInst *cAcc = crown ? accumulator(b, "cacc") : nullptr;
+  AllocaInst *eAcc = crown ? accumulator(b, "eacc") : nullptr;
+
+  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+    if (crown) {
+      b.CreateStore(cd(0.0), cAcc);
+      b.CreateStore(cd(0.0), eAcc);
+    }
+    emitLoop(b, s.outer, "o", [&](IRBuilder<> &b, Value *o) {
+      emitLoop(b, s.mid, "m", [&](IRBuilder<> &b, Value *mi) {
+        Value *cv = toDouble(b, loadF32(b, cst, mi));
+        Value *base = b.CreateMul(b.CreateAdd(b.CreateMul(o, b.getInt64(s.mid)), mi),
+                                  b.getInt64(s.inner));
+        emitLoop(b, s.inner, "in", [&](IRBuilder<> &b, Value *ii) {
+          Value *e = b.CreateAdd(base, ii);
+          Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(numel)), e);
+          Value *lam = loadD(b, ly, idx);
+          if (additive) {
+            addD(b, negX ? b.CreateFNeg(lam) : lam, lx, idx);
+            if (crown) {
+              reduce(b, cAcc, b.CreateFMul(lam, cv));
+              reduce(b, eAcc, b.CreateFMul(fabs(b, lam), fabs(b, cv)));
+            }
+            return;
+          }
+          if (!crown) {
+            // ir::inputGradient divides by the constant.
+            addD(b, s.bin == BinOp::Div ? b.CreateFDiv(lam, cv) : b.CreateFMul(lam, cv), lx, idx);
+            return;
+          }
+          // ir::crown multiplies by the reciprocal.
+          Value *k = s.bin == BinOp::Div ? b.CreateFDiv(cd(1.0), cv) : cv;
+          Value *scaled = b.CreateFMul(lam, k);
+          addD(b, scaled, lx, idx);
+          Value *xlo = f->getArg(5), *xhi = f->getArg(6);
+          Value *mx = maxMag(b, toDouble(b, loadF32(b, xlo, e)), toDouble(b, loadF32(b, xhi, e)));
+          reduce(b, eAcc, b.CreateFMul(fabs(b, scaled), mx));
+        });
+      });
+    });
+    if (!crown)
+      return;
+    Value *c = f->getArg(2), *err = f->getArg(3);
+    if (additive) {
+      Value *sum = b.CreateLoad(f64(), cAcc);
+      addD(b, negConst ? b.CreateFNeg(sum) : sum, c, r);
+      addD(b, b.CreateFMul(cd(gammaN(numel)), b.CreateLoad(f64(), eAcc)), err, r);
+    } else {
+      addD(b, b.CreateFMul(cd(3 * kU), b.CreateLoad(f64(), eAcc)), err, r);
+    }
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
+/// Neg, copy and x ± y: (Ly, Lx..., rows), one Lx per distinct operand value.
+Function *CrownEmitter::linearRule(const Step &s, const std::string &name) {
+  const bool twoOperands = s.kind == StepKind::BinaryAct;
+  const bool sameOperand = twoOperands && s.inValues[0] == s.inValues[1];
+  Function *f = createStepFunction(m_, name, twoOperands && !sameOperand ? 3 : 2);
+  Value *ly = f->getArg(0);
+  Value *rows = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  const int64_t n = s.out.numel;
+  emitLoop(b, b.getInt64(0), b.CreateMul(rows, b.getInt64(n)), 1, "i",
+           [&](IRBuilder<> &b, Value *i) {
+             Value *lam = loadD(b, ly, i);
+             if (s.kind == StepKind::Neg) {
+               addD(b, b.CreateFNeg(lam), f->getArg(1), i);
+               return;
+             }
+             addD(b, lam, f->getArg(1), i);
+             if (twoOperands) {
+               Value *second = s.bin == BinOp::Sub ? b.CreateFNeg(lam) : lam;
+               addD(b, second, f->getArg(sameOperand ? 1 : 2), i);
+             }
+           });
+  b.CreateRetVoid();
+  return f;
+}
+
+/// (slice, xlo, xhi, coefs, rows): Λ of the target is in place; runs the
+/// rules back to the input. Crown: lower[r] (double, margins included) at
+/// Dyn::lower and, if coefs is not null, the input coefficients (f32).
+Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
+  auto key = std::make_pair(p.target, mode);
+  if (auto it = passes_.find(key); it != passes_.end())
+    return it->second;
+  const bool crown = mode == Mode::Crown;
+  std::string name = prefix_ + (crown ? "_crown.pass." : "_grad.pass.") + std::to_string(p.target);
+  Function *f = createStepFunction(m_, name, 4);
+  Slice sl{f->getArg(0), f->getArg(1), f->getArg(2)};
+  Value *coefs = f->getArg(3), *rows = f->getArg(4);
+  IRBuilder<> b(&f->getEntryBlock());
+  Dyn d = dyn(b, sl.base, rows);
+  Value *tmp = floatAt(b, sl.base, lay_.tmpOff);
+  if (crown) {
+    zeroDoubles(b, d.c, rows);
+    zeroDoubles(b, d.err, rows);
+  }
+  auto zeroBorn = [&](size_t pos) {
+    for (int32_t v : p.bornAt[pos])
+      zeroDoubles(b, lamOf(b, d, p, v), b.CreateMul(rows, b.getInt64(lay_.numel[v])));
+  };
+  for (size_t pos = 0; pos < p.steps.size(); ++pos) {
+    zeroBorn(pos);
+    const Step &s = plan_.steps[p.steps[pos]];
+    Function *fn = rule(p.steps[pos], mode);
+    SmallVector<Value *, 9> args = {lamOf(b, d, p, s.outValue)};
+    if (s.kind == StepKind::BinaryAct) {
+      args.push_back(lamOf(b, d, p, s.inValues[0]));
+      if (s.inValues[1] != s.inValues[0])
+        args.push_back(lamOf(b, d, p, s.inValues[1]));
+    } else {
+      args.push_back(lamOf(b, d, p, s.inValues[0]));
+    }
+    bool withBounds = s.kind == StepKind::Affine || s.kind == StepKind::Relu ||
+                      s.kind == StepKind::BinaryConst;
+    if (crown && withBounds)
+      args.append({d.c, d.err, tmp});
+    if (withBounds && (crown || s.kind == StepKind::Relu))
+      args.append({boundsLo(b, sl, s.inValues[0]), boundsHi(b, sl, s.inValues[0])});
+    args.push_back(rows);
+    b.CreateCall(fn, args);
+  }
+  zeroBorn(p.steps.size());
+
+  if (crown) {
+    // Λ·x >= Λ·xc - |Λ|·xr over the box; err += γ_{2n+2}·(|Λ|·(|xc| + xr) + |c|).
+    const int64_t nIn = plan_.inputSize;
+    Value *lin = lamOf(b, d, p, plan_.inputValue);
+    AllocaInst *vAcc = accumulator(b, "vacc"), *mAcc = accumulator(b, "macc");
+    emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+      Value *row = b.CreateMul(r, b.getInt64(nIn));
+      b.CreateStore(cd(0.0), vAcc);
+      b.CreateStore(cd(0.0), mAcc);
+      emitLoop(b, nIn, "k", [&](IRBuilder<> &b, Value *k) {
+        Value *lam = loadD(b, lin, b.CreateAdd(row, k));
+        Value *lo = toDouble(b, loadF32(b, sl.xlo, k)), *hi = toDouble(b, loadF32(b, sl.xhi, k));
+        Value *xc = b.CreateFMul(b.CreateFAdd(lo, hi), cd(0.5));
+        Value *xr = b.CreateFMul(b.CreateFSub(hi, lo), cd(0.5));
+        Value *al = fabs(b, lam);
+        reduce(b, vAcc, b.CreateFSub(b.CreateFMul(lam, xc), b.CreateFMul(al, xr)));
+        reduce(b, mAcc, b.CreateFMul(al, b.CreateFAdd(fabs(b, xc), xr)));
+      });
+      Value *c = loadD(b, d.c, r);
+      Value *val = b.CreateFAdd(b.CreateLoad(f64(), vAcc), c);
+      Value *mag = b.CreateFAdd(b.CreateLoad(f64(), mAcc), fabs(b, c));
+      Value *e = b.CreateFAdd(loadD(b, d.err, r), b.CreateFMul(cd(gammaN(2 * nIn + 2)), mag));
+      Value *res = b.CreateFSub(val, b.CreateFMul(e, cd(1 + 1e-9)));
+      res = b.CreateSelect(b.CreateFCmpUNO(res, res),
+                           cd(-std::numeric_limits<double>::infinity()), res);
+      storeD(b, res, d.lower, r);
+      emitIf(b, b.CreateIsNotNull(coefs), "coefs", [&] {
+        emitLoop(b, nIn, "kc", [&](IRBuilder<> &b, Value *k) {
+          Value *i = b.CreateAdd(row, k);
+          storeF32(b, b.CreateFPTrunc(loadD(b, lin, i), b.getFloatTy()), coefs, i);
+        });
+      });
+    });
+  }
+  b.CreateRetVoid();
+  passes_[key] = f;
+  return f;
+}
+
+/// Tightens the unstable neurons of `target` (ir::crown's CrownEngine::tighten).
+void CrownEmitter::emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target) {
+  const CrownPass &p = lay_.intermediate.at(target);
+  const int64_t n = lay_.numel[target];
+  Value *lo = boundsLo(b, sl, target), *hi = boundsHi(b, sl, target);
+  Type *i64 = b.getInt64Ty();
+  Value *idx = floatAt(b, sl.base, lay_.idxOff);
+  IRBuilder<> eb(&b.GetInsertBlock()->getParent()->getEntryBlock(),
+                 b.GetInsertBlock()->getParent()->getEntryBlock().begin());
+  AllocaInst *count = eb.CreateAlloca(i64, nullptr, "unstable");
+  b.CreateStore(b.getInt64(0), count);
+  // Branch-free compaction of the indices with l < 0 < u.
+  emitLoop(b, n, "unst", [&](IRBuilder<> &b, Value *i) {
+    Value *l = loadF32(b, lo, i), *u = loadF32(b, hi, i);
+    Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+    Value *uns = b.CreateAnd(b.CreateFCmpOLT(l, zero), b.CreateFCmpOGT(u, zero));
+    Value *cnt = b.CreateLoad(i64, count);
+    b.CreateAlignedStore(i, b.CreateInBoundsGEP(i64, idx, cnt), Align(8));
+    b.CreateStore(b.CreateAdd(cnt, b.CreateZExt(uns, i64)), count);
+  });
+  Value *u = b.CreateLoad(i64, count, "U");
+  emitIf(b, b.CreateICmpSGT(u, b.getInt64(0)), "tighten", [&] {
+    Value *rows = b.CreateMul(u, b.getInt64(2));
+    Dyn d = dyn(b, sl.base, rows);
+    Value *lam = lamOf(b, d, p, target);
+    zeroDoubles(b, lam, b.CreateMul(rows, b.getInt64(n)));
+    emitLoop(b, b.getInt64(0), u, 1, "spec", [&](IRBuilder<> &b, Value *j) {
+      Value *i = b.CreateAlignedLoad(i64, b.CreateInBoundsGEP(i64, idx, j), Align(8));
+      storeD(b, cd(1.0), lam, b.CreateAdd(b.CreateMul(j, b.getInt64(n)), i));
+      storeD(b, cd(-1.0), lam, b.CreateAdd(b.CreateMul(b.CreateAdd(u, j), b.getInt64(n)), i));
+    });
+    b.CreateCall(pass(p, Mode::Crown),
+                 {sl.base, sl.xlo, sl.xhi, ConstantPointerNull::get(PointerType::getUnqual(ctx_)),
+                  rows});
+    emitLoop(b, b.getInt64(0), u, 1, "upd", [&](IRBuilder<> &b, Value *j) {
+      Value *i = b.CreateAlignedLoad(i64, b.CreateInBoundsGEP(i64, idx, j), Align(8));
+      Value *l = roundDown(b, loadD(b, d.lower, j));
+      Value *h = roundUp(b, b.CreateFNeg(loadD(b, d.lower, b.CreateAdd(u, j))));
+      Value *curL = loadF32(b, lo, i), *curH = loadF32(b, hi, i);
+      // std::max(lo, l) and std::min(hi, h), as ir::crown.
+      storeF32(b, b.CreateSelect(b.CreateFCmpOLT(curL, l), l, curL), lo, i);
+      storeF32(b, b.CreateSelect(b.CreateFCmpOLT(h, curH), h, curH), hi, i);
+    });
+  });
+}
+
+/// (slice, xlo, xhi, unused): interval bounds of every value into the slots,
+/// with the ReLU inputs tightened by CROWN if `tighten`.
+Function *CrownEmitter::forward(bool tighten) {
+  std::string name = prefix_ + (tighten ? "_crown.forward" : "_grad.forward");
+  Function *f = createStepFunction(m_, name, 3);
+  Slice sl{f->getArg(0), f->getArg(1), f->getArg(2)};
+  IRBuilder<> b(&f->getEntryBlock());
+  for (const Step &s : plan_.steps) {
+    if (tighten && s.kind == StepKind::Relu && s.inValues[0] != plan_.inputValue)
+      emitTighten(b, sl, s.inValues[0]);
+    // Every value its own slot: buffers named by value number.
+    StepBuffers sb;
+    std::vector<int32_t> values;
+    auto add = [&](int32_t v) {
+      for (unsigned i = 0; i < values.size(); ++i)
+        if (values[i] == v)
+          return i;
+      values.push_back(v);
+      sb.unique.push_back(BufferRef{100, v, lay_.numel[v]});
+      return static_cast<unsigned>(values.size() - 1);
+    };
+    for (int32_t v : s.inValues)
+      sb.inIdx.push_back(add(v));
+    sb.outIdx = add(s.outValue);
+    Function *fn = ibpStep_(s, sb);
+    SmallVector<Value *, 12> args;
+    if (s.kind == StepKind::Affine)
+      values = {s.inValues[0], s.outValue};
+    for (int32_t v : values) {
+      args.push_back(boundsLo(b, sl, v));
+      args.push_back(boundsHi(b, sl, v));
+    }
+    args.push_back(b.getInt64(1));
+    b.CreateCall(fn, args);
+  }
+  b.CreateRetVoid();
+  return f;
+}
+
+Function *CrownEmitter::emitCrownEntry() {
+  Type *ptr = PointerType::getUnqual(ctx_), *i64 = Type::getInt64Ty(ctx_);
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx_), {ptr, ptr, ptr, i64, ptr, ptr, i64, ptr},
+                                false);
+  Function *f = Function::Create(fty, GlobalValue::ExternalLinkage, prefix_ + "_crown", m_);
+  static const char *const names[] = {"xlo",   "xhi",   "C",     "rows",
+                                      "lower", "coefs", "batch", "scratch"};
+  for (unsigned i = 0; i < f->arg_size(); ++i) {
+    f->getArg(i)->setName(names[i]);
+    if (f->getArg(i)->getType()->isPointerTy()) {
+      f->addParamAttr(i, Attribute::NoAlias);
+      f->addParamAttr(i, Attribute::NoCapture);
+    }
+  }
+  f->addFnAttr(Attribute::NoUnwind);
+
+  // One box: (slice, xlo, xhi, C, lower, coefs, rows).
+  Function *box = createStepFunction(m_, prefix_ + "_crown.box", 6);
+  {
+    Slice sl{box->getArg(0), box->getArg(1), box->getArg(2)};
+    Value *C = box->getArg(3), *lower = box->getArg(4), *coefs = box->getArg(5);
+    Value *rows = box->getArg(6);
+    Function *fwd = forward(true);
+    Function *fin = pass(lay_.final, Mode::Crown);
+    IRBuilder<> b(&box->getEntryBlock());
+    b.CreateCall(fwd, {sl.base, sl.xlo, sl.xhi, b.getInt64(1)});
+    const int64_t nOut = plan_.outputSize;
+    Dyn d = dyn(b, sl.base, rows);
+    Value *lout = lamOf(b, d, lay_.final, plan_.outputValue);
+    emitLoop(b, b.getInt64(0), b.CreateMul(rows, b.getInt64(nOut)), 1, "spec",
+             [&](IRBuilder<> &b, Value *i) { storeD(b, loadD(b, C, i), lout, i); });
+    b.CreateCall(fin, {sl.base, sl.xlo, sl.xhi, coefs, rows});
+    // Never looser than the interval bounds of C·y (ir::crown's final step).
+    Value *ylo = boundsLo(b, sl, plan_.outputValue), *yhi = boundsHi(b, sl, plan_.outputValue);
+    AllocaInst *il = accumulator(b, "il"), *mm = accumulator(b, "mm");
+    emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+      b.CreateStore(cd(0.0), il);
+      b.CreateStore(cd(0.0), mm);
+      emitLoop(b, nOut, "j", [&](IRBuilder<> &b, Value *j) {
+        Value *cv = loadD(b, C, b.CreateAdd(b.CreateMul(r, b.getInt64(nOut)), j));
+        Value *l = toDouble(b, loadF32(b, ylo, j)), *h = toDouble(b, loadF32(b, yhi, j));
+        reduce(b, il, b.CreateSelect(b.CreateFCmpOGE(cv, cd(0.0)), b.CreateFMul(cv, l),
+                                     b.CreateFMul(cv, h)));
+        reduce(b, mm, b.CreateFMul(fabs(b, cv), maxMag(b, l, h)));
+      });
+      Value *m = b.CreateFMul(cd(gammaN(nOut + 2)), b.CreateLoad(f64(), mm));
+      Value *fromCrown = roundDown(b, loadD(b, d.lower, r));
+      Value *fromIbp = roundDown(b, b.CreateFSub(b.CreateLoad(f64(), il), m));
+      storeF32(b, b.CreateSelect(b.CreateFCmpOLT(fromCrown, fromIbp), fromIbp, fromCrown), lower,
+               r);
+    });
+    b.CreateRetVoid();
+  }
+
+  IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+  Value *xlo = f->getArg(0), *xhi = f->getArg(1), *C = f->getArg(2), *rows = f->getArg(3);
+  Value *lower = f->getArg(4), *coefs = f->getArg(5), *batch = f->getArg(6);
+  Value *scratch = f->getArg(7);
+  Value *per = b.CreateAdd(b.getInt64(lay_.scratchBase),
+                           b.CreateMul(rows, b.getInt64(lay_.scratchPerRow)), "slice.floats");
+  const int64_t nIn = plan_.inputSize;
+  emitLoop(b, b.getInt64(0), batch, 1, "box", [&](IRBuilder<> &b, Value *bi) {
+    Value *slice = floatPtr(b, scratch, b.CreateMul(bi, per));
+    Value *xo = b.CreateMul(bi, b.getInt64(nIn));
+    Value *coefsB = b.CreateSelect(
+        b.CreateIsNull(coefs), coefs,
+        b.CreateGEP(b.getFloatTy(), coefs, b.CreateMul(b.CreateMul(bi, rows), b.getInt64(nIn))));
+    b.CreateCall(box, {slice, floatPtr(b, xlo, xo), floatPtr(b, xhi, xo), C,
+                       floatPtr(b, lower, b.CreateMul(bi, rows)), coefsB, rows});
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
+Function *CrownEmitter::emitGradEntry() {
+  Type *ptr = PointerType::getUnqual(ctx_), *i64 = Type::getInt64Ty(ctx_);
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx_), {ptr, ptr, ptr, i64, ptr}, false);
+  Function *f = Function::Create(fty, GlobalValue::ExternalLinkage, prefix_ + "_grad", m_);
+  static const char *const names[] = {"x", "c", "grad", "batch", "scratch"};
+  for (unsigned i = 0; i < f->arg_size(); ++i) {
+    f->getArg(i)->setName(names[i]);
+    if (f->getArg(i)->getType()->isPointerTy()) {
+      f->addParamAttr(i, Attribute::NoAlias);
+      f->addParamAttr(i, Attribute::NoCapture);
+    }
+  }
+  f->addFnAttr(Attribute::NoUnwind);
+  Function *fwd = forward(false);
+  Function *back = pass(lay_.final, Mode::Grad);
+
+  IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+  Value *x = f->getArg(0), *c = f->getArg(1), *grad = f->getArg(2), *batch = f->getArg(3);
+  Value *scratch = f->getArg(4);
+  const int64_t nIn = plan_.inputSize, nOut = plan_.outputSize;
+  emitLoop(b, b.getInt64(0), batch, 1, "sample", [&](IRBuilder<> &b, Value *bi) {
+    Value *slice = floatPtr(b, scratch, b.CreateMul(bi, b.getInt64(lay_.gradFloats)));
+    Value *xo = b.CreateMul(bi, b.getInt64(nIn));
+    Value *xb = floatPtr(b, x, xo);
+    b.CreateCall(fwd, {slice, xb, xb, b.getInt64(1)});
+    Dyn d = dyn(b, slice, b.getInt64(1));
+    Value *lout = lamOf(b, d, lay_.final, plan_.outputValue);
+    emitLoop(b, nOut, "spec", [&](IRBuilder<> &b, Value *j) { storeD(b, loadD(b, c, j), lout, j); });
+    b.CreateCall(back, {slice, xb, xb, ConstantPointerNull::get(PointerType::getUnqual(ctx_)),
+                        b.getInt64(1)});
+    Value *lin = lamOf(b, d, lay_.final, plan_.inputValue);
+    Value *gb = floatPtr(b, grad, xo);
+    emitLoop(b, nIn, "g", [&](IRBuilder<> &b, Value *k) {
+      storeF32(b, b.CreateFPTrunc(loadD(b, lin, k), b.getFloatTy()), gb, k);
+    });
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
+} // namespace
+
+CrownFunctions emitCrownKernels(Module &m, ConstantPool &pool, const KernelPlan &plan,
+                                const CrownLayout &lay, const std::string &prefix,
+                                const IbpStepFactory &ibpStep) {
+  assert(lay.supported && "emitCrownKernels on a plan without CROWN rules");
+  return CrownEmitter(m, pool, plan, lay, prefix, ibpStep).run();
+}
+
+} // namespace gma::codegen
