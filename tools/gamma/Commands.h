@@ -22,4 +22,24 @@ struct BoundsOptions {
 /// `gamma bounds`: certified output bounds over a property's input boxes.
 ExitCode runBounds(const BoundsOptions &opts);
 
+struct VerifyOptions {
+  std::string model;
+  std::string vnnlib;
+  double timeout = 0;   ///< Seconds of wall time from start-up; <= 0: none.
+  std::string result;   ///< VNN-COMP result file to write.
+  bool json = false;
+  std::string verifier; ///< A library written by gammac (else the compile cache).
+  bool noCache = false; ///< JIT-compile in process; leave the cache alone.
+  int threads = 0;      ///< 0: the hardware's concurrency.
+  bool deterministic = false;
+  uint64_t seed = 0;
+  int64_t batch = 16;   ///< Domains per bound call.
+};
+
+/// `gamma verify`: decides a VNN-LIB property (sat/unsat/unknown/timeout).
+ExitCode runVerify(const VerifyOptions &opts);
+
+/// `gamma prepare`: compiles a model into the compile cache ahead of time.
+ExitCode runPrepare(const std::string &model);
+
 } // namespace gma::tools

@@ -2,6 +2,9 @@
 //
 // `gamma bounds MODEL.onnx --vnnlib PROP.vnnlib [--method ibp] [--json]
 //              [--verifier model_verifier.so] [--engine jit|interp]`
+// `gamma verify MODEL.onnx PROP.vnnlib [--timeout S] [--result FILE] [--json]
+//              [--verifier lib.so] [--threads N] [--deterministic] [--seed N]`
+// `gamma prepare MODEL.onnx`   compiles the model into the compile cache.
 // `gamma errors`   lists the stable error codes.
 //
 // A thin driver: parsing options and printing results; the work is in the
@@ -41,6 +44,29 @@ int main(int argc, char **argv) {
   b->add_flag("--lirpa-compatible", bounds.lirpaCompatible,
               "crown: intermediate bounds as auto_LiRPA computes them (looser)");
 
+  VerifyOptions verify;
+  CLI::App *v = app.add_subcommand("verify", "Decide a VNN-LIB property: sat, unsat, unknown or timeout");
+  v->add_option("model", verify.model, "ONNX model")->required();
+  v->add_option("vnnlib", verify.vnnlib, "VNN-LIB property")->required();
+  v->add_option("--timeout", verify.timeout, "Wall-clock seconds from start-up (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  v->add_option("--result", verify.result, "Write the VNN-COMP result file here");
+  v->add_flag("--json", verify.json, "Print JSON: {verdict, time_s, domains, counterexample, ...}");
+  v->add_option("--verifier", verify.verifier, "Use a verifier library compiled by gammac");
+  v->add_flag("--no-cache", verify.noCache, "JIT-compile in process; do not use the compile cache");
+  v->add_option("--threads", verify.threads, "Worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  v->add_flag("--deterministic", verify.deterministic,
+              "One thread, fixed seeds, FIFO tie-breaks: the same answer every run");
+  v->add_option("--seed", verify.seed, "Seed of the attacks")->capture_default_str();
+  v->add_option("--batch", verify.batch, "Domains per bound call")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  std::string prepareModel;
+  CLI::App *p = app.add_subcommand("prepare", "Compile a model into the compile cache ahead of time");
+  p->add_option("model", prepareModel, "ONNX model")->required();
+
   app.add_subcommand("errors", "List gamma's error codes")->callback([] {
 #define GAMMA_ERROR(Name, Number, Summary) std::printf("E%04d  %s\n", Number, Summary);
 #include "ir/ErrorCodes.def"
@@ -56,6 +82,10 @@ int main(int argc, char **argv) {
   try {
     if (b->parsed())
       return exitWith(runBounds(bounds));
+    if (v->parsed())
+      return exitWith(runVerify(verify));
+    if (p->parsed())
+      return exitWith(runPrepare(prepareModel));
     return exitWith(ExitCode::Success);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "gamma: internal error: %s\n", e.what());

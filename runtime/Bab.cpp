@@ -1,0 +1,423 @@
+//===- runtime/Bab.cpp - Branch and bound over input boxes ----------------===//
+//
+// The algorithm is described in runtime/Bab.h. Rounds are the unit of
+// parallelism and of determinism: the domains of a round are popped in queue
+// order, cut into chunks, bounded in parallel into per-domain slots, and the
+// slots are merged back serially in pop order, so the queue evolves the same
+// way whatever the scheduling.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Bab.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <queue>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+namespace gma::runtime {
+
+const char *verdictName(Verdict v) {
+  switch (v) {
+  case Verdict::Sat:
+    return "sat";
+  case Verdict::Unsat:
+    return "unsat";
+  case Verdict::Unknown:
+    return "unknown";
+  case Verdict::Timeout:
+    return "timeout";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// A sub-box of a case's outer box with the conjunctions still open on it.
+struct Domain {
+  std::vector<float> lo, hi;
+  std::vector<int32_t> open; ///< Indices into the case's disjuncts.
+  int64_t caseIndex = 0;
+  double score = 0;          ///< The parent's worst margin (lower: more urgent).
+  uint64_t seq = 0;          ///< Creation order: FIFO among equal scores.
+};
+
+struct DomainOrder {
+  bool operator()(const Domain &a, const Domain &b) const {
+    // priority_queue pops the largest: "largest" = lowest score, then oldest.
+    if (a.score != b.score)
+      return a.score > b.score;
+    return a.seq > b.seq;
+  }
+};
+
+/// A case's conjunctions stacked into one matrix for lowerBounds.
+struct StackedCase {
+  std::vector<double> C, d;
+  std::vector<int64_t> firstRow; ///< Per disjunct; rows are [firstRow[j], firstRow[j+1]).
+  int64_t rows = 0;
+};
+
+/// What bounding one domain produced.
+struct Outcome {
+  bool bounded = false;
+  std::vector<int32_t> open; ///< Still open after the bounds.
+  double score = 0;
+  int32_t worstDisjunct = -1; ///< The open conjunction with the lowest margin.
+  int splitDim = -1;          ///< -1 with open conjunctions: too small to split.
+  std::optional<Counterexample> cex;
+};
+
+/// The f32 midpoint of [lo, hi] if it lies strictly inside.
+std::optional<float> midpoint(float lo, float hi) {
+  float mid = static_cast<float>(0.5 * (static_cast<double>(lo) + hi));
+  if (mid > lo && mid < hi)
+    return mid;
+  return std::nullopt;
+}
+
+class Solver {
+public:
+  Solver(const BoundEngine &engine, const Spec &spec, const BabOptions &opts)
+      : engine_(engine), spec_(spec), opts_(opts) {
+    for (const SpecCase &c : spec.cases) {
+      StackedCase s;
+      for (const Conjunction &conj : c.disjuncts) {
+        s.firstRow.push_back(s.rows);
+        s.C.insert(s.C.end(), conj.C.begin(), conj.C.end());
+        s.d.insert(s.d.end(), conj.d.begin(), conj.d.end());
+        s.rows += conj.rows;
+      }
+      s.firstRow.push_back(s.rows);
+      stacked_.push_back(std::move(s));
+    }
+  }
+
+  BabResult run() {
+    auto t0 = Clock::now();
+    BabResult res;
+    finish(res, t0, solve(res));
+    return res;
+  }
+
+private:
+  void finish(BabResult &res, Clock::time_point t0, Verdict v) {
+    res.verdict = v;
+    res.stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (v != Verdict::Sat)
+      res.counterexample.reset();
+  }
+
+  Verdict stopped(BabResult &res) {
+    if (opts_.stop.cancelled()) {
+      res.cancelled = true;
+      res.reason = "cancelled";
+      return Verdict::Unknown;
+    }
+    return Verdict::Timeout;
+  }
+
+  Verdict solve(BabResult &res) {
+    if (opts_.falsifyFirst) {
+      auto t = Clock::now();
+      FalsifyOptions fo = opts_.falsify;
+      fo.seed = opts_.seed;
+      auto cex = falsify(engine_, spec_, fo, opts_.stop);
+      res.stats.falsifySeconds = std::chrono::duration<double>(Clock::now() - t).count();
+      if (cex) {
+        res.counterexample = std::move(cex);
+        return Verdict::Sat;
+      }
+    }
+    for (size_t c = 0; c < spec_.cases.size(); ++c) {
+      const SpecCase &sc = spec_.cases[c];
+      Domain d;
+      d.lo = sc.outerLo;
+      d.hi = sc.outerHi;
+      d.caseIndex = static_cast<int64_t>(c);
+      d.score = -std::numeric_limits<double>::infinity();
+      d.seq = seq_++;
+      for (size_t j = 0; j < sc.disjuncts.size(); ++j)
+        d.open.push_back(static_cast<int32_t>(j));
+      if (!d.open.empty())
+        queue_.push(std::move(d));
+    }
+
+    int64_t batch = std::max<int64_t>(1, opts_.batch);
+    int64_t bytesPerDomain = 8 * spec_.numInputs + 160;
+    int64_t maxQueue = std::min(opts_.maxDomains, opts_.maxQueueBytes / bytesPerDomain);
+    while (!queue_.empty()) {
+      if (opts_.stop.stop())
+        return stopped(res);
+      if (static_cast<int64_t>(queue_.size()) > maxQueue) {
+        res.reason = "too many open domains";
+        return Verdict::Unknown;
+      }
+      auto roundStart = Clock::now();
+      int64_t perRound = batch * threads_();
+      std::vector<Domain> round;
+      while (!queue_.empty() && static_cast<int64_t>(round.size()) < perRound) {
+        round.push_back(queue_.top());
+        queue_.pop();
+      }
+      ++res.stats.rounds;
+      // Chunks: consecutive domains of one case, at most `batch` each.
+      std::vector<std::pair<size_t, size_t>> chunks;
+      for (size_t i = 0; i < round.size();) {
+        size_t j = i + 1;
+        while (j < round.size() && j - i < static_cast<size_t>(batch) &&
+               round[j].caseIndex == round[i].caseIndex)
+          ++j;
+        chunks.push_back({i, j});
+        i = j;
+      }
+      std::vector<Outcome> out(round.size());
+      std::vector<Status> errors(chunks.size());
+      tbb::parallel_for(size_t(0), chunks.size(), [&](size_t k) {
+        errors[k] = boundChunk(round, chunks[k].first, chunks[k].second, out);
+      });
+      for (auto &e : errors)
+        if (!e) {
+          res.reason = e.error().str();
+          return Verdict::Unknown;
+        }
+      res.stats.boundCalls += static_cast<int64_t>(chunks.size());
+      if (!opts_.deterministic) {
+        // Keep a round near 50 ms so that stop conditions are seen in time.
+        double perDomain = std::chrono::duration<double>(Clock::now() - roundStart).count() /
+                           static_cast<double>(round.size()) *
+                           static_cast<double>(std::min<int64_t>(threads_(), chunks.size()));
+        int64_t fit = perDomain > 0 ? static_cast<int64_t>(0.05 / perDomain) : batch;
+        batch = std::clamp<int64_t>(fit, 1, std::max<int64_t>(1, opts_.batch));
+      }
+      // Merge in pop order.
+      std::vector<size_t> worst;
+      for (size_t i = 0; i < round.size(); ++i) {
+        Outcome &o = out[i];
+        if (!o.bounded) { // stopped before bounding
+          queue_.push(std::move(round[i]));
+          continue;
+        }
+        ++res.stats.domains;
+        if (o.cex) {
+          res.counterexample = std::move(o.cex);
+          return Verdict::Sat;
+        }
+        if (o.open.empty()) {
+          ++res.stats.refuted;
+          continue;
+        }
+        if (o.splitDim < 0) {
+          ++res.stats.unresolved;
+          continue;
+        }
+        worst.push_back(i);
+        split(round[i], o);
+      }
+      res.stats.maxQueue = std::max<int64_t>(res.stats.maxQueue, queue_.size());
+      if (opts_.attackEvery > 0 && res.stats.rounds % opts_.attackEvery == 0 && !worst.empty())
+        if (auto cex = attack(round, out, worst, res.stats.rounds)) {
+          res.counterexample = std::move(cex);
+          return Verdict::Sat;
+        }
+    }
+    if (res.stats.unresolved > 0) {
+      res.reason = "domains too small to split remain undecided";
+      return Verdict::Unknown;
+    }
+    return Verdict::Unsat;
+  }
+
+  int64_t threads_() const {
+    return std::max(1, tbb::this_task_arena::max_concurrency());
+  }
+
+  /// Bounds round[begin, end) (one case) with one lowerBounds call and fills
+  /// their outcomes: refuted conjunctions, score, split dimension, and a
+  /// counterexample if the linear bound's minimiser or the centre is one.
+  Status boundChunk(const std::vector<Domain> &round, size_t begin, size_t end,
+                    std::vector<Outcome> &out) {
+    if (opts_.stop.stop())
+      return Status::ok();
+    int64_t caseIndex = round[begin].caseIndex;
+    const StackedCase &sc = stacked_[caseIndex];
+    const SpecCase &spc = spec_.cases[caseIndex];
+    int64_t n = spec_.numInputs, b = static_cast<int64_t>(end - begin), R = sc.rows;
+    std::vector<float> lo(b * n), hi(b * n), lower(b * R), coefs(b * R * n, 0.0f);
+    for (int64_t i = 0; i < b; ++i) {
+      std::copy_n(round[begin + i].lo.data(), n, &lo[i * n]);
+      std::copy_n(round[begin + i].hi.data(), n, &hi[i * n]);
+    }
+    if (R > 0)
+      if (Status s = engine_.lowerBounds(lo.data(), hi.data(), b, sc.C.data(), R, lower.data(),
+                                         coefs.data());
+          !s)
+        return s;
+    std::vector<float> candidates;
+    std::vector<size_t> candidateOf;
+    for (int64_t i = 0; i < b; ++i) {
+      const Domain &d = round[begin + i];
+      Outcome &o = out[begin + i];
+      o.bounded = true;
+      o.score = std::numeric_limits<double>::infinity();
+      int32_t worstDisjunct = -1;
+      int64_t worstRow = -1;
+      for (int32_t j : d.open) {
+        // The conjunction's margin: its best row (a row > 0 refutes it).
+        double m = -std::numeric_limits<double>::infinity();
+        int64_t arg = -1;
+        for (int64_t r = sc.firstRow[j]; r < sc.firstRow[j + 1]; ++r) {
+          double v = static_cast<double>(lower[i * R + r]) - sc.d[r];
+          if (std::isnan(v))
+            v = -std::numeric_limits<double>::infinity();
+          if (arg < 0 || v > m) {
+            m = v;
+            arg = r;
+          }
+        }
+        if (m > 0)
+          continue; // refuted: some row fails everywhere in the box
+        o.open.push_back(j);
+        if (worstDisjunct < 0 || m < o.score) {
+          o.score = m;
+          worstDisjunct = j;
+          worstRow = arg;
+        }
+      }
+      if (o.open.empty())
+        continue;
+      o.worstDisjunct = worstDisjunct;
+      const float *coef = worstRow >= 0 ? &coefs[(i * R + worstRow) * n] : nullptr;
+      o.splitDim = chooseSplit(d, coef);
+      // Candidates: the box's centre and the minimiser of the worst row's
+      // linear lower bound, both clamped into the inner box.
+      std::vector<float> clo = d.lo, chi = d.hi;
+      if (!clampToInner(spc, clo, chi))
+        continue;
+      for (int kind = 0; kind < 2; ++kind) {
+        if (kind == 1 && !coef)
+          break;
+        size_t at = candidates.size();
+        candidates.resize(at + n);
+        for (int64_t k = 0; k < n; ++k) {
+          float c = static_cast<float>(0.5 * (static_cast<double>(clo[k]) + chi[k]));
+          if (kind == 1 && coef[k] != 0)
+            c = coef[k] > 0 ? clo[k] : chi[k];
+          candidates[at + k] = std::clamp(c, clo[k], chi[k]);
+        }
+        candidateOf.push_back(begin + i);
+      }
+    }
+    if (!candidates.empty()) {
+      int64_t count = static_cast<int64_t>(candidateOf.size());
+      std::vector<float> ys(count * spec_.numOutputs);
+      engine_.eval(candidates.data(), ys.data(), count);
+      for (int64_t p = 0; p < count; ++p) {
+        Outcome &o = out[candidateOf[p]];
+        if (o.cex)
+          continue;
+        for (int32_t j : o.open)
+          if (conjunctionMargin(spc.disjuncts[j], &ys[p * spec_.numOutputs], spec_.numOutputs) <=
+              0) {
+            o.cex = confirm(engine_, spec_, caseIndex, &candidates[p * n]);
+            break;
+          }
+      }
+    }
+    return Status::ok();
+  }
+
+  /// The dimension to split: largest |coef_k|·width_k among splittable
+  /// dimensions, else the widest splittable one; -1 if none can be split.
+  int chooseSplit(const Domain &d, const float *coef) const {
+    int best = -1, widest = -1;
+    double bestScore = 0, widestWidth = -1;
+    for (int64_t k = 0; k < spec_.numInputs; ++k) {
+      if (!midpoint(d.lo[k], d.hi[k]))
+        continue;
+      double w = static_cast<double>(d.hi[k]) - d.lo[k];
+      if (w > widestWidth) {
+        widestWidth = w;
+        widest = static_cast<int>(k);
+      }
+      if (coef) {
+        double s = std::fabs(static_cast<double>(coef[k])) * w;
+        if (std::isfinite(s) && s > bestScore) {
+          bestScore = s;
+          best = static_cast<int>(k);
+        }
+      }
+    }
+    return best >= 0 ? best : widest;
+  }
+
+  void split(const Domain &d, const Outcome &o) {
+    int k = o.splitDim;
+    float mid = *midpoint(d.lo[k], d.hi[k]);
+    for (int side = 0; side < 2; ++side) {
+      Domain child;
+      child.lo = d.lo;
+      child.hi = d.hi;
+      (side == 0 ? child.hi : child.lo)[k] = mid;
+      child.open = o.open;
+      child.caseIndex = d.caseIndex;
+      child.score = o.score;
+      child.seq = seq_++;
+      queue_.push(std::move(child));
+    }
+  }
+
+  /// PGD in the worst open domains of the round (lowest scores first).
+  std::optional<Counterexample> attack(const std::vector<Domain> &round,
+                                       const std::vector<Outcome> &out, std::vector<size_t> idx,
+                                       int64_t roundNo) {
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](size_t a, size_t b) { return out[a].score < out[b].score; });
+    idx.resize(std::min<size_t>(idx.size(), std::max(0, opts_.attackDomains)));
+    std::vector<std::optional<Counterexample>> found(idx.size());
+    tbb::parallel_for(size_t(0), idx.size(), [&](size_t t) {
+      const Domain &d = round[idx[t]];
+      const SpecCase &c = spec_.cases[d.caseIndex];
+      std::vector<float> lo = d.lo, hi = d.hi;
+      if (!clampToInner(c, lo, hi))
+        return;
+      std::vector<float> centre(lo.size());
+      for (size_t k = 0; k < lo.size(); ++k)
+        centre[k] = static_cast<float>(0.5 * (static_cast<double>(lo[k]) + hi[k]));
+      int32_t j = out[idx[t]].worstDisjunct;
+      uint64_t seed = mixSeed(opts_.seed, (static_cast<uint64_t>(roundNo) << 16) + t);
+      found[t] = pgd(engine_, spec_, d.caseIndex, j, lo.data(), hi.data(), centre.data(), 1,
+                     opts_.attackSteps, seed, opts_.stop);
+    });
+    for (auto &f : found)
+      if (f)
+        return f;
+    return std::nullopt;
+  }
+
+  const BoundEngine &engine_;
+  const Spec &spec_;
+  const BabOptions &opts_;
+  std::vector<StackedCase> stacked_;
+  std::priority_queue<Domain, std::vector<Domain>, DomainOrder> queue_;
+  uint64_t seq_ = 0;
+};
+
+} // namespace
+
+BabResult verify(const BoundEngine &engine, const Spec &spec, const BabOptions &opts) {
+  int threads = opts.deterministic ? 1 : opts.threads;
+  if (threads <= 0)
+    threads = tbb::info::default_concurrency();
+  tbb::task_arena arena(threads);
+  BabResult res;
+  arena.execute([&] { res = Solver(engine, spec, opts).run(); });
+  return res;
+}
+
+} // namespace gma::runtime
