@@ -32,6 +32,9 @@ struct VerifyOptions {
   bool noCache = false; ///< JIT-compile in process; leave the cache alone.
   int threads = 0;      ///< 0: the hardware's concurrency.
   bool deterministic = false;
+  /// Bound with the reference CROWN (ir/Crown) even when compiled crown
+  /// kernels exist: slower; for cross-checking.
+  bool referenceEngine = false;
   uint64_t seed = 0;
   int64_t batch = 16;   ///< Domains per bound call.
 };

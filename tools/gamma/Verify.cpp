@@ -20,6 +20,7 @@
 #include "runtime/Result.h"
 #include "runtime/VerifierLibrary.h"
 #include "tools/gamma/Cache.h"
+#include "runtime/KernelEngine.h"
 #include "tools/gamma/Engines.h"
 
 #include <atomic>
@@ -203,7 +204,13 @@ ExitCode runVerify(const VerifyOptions &opts) {
   }
   double prepareSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
-  ReferenceEngine engine(*graph, info);
+  // Compiled crown/grad kernels when the model has them (ReLU networks), else
+  // the reference CROWN of the IR (e.g. sigmoid networks).
+  ReferenceEngine reference(*graph, info);
+  runtime::KernelEngine kernelEngine(info);
+  bool useKernels = runtime::KernelEngine::usable(info) && !opts.referenceEngine;
+  const runtime::BoundEngine &engine =
+      useKernels ? static_cast<const runtime::BoundEngine &>(kernelEngine) : reference;
   runtime::Spec spec = toSpec(*prop);
   runtime::BabOptions bopts;
   bopts.threads = opts.threads;
@@ -228,7 +235,8 @@ ExitCode runVerify(const VerifyOptions &opts) {
   if (opts.json) {
     std::string j = runtime::resultJson(res);
     j.pop_back(); // extend the object with the driver's fields
-    j += fmt::format(", \"prepare_s\": {:.6g}, \"kernels\": \"{}\"}}", prepareSeconds, source);
+    j += fmt::format(", \"prepare_s\": {:.6g}, \"kernels\": \"{}\", \"bounds\": \"{}\"}}",
+                     prepareSeconds, source, useKernels ? "crown-kernel" : "crown-reference");
     std::printf("%s\n", j.c_str());
   } else {
     std::printf("%s\n", runtime::verdictName(res.verdict));

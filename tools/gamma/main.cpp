@@ -54,6 +54,8 @@ int main(int argc, char **argv) {
   v->add_flag("--json", verify.json, "Print JSON: {verdict, time_s, domains, counterexample, ...}");
   v->add_option("--verifier", verify.verifier, "Use a verifier library compiled by gammac");
   v->add_flag("--no-cache", verify.noCache, "JIT-compile in process; do not use the compile cache");
+  v->add_flag("--reference-bounds", verify.referenceEngine,
+              "Bound with the reference CROWN of the IR instead of compiled crown kernels");
   v->add_option("--threads", verify.threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   v->add_flag("--deterministic", verify.deterministic,

@@ -17,7 +17,9 @@ case "$vnnlib" in
   *.gz) [ -f "${vnnlib%.gz}" ] || gunzip -kf "$vnnlib"; vnnlib=${vnnlib%.gz} ;;
 esac
 rm -f "$result"
-"$gamma" verify "$onnx" "$vnnlib" --timeout "$timeout" --result "$result"
+# GAMMA_THREADS (optional) caps the threads, e.g. when a runner runs several
+# instances at once.
+"$gamma" verify "$onnx" "$vnnlib" --timeout "$timeout" --result "$result" ${GAMMA_THREADS:+--threads "$GAMMA_THREADS"}
 rc=$?
 if [ ! -f "$result" ]; then
   echo unknown > "$result"
