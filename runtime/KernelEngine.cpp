@@ -3,8 +3,11 @@
 
 #include "runtime/VerifierLibrary.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
+#include <vector>
 
 namespace gma::runtime {
 namespace {
@@ -26,13 +29,69 @@ void KernelEngine::eval(const float *x, float *y, int64_t batch) const {
 
 Status KernelEngine::lowerBounds(const float *lo, const float *hi, int64_t batch, const double *C,
                                  int64_t rows, float *lower, float *inputCoefs) const {
-  return threadKernels(info_).crown(lo, hi, C, rows, lower, inputCoefs, batch);
+  if (hasCrown(info_))
+    return threadKernels(info_).crown(lo, hi, C, rows, lower, inputCoefs, batch);
+  // IBP fallback: min over the output box of C_r·y, in double. Products of an
+  // f32 endpoint and a double coefficient round once each and the n-term sum
+  // errs by at most γ_n·Σ|terms|: subtracted, then rounded down (outward).
+  int64_t n = info_->output_size;
+  std::vector<float> ylo(batch * n), yhi(batch * n);
+  threadKernels(info_).ibp(lo, hi, ylo.data(), yhi.data(), batch);
+  const double gamma = static_cast<double>(n + 2) * 0x1p-53 * (1 + 1e-9);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t r = 0; r < rows; ++r) {
+      double acc = 0, mag = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        double c = C[r * n + j];
+        double y = c >= 0 ? ylo[b * n + j] : yhi[b * n + j];
+        if (c == 0)
+          continue;
+        acc += c * y;
+        mag += std::fabs(c * y);
+      }
+      double v = acc - 2 * gamma * mag;
+      float f = std::isnan(v) ? -INFINITY : static_cast<float>(v);
+      if (static_cast<double>(f) > v)
+        f = std::nextafter(f, -INFINITY);
+      lower[b * rows + r] = f;
+    }
+  if (inputCoefs)
+    std::fill(inputCoefs, inputCoefs + batch * rows * info_->input_size, 0.0f);
+  return Status::ok();
 }
 
 void KernelEngine::gradient(const float *x, const double *c, float *grad, int64_t batch) const {
-  // grad exists (usable()); an error here would be a broken descriptor.
-  Status s = threadKernels(info_).grad(x, c, grad, batch);
-  (void)s;
+  if (hasCrown(info_)) {
+    // grad exists (hasCrown); an error here would be a broken descriptor.
+    Status s = threadKernels(info_).grad(x, c, grad, batch);
+    (void)s;
+    return;
+  }
+  // Central differences of c·f, all 2·n perturbed points of a sample in one
+  // eval call. Only a search direction for attacks: never used in a proof.
+  int64_t n = info_->input_size, m = info_->output_size;
+  std::vector<float> pts(2 * n * n), ys(2 * n * m);
+  for (int64_t b = 0; b < batch; ++b) {
+    const float *xb = x + b * n;
+    std::vector<float> h(n);
+    for (int64_t i = 0; i < n; ++i) {
+      h[i] = std::max(1e-3f * std::fabs(xb[i]), 1e-3f);
+      for (int s = 0; s < 2; ++s) {
+        float *p = &pts[(2 * i + s) * n];
+        std::copy(xb, xb + n, p);
+        p[i] += s ? -h[i] : h[i];
+      }
+    }
+    threadKernels(info_).eval(pts.data(), ys.data(), 2 * n);
+    for (int64_t i = 0; i < n; ++i) {
+      double plus = 0, minus = 0;
+      for (int64_t j = 0; j < m; ++j) {
+        plus += c[j] * ys[(2 * i) * m + j];
+        minus += c[j] * ys[(2 * i + 1) * m + j];
+      }
+      grad[b * n + i] = static_cast<float>((plus - minus) / (2.0 * h[i]));
+    }
+  }
 }
 
 } // namespace gma::runtime

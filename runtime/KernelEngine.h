@@ -2,8 +2,12 @@
 //
 // Branch-and-bound's view of a compiled verifier (JIT or gammac library):
 // `eval`, `crown` (with input coefficients) and `grad` kernels of
-// runtime/KernelAbi.h. Each thread calls the kernels with its own scratch, so
-// the engine is safe to use from oneTBB workers concurrently.
+// runtime/KernelAbi.h. Models without crown/grad kernels (activations with no
+// compiled CROWN relaxation yet, e.g. sigmoid) fall back to the `ibp` kernel
+// for bounds (C·y bounded from the output intervals, no input coefficients)
+// and to central differences of `eval` for gradients. Each thread calls the
+// kernels with its own scratch, so the engine is safe to use from oneTBB
+// workers concurrently.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -15,12 +19,13 @@ namespace gma::runtime {
 
 class KernelEngine : public BoundEngine {
 public:
-  /// `info` must have crown and grad kernels (see usable()) and outlive the engine.
+  /// `info` must outlive the engine.
   explicit KernelEngine(const gamma_kernel_info *info) : info_(info) {}
 
-  /// Whether a descriptor has every kernel this engine needs.
-  static bool usable(const gamma_kernel_info *info) {
-    return info && info->abi_version >= 2 && info->crown && info->grad && info->eval;
+  /// Whether the descriptor has compiled CROWN and gradient kernels (else the
+  /// engine bounds with IBP and differentiates numerically).
+  static bool hasCrown(const gamma_kernel_info *info) {
+    return info && info->abi_version >= 2 && info->crown && info->grad;
   }
 
   int64_t inputSize() const override { return info_->input_size; }

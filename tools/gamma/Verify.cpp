@@ -36,6 +36,14 @@
 namespace gma::tools {
 namespace {
 
+/// Whether ir::crown handles every op of the graph.
+bool referenceCrownSupports(const ir::Graph &g) {
+  for (const ir::Op &op : g.ops)
+    if (op.kind == ir::OpKind::Sigmoid || op.kind == ir::OpKind::Transpose)
+      return false;
+  return true;
+}
+
 using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> gCancel{false};
@@ -204,13 +212,16 @@ ExitCode runVerify(const VerifyOptions &opts) {
   }
   double prepareSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
-  // Compiled crown/grad kernels when the model has them (ReLU networks), else
-  // the reference CROWN of the IR (e.g. sigmoid networks).
+  // Compiled crown/grad kernels when the model has them (ReLU networks); the
+  // reference CROWN of the IR on request; compiled IBP for models whose
+  // activations have no CROWN relaxation yet (sigmoid).
   ReferenceEngine reference(*graph, info);
   runtime::KernelEngine kernelEngine(info);
-  bool useKernels = runtime::KernelEngine::usable(info) && !opts.referenceEngine;
+  bool hasCrown = runtime::KernelEngine::hasCrown(info);
+  bool useReference = opts.referenceEngine && referenceCrownSupports(*graph);
   const runtime::BoundEngine &engine =
-      useKernels ? static_cast<const runtime::BoundEngine &>(kernelEngine) : reference;
+      useReference ? static_cast<const runtime::BoundEngine &>(reference) : kernelEngine;
+  const char *boundsName = useReference ? "crown-reference" : hasCrown ? "crown-kernel" : "ibp-kernel";
   runtime::Spec spec = toSpec(*prop);
   runtime::BabOptions bopts;
   bopts.threads = opts.threads;
@@ -236,7 +247,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
     std::string j = runtime::resultJson(res);
     j.pop_back(); // extend the object with the driver's fields
     j += fmt::format(", \"prepare_s\": {:.6g}, \"kernels\": \"{}\", \"bounds\": \"{}\"}}",
-                     prepareSeconds, source, useKernels ? "crown-kernel" : "crown-reference");
+                     prepareSeconds, source, boundsName);
     std::printf("%s\n", j.c_str());
   } else {
     std::printf("%s\n", runtime::verdictName(res.verdict));
