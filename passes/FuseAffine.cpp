@@ -4,7 +4,9 @@
 // chain matmul -> add -> matmul -> add collapses as the sweep passes it.
 // At op i:
 // 1. A matmul by a constant [K, N] weight becomes an affine op with a zero
-//    bias, in place. Exact.
+//    bias, in place. Exact. So does a constant [M, K] matrix times a vector
+//    x of shape [K] (W @ x, as some exporters write it): that is
+//    `affine x, W, 0 {transposed = 1}`.
 // 2. An add (or sub, constant second) of a constant that is per output
 //    (broadcast to the result, element j depends on j mod N only) whose other
 //    operand is an affine op used only here: op i becomes that affine op with
@@ -76,6 +78,27 @@ void matmulToAffine(Rewriter &rw, size_t i) {
   rw.setOperands(i, {x, w, zero});
   g.ops[i].kind = OpKind::Affine;
   g.ops[i].attrs["transposed"] = Attribute::scalar(0);
+}
+
+// Step 1, W @ x with x a vector.
+void matrixVectorToAffine(Rewriter &rw, size_t i) {
+  Graph &g = rw.graph();
+  ValueId w = g.ops[i].operands[0], x = g.ops[i].operands[1];
+  int64_t M = g.type(w).shape[0];
+  ValueId zero =
+      rw.newConst(TensorType{{M}}, std::vector<float>(static_cast<size_t>(M), 0.0f), g.ops[i].loc);
+  rw.setOperands(i, {x, w, zero});
+  g.ops[i].kind = OpKind::Affine;
+  g.ops[i].attrs["transposed"] = Attribute::scalar(1);
+}
+
+/// A constant 2-D matrix times a vector activation: matmul(W [M, K], x [K]).
+bool isConstantMatrixTimesVector(const Graph &g, const Op &op) {
+  if (op.kind != OpKind::MatMul)
+    return false;
+  const Weight *w = g.constant(op.operands[0]);
+  return w && w->type().rank() == 2 && !g.isConstant(op.operands[1]) &&
+         g.type(op.operands[1]).rank() == 1;
 }
 
 // Step 2.
@@ -228,6 +251,8 @@ bool fuseAffine(Graph &g) {
       continue;
     if (isMatMulByConstant(g, g.ops[i]))
       matmulToAffine(rw, i);
+    else if (isConstantMatrixTimesVector(g, g.ops[i]))
+      matrixVectorToAffine(rw, i);
     foldBias(rw, i);
     if (g.ops[i].kind == OpKind::Affine)
       mergeWithProducer(rw, i);
