@@ -11,6 +11,7 @@
 // Defaults: ../shared's ACAS Xu 1_1 with prop_2.
 //
 //===----------------------------------------------------------------------===//
+#include "bench/BenchSupport.h"
 #include "codegen/Compiler.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "frontend/vnnlib/VnnLib.h"
@@ -30,23 +31,10 @@
 
 namespace fs = std::filesystem;
 using namespace gma;
+using gma::bench::timeIt;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-/// Runs fn repeatedly for at least minTime seconds; returns seconds per call.
-template <typename F> double timeIt(F &&fn, double minTime) {
-  fn(); // warm up
-  int reps = 0;
-  auto t0 = Clock::now();
-  double elapsed = 0;
-  do {
-    fn();
-    ++reps;
-    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  } while (elapsed < minTime);
-  return elapsed / reps;
-}
 
 int fail(const std::string &msg) {
   std::fprintf(stderr, "crown_bench: %s\n", msg.c_str());

@@ -14,6 +14,7 @@
 // present, else examples/mlp.onnx.
 //
 //===----------------------------------------------------------------------===//
+#include "bench/BenchSupport.h"
 #include "codegen/Compiler.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "ir/Interpreter.h"
@@ -32,23 +33,10 @@
 
 namespace fs = std::filesystem;
 using namespace gma;
+using gma::bench::timeIt;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-/// Runs fn repeatedly for at least minTime seconds; returns seconds per call.
-template <typename F> double timeIt(F &&fn, double minTime) {
-  fn(); // warm up
-  int reps = 0;
-  auto t0 = Clock::now();
-  double elapsed = 0;
-  do {
-    fn();
-    ++reps;
-    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  } while (elapsed < minTime);
-  return elapsed / reps;
-}
 
 double measureGemmFlops(double minTime) {
   const int n = 512;

@@ -35,4 +35,20 @@ inline float roundUp(double d, double slack = 2.0) {
   return f;
 }
 
+/// The largest f32 <= d (exact directed conversion, no slack).
+inline float f32Below(double d) {
+  float f = static_cast<float>(d);
+  if (static_cast<double>(f) > d)
+    f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return f;
+}
+
+/// The smallest f32 >= d.
+inline float f32Above(double d) {
+  float f = static_cast<float>(d);
+  if (static_cast<double>(f) < d)
+    f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
+}
+
 } // namespace gma::ir

@@ -68,28 +68,16 @@ void setUlpError(Op &op, int64_t e) {
     op.attrs.erase("ulp_error");
 }
 
-// Step 1.
-void matmulToAffine(Rewriter &rw, size_t i) {
+// Step 1: op i, a matmul of activation `x` and constant weight `w` with
+// `outputs` columns, becomes `affine x, w, 0 {transposed}`.
+void matmulToAffine(Rewriter &rw, size_t i, ValueId x, ValueId w, int64_t outputs,
+                    bool transposed) {
   Graph &g = rw.graph();
-  ValueId x = g.ops[i].operands[0], w = g.ops[i].operands[1];
-  int64_t N = g.type(w).shape[1];
-  ValueId zero =
-      rw.newConst(TensorType{{N}}, std::vector<float>(static_cast<size_t>(N), 0.0f), g.ops[i].loc);
+  ValueId zero = rw.newConst(TensorType{{outputs}},
+                             std::vector<float>(static_cast<size_t>(outputs), 0.0f), g.ops[i].loc);
   rw.setOperands(i, {x, w, zero});
   g.ops[i].kind = OpKind::Affine;
-  g.ops[i].attrs["transposed"] = Attribute::scalar(0);
-}
-
-// Step 1, W @ x with x a vector.
-void matrixVectorToAffine(Rewriter &rw, size_t i) {
-  Graph &g = rw.graph();
-  ValueId w = g.ops[i].operands[0], x = g.ops[i].operands[1];
-  int64_t M = g.type(w).shape[0];
-  ValueId zero =
-      rw.newConst(TensorType{{M}}, std::vector<float>(static_cast<size_t>(M), 0.0f), g.ops[i].loc);
-  rw.setOperands(i, {x, w, zero});
-  g.ops[i].kind = OpKind::Affine;
-  g.ops[i].attrs["transposed"] = Attribute::scalar(1);
+  g.ops[i].attrs["transposed"] = Attribute::scalar(transposed ? 1 : 0);
 }
 
 /// A constant 2-D matrix times a vector activation: matmul(W [M, K], x [K]).
@@ -249,10 +237,13 @@ bool fuseAffine(Graph &g) {
   for (size_t i = 0; i < g.ops.size(); ++i) {
     if (g.ops[i].erased)
       continue;
-    if (isMatMulByConstant(g, g.ops[i]))
-      matmulToAffine(rw, i);
-    else if (isConstantMatrixTimesVector(g, g.ops[i]))
-      matrixVectorToAffine(rw, i);
+    if (isMatMulByConstant(g, g.ops[i])) {
+      ValueId x = g.ops[i].operands[0], w = g.ops[i].operands[1];
+      matmulToAffine(rw, i, x, w, g.type(w).shape[1], /*transposed=*/false);
+    } else if (isConstantMatrixTimesVector(g, g.ops[i])) {
+      ValueId w = g.ops[i].operands[0], x = g.ops[i].operands[1];
+      matmulToAffine(rw, i, x, w, g.type(w).shape[0], /*transposed=*/true);
+    }
     foldBias(rw, i);
     if (g.ops[i].kind == OpKind::Affine)
       mergeWithProducer(rw, i);

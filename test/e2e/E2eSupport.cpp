@@ -2,6 +2,7 @@
 #include "test/e2e/E2eSupport.h"
 
 #include "frontend/onnx/OnnxImporter.h"
+#include "ir/Rounding.h"
 #include "passes/PassManager.h"
 
 #include <algorithm>
@@ -40,16 +41,11 @@ std::unique_ptr<CompiledModel> compileModel(const std::string &onnxPath) {
 
 void boxToF32(const std::vector<double> &lo, const std::vector<double> &hi,
               std::vector<float> &flo, std::vector<float> &fhi) {
-  const float inf = std::numeric_limits<float>::infinity();
   flo.resize(lo.size());
   fhi.resize(hi.size());
   for (size_t i = 0; i < lo.size(); ++i) {
-    flo[i] = static_cast<float>(lo[i]);
-    if (flo[i] > lo[i])
-      flo[i] = std::nextafter(flo[i], -inf);
-    fhi[i] = static_cast<float>(hi[i]);
-    if (fhi[i] < hi[i])
-      fhi[i] = std::nextafter(fhi[i], inf);
+    flo[i] = ir::f32Below(lo[i]);
+    fhi[i] = ir::f32Above(hi[i]);
   }
 }
 

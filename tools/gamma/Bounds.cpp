@@ -7,12 +7,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tools/gamma/Commands.h"
+#include "tools/gamma/ToolSupport.h"
 
 #include "codegen/Compiler.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "frontend/vnnlib/VnnLib.h"
 #include "ir/Crown.h"
 #include "ir/Interpreter.h"
+#include "ir/Rounding.h"
 #include "passes/PassManager.h"
 #include "runtime/ModelHash.h"
 #include "runtime/VerifierLibrary.h"
@@ -34,36 +36,8 @@ double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-ExitCode fail(const Error &e) {
-  std::fprintf(stderr, "gamma: %s\n", e.str().c_str());
-  return ExitCode::UserError;
-}
 
-/// The largest f32 <= d (the smallest f32 >= d for roundUpExact).
-float roundDownExact(double d) {
-  float f = static_cast<float>(d);
-  if (static_cast<double>(f) > d)
-    f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  return f;
-}
-float roundUpExact(double d) {
-  float f = static_cast<float>(d);
-  if (static_cast<double>(f) < d)
-    f = std::nextafter(f, std::numeric_limits<float>::infinity());
-  return f;
-}
 
-Expected<std::string> readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    Location loc;
-    loc.file = path;
-    return Error(ErrorCode::FileNotFound, "cannot open the file", loc);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string floatJson(float f) {
   if (std::isinf(f))
@@ -155,8 +129,8 @@ ExitCode runBounds(const BoundsOptions &opts) {
   std::vector<float> lo(batch * inSize), hi(batch * inSize);
   for (int64_t c = 0; c < batch; ++c)
     for (int64_t i = 0; i < inSize; ++i) {
-      lo[c * inSize + i] = roundDownExact(prop->cases[c].lo[i]);
-      hi[c * inSize + i] = roundUpExact(prop->cases[c].hi[i]);
+      lo[c * inSize + i] = ir::f32Below(prop->cases[c].lo[i]);
+      hi[c * inSize + i] = ir::f32Above(prop->cases[c].hi[i]);
     }
   std::vector<float> ylo(batch * outSize), yhi(batch * outSize);
   auto t1 = Clock::now();

@@ -11,16 +11,18 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tools/gamma/Commands.h"
+#include "tools/gamma/ToolSupport.h"
 
 #include "frontend/onnx/OnnxImporter.h"
 #include "frontend/vnnlib/VnnLib.h"
+#include "ir/Rounding.h"
 #include "passes/PassManager.h"
 #include "runtime/Bab.h"
 #include "runtime/ModelHash.h"
 #include "runtime/Result.h"
 #include "runtime/VerifierLibrary.h"
-#include "tools/gamma/Cache.h"
 #include "runtime/KernelEngine.h"
+#include "tools/gamma/Cache.h"
 #include "tools/gamma/Engines.h"
 
 #include <atomic>
@@ -50,37 +52,8 @@ std::atomic<bool> gCancel{false};
 
 extern "C" void onSignal(int) { gCancel.store(true); }
 
-ExitCode fail(const Error &e) {
-  std::fprintf(stderr, "gamma: %s\n", e.str().c_str());
-  return ExitCode::UserError;
-}
 
-Expected<std::string> readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    Location loc;
-    loc.file = path;
-    return Error(ErrorCode::FileNotFound, "cannot open the file", loc);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-/// The largest f32 <= d.
-float floatBelow(double d) {
-  float f = static_cast<float>(d);
-  if (static_cast<double>(f) > d)
-    f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  return f;
-}
-/// The smallest f32 >= d.
-float floatAbove(double d) {
-  float f = static_cast<float>(d);
-  if (static_cast<double>(f) < d)
-    f = std::nextafter(f, std::numeric_limits<float>::infinity());
-  return f;
-}
 
 /// The property in runtime terms: outer boxes rounded outward (proofs cover
 /// the box as written), inner boxes rounded inward (counterexamples lie in it).
@@ -91,10 +64,10 @@ runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
   for (const frontend::PropertyCase &pc : p.cases) {
     runtime::SpecCase c;
     for (int64_t i = 0; i < p.numInputs; ++i) {
-      c.outerLo.push_back(floatBelow(pc.lo[i]));
-      c.outerHi.push_back(floatAbove(pc.hi[i]));
-      c.innerLo.push_back(floatAbove(pc.lo[i]));
-      c.innerHi.push_back(floatBelow(pc.hi[i]));
+      c.outerLo.push_back(ir::f32Below(pc.lo[i]));
+      c.outerHi.push_back(ir::f32Above(pc.hi[i]));
+      c.innerLo.push_back(ir::f32Above(pc.lo[i]));
+      c.innerHi.push_back(ir::f32Below(pc.hi[i]));
     }
     for (const frontend::OutputConjunction &oc : pc.disjuncts) {
       runtime::Conjunction conj;
