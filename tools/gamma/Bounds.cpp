@@ -69,14 +69,8 @@ ExitCode runBounds(const BoundsOptions &opts) {
       return fail(lib.error());
     library = std::move(*lib);
     info = library->info();
-    if (info->model_hash != 0 && info->model_hash != hash) {
-      Location loc;
-      loc.file = opts.verifier;
-      return fail(Error(ErrorCode::VerifierMismatch,
-                        fmt::format("the library was compiled from a different model than '{}'",
-                                    opts.model),
-                        loc));
-    }
+    if (Status s = checkLibraryModel(info, *bytes, opts.model, opts.verifier); !s)
+      return fail(s.error());
   } else {
     auto g = frontend::importOnnxBytes(*bytes, opts.model);
     if (!g)
@@ -114,15 +108,8 @@ ExitCode runBounds(const BoundsOptions &opts) {
   }
   double prepareSeconds = secondsSince(t0);
 
-  if (prop->numInputs != inSize || prop->numOutputs != outSize) {
-    Location loc;
-    loc.file = opts.vnnlib;
-    return fail(Error(ErrorCode::VnnlibDimension,
-                      fmt::format("the property has {} inputs and {} outputs; the model has {} "
-                                  "and {}",
-                                  prop->numInputs, prop->numOutputs, inSize, outSize),
-                      loc));
-  }
+  if (Status s = checkPropertyFits(*prop, inSize, outSize, opts.vnnlib); !s)
+    return fail(s.error());
 
   // One batched call over every input box of the property.
   int64_t batch = static_cast<int64_t>(prop->cases.size());

@@ -133,15 +133,8 @@ ExitCode runVerify(const VerifyOptions &opts) {
     return fail(graph.error());
   int64_t inSize = graph->type(graph->inputs[0]).numel();
   int64_t outSize = graph->type(graph->outputs[0]).numel();
-  if (prop->numInputs != inSize || prop->numOutputs != outSize) {
-    Location loc;
-    loc.file = opts.vnnlib;
-    return fail(Error(ErrorCode::VnnlibDimension,
-                      fmt::format("the property has {} inputs and {} outputs; the model has {} "
-                                  "and {}",
-                                  prop->numInputs, prop->numOutputs, inSize, outSize),
-                      loc));
-  }
+  if (Status s = checkPropertyFits(*prop, inSize, outSize, opts.vnnlib); !s)
+    return fail(s.error());
 
   // Compiled eval kernels: a gammac library, the cache, or the JIT.
   std::unique_ptr<runtime::VerifierLibrary> library;
@@ -154,13 +147,10 @@ ExitCode runVerify(const VerifyOptions &opts) {
       return fail(lib.error());
     library = std::move(*lib);
     info = library->info();
+    if (Status s = checkLibraryModel(info, *bytes, opts.model, opts.verifier); !s)
+      return fail(s.error());
     Location loc;
     loc.file = opts.verifier;
-    if (info->model_hash != 0 && info->model_hash != runtime::fnv1a64(*bytes))
-      return fail(Error(ErrorCode::VerifierMismatch,
-                        fmt::format("the library was compiled from a different model than '{}'",
-                                    opts.model),
-                        loc));
     if (info->input_size != inSize || info->output_size != outSize)
       return fail(Error(ErrorCode::VerifierMismatch,
                         "the library's input or output size differs from the model's", loc));
