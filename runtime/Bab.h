@@ -4,17 +4,22 @@
 // BoundEngine, by input splitting:
 //
 //   1. Falsification first (runtime/Falsify.h): sampling and PGD.
-//   2. A best-first queue of domains (a sub-box of a case's box and the
-//      conjunctions not yet refuted on it), lowest worst-row margin first.
-//   3. Each round pops up to threads × batch domains and bounds them with one
-//      lowerBounds call per chunk of `batch` domains of the same case, chunks
-//      running in parallel on oneTBB. A conjunction is refuted on a domain when
-//      some row's sound lower bound of C_r·f(x) exceeds d_r; a domain with
-//      every conjunction refuted is done.
-//   4. Open domains are split in two along the dimension with the largest
-//      |coef_k|·width_k of the lower bound's input coefficients (the row
-//      closest to refuting the hardest open conjunction), or the widest one
-//      when the coefficients give no preference.
+//   2. A best-first queue of open domains (a sub-box of a case's box, the
+//      conjunctions not yet refuted on it and its rows' lower bounds), lowest
+//      worst-row margin first.
+//   3. Each round pops open domains until it holds about threads × batch
+//      children to bound: for each domain, both halves of each candidate
+//      split (lookahead). Children are bounded with one lowerBounds call per
+//      chunk of `batch` domains of the same case, chunks running in parallel
+//      on oneTBB. A child's row bounds are the better of its own and its
+//      parent's (which hold on the sub-box too). A conjunction is refuted on a
+//      domain when some row's sound lower bound of C_r·f(x) exceeds d_r.
+//   4. Of each domain's candidate splits, the one whose halves leave the
+//      least to prove (their margins summed, a refuted half counting 0) is
+//      kept and its open halves are queued; the other children are dropped.
+//      Candidates are the dimensions ranked by |coef_k|·width_k of the lower
+//      bound's input coefficients (the row closest to refuting the hardest
+//      open conjunction), then by width: all of them up to `lookahead`.
 //   5. Falsification is interleaved: the minimiser of each open domain's
 //      linear lower bound is evaluated, and every few rounds PGD runs in the
 //      worst domains.
@@ -55,6 +60,10 @@ struct BabOptions {
   int64_t batch = 16;
   /// Open domains kept (and their memory, estimated); beyond either the
   /// answer is unknown.
+  /// Candidate split dimensions tried per open domain: each is bounded on
+  /// both halves and the split whose worse half is best is kept. 1: only
+  /// the dimension with the largest |coef|·width.
+  int lookahead = 8;
   int64_t maxDomains = 2'000'000;
   int64_t maxQueueBytes = int64_t(1) << 30;
   bool falsifyFirst = true;
