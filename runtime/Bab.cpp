@@ -114,7 +114,7 @@ public:
   BabResult run() {
     auto t0 = Clock::now();
     BabResult res;
-    finish(res, t0, solve(res));
+    finish(res, t0, solve(res, t0));
     return res;
   }
 
@@ -135,7 +135,7 @@ private:
     return Verdict::Timeout;
   }
 
-  Verdict solve(BabResult &res) {
+  Verdict solve(BabResult &res, Clock::time_point t0) {
     if (opts_.falsifyFirst) {
       auto t = Clock::now();
       FalsifyOptions fo = opts_.falsify;
@@ -254,6 +254,11 @@ private:
       }
       if (opts_.attackEvery > 0 && res.stats.rounds % opts_.attackEvery == 0 && !kept.empty())
         if (auto cex = attack(kept, res.stats.rounds)) {
+          res.counterexample = std::move(cex);
+          return Verdict::Sat;
+        }
+      if (wideAttackDue(res.stats, t0))
+        if (auto cex = wideAttack(res.stats)) {
           res.counterexample = std::move(cex);
           return Verdict::Sat;
         }
@@ -419,6 +424,51 @@ private:
     return dims;
   }
 
+  bool wideAttackDue(const BabStats &stats, Clock::time_point t0) const {
+    if (opts_.wideStarts <= 0 || opts_.wideSteps <= 0)
+      return false;
+    if (opts_.deterministic)
+      return opts_.attackEvery > 0 && stats.rounds % (4 * opts_.attackEvery) == 0;
+    // Due once the next attack (costing what the last one did; 50 ms before
+    // the first) fits in the share: quick proofs pay nothing.
+    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    double next = wideAttacks_ ? lastWideSeconds_ : 0.05;
+    return stats.attackSeconds + next <= opts_.wideFraction * elapsed;
+  }
+
+  /// PGD from random points of every case's box, on every conjunction, in
+  /// parallel tasks of at most 256 starts with their own seeds.
+  std::optional<Counterexample> wideAttack(BabStats &stats) {
+    auto t = Clock::now();
+    struct Task {
+      int64_t caseIndex, disjunct, starts;
+    };
+    std::vector<Task> tasks;
+    for (size_t c = 0; c < spec_.cases.size(); ++c)
+      for (size_t j = 0; j < spec_.cases[c].disjuncts.size(); ++j)
+        for (int64_t left = opts_.wideStarts; left > 0; left -= 256)
+          tasks.push_back({static_cast<int64_t>(c), static_cast<int64_t>(j),
+                           std::min<int64_t>(left, 256)});
+    std::vector<std::optional<Counterexample>> found(tasks.size());
+    tbb::parallel_for(size_t(0), tasks.size(), [&](size_t k) {
+      const Task &task = tasks[k];
+      const SpecCase &c = spec_.cases[task.caseIndex];
+      std::vector<float> lo = c.innerLo, hi = c.innerHi;
+      if (!clampToInner(c, lo, hi))
+        return;
+      uint64_t seed = mixSeed(opts_.seed, (uint64_t(1) << 48) + (wideAttacks_ << 20) + k);
+      found[k] = pgd(engine_, spec_, task.caseIndex, task.disjunct, lo.data(), hi.data(), nullptr,
+                     task.starts, opts_.wideSteps, seed, opts_.stop);
+    });
+    ++wideAttacks_;
+    lastWideSeconds_ = std::chrono::duration<double>(Clock::now() - t).count();
+    stats.attackSeconds += lastWideSeconds_;
+    for (auto &f : found)
+      if (f)
+        return f;
+    return std::nullopt;
+  }
+
   /// PGD in the worst open domains of the round (lowest scores first).
   std::optional<Counterexample> attack(std::vector<std::pair<Domain *, Outcome *>> kept,
                                        int64_t roundNo) {
@@ -452,6 +502,8 @@ private:
   std::vector<StackedCase> stacked_;
   std::priority_queue<Domain, std::vector<Domain>, DomainOrder> queue_;
   uint64_t seq_ = 0;
+  uint64_t wideAttacks_ = 0;
+  double lastWideSeconds_ = 0;
 };
 
 } // namespace

@@ -20,9 +20,11 @@
 //      Candidates are the dimensions ranked by |coef_k|·width_k of the lower
 //      bound's input coefficients (the row closest to refuting the hardest
 //      open conjunction), then by width: all of them up to `lookahead`.
-//   5. Falsification is interleaved: the minimiser of each open domain's
-//      linear lower bound is evaluated, and every few rounds PGD runs in the
-//      worst domains.
+//   5. Falsification is interleaved: the centre and the minimiser of each
+//      open domain's linear lower bound are evaluated, every few rounds PGD
+//      runs in the worst domains, and wide PGD attacks over each case's whole
+//      box take up to `wideFraction` of the time (they find counterexamples
+//      in regions too small for sampling, e.g. ACAS Xu 1_5 prop_2).
 //
 // Domains too small to split (no f32 strictly inside along any dimension) are
 // decided by concrete evaluation if possible; otherwise the answer becomes
@@ -71,6 +73,13 @@ struct BabOptions {
   int attackEvery = 8;       ///< Rounds between PGD runs in the worst domains; 0: never.
   int attackDomains = 4;     ///< Worst domains attacked each time.
   int attackSteps = 10;
+  /// Wide attacks: PGD from `wideStarts` random points of each case's box
+  /// (split over the threads), `wideSteps` steps, run whenever one more
+  /// keeps them within `wideFraction` of the time so far (every
+  /// 4·attackEvery rounds in deterministic mode). 0 starts: never.
+  int wideStarts = 1024;
+  int wideSteps = 50;
+  double wideFraction = 0.15;
 };
 
 struct BabStats {
@@ -81,7 +90,8 @@ struct BabStats {
   int64_t maxQueue = 0;
   int64_t rounds = 0;
   double seconds = 0;      ///< Wall time of verify().
-  double falsifySeconds = 0;
+  double falsifySeconds = 0; ///< Falsification before the search.
+  double attackSeconds = 0;  ///< Wide attacks during the search.
 };
 
 struct BabResult {

@@ -144,7 +144,7 @@ std::optional<Counterexample> sampleBox(const BoundEngine &engine, const Spec &s
 std::optional<Counterexample> pgd(const BoundEngine &engine, const Spec &spec, int64_t caseIndex,
                                   int64_t disjunct, const float *lo, const float *hi,
                                   const float *starts, int64_t numStarts, int steps, uint64_t seed,
-                                  const StopCondition &stop) {
+                                  const StopCondition &stop, double stepFraction) {
   int64_t n = spec.numInputs, m = spec.numOutputs;
   const Conjunction &conj = spec.cases[caseIndex].disjuncts[disjunct];
   if (numStarts <= 0 || conj.rows == 0)
@@ -156,6 +156,7 @@ std::optional<Counterexample> pgd(const BoundEngine &engine, const Spec &spec, i
       xs[p * n + i] = starts ? std::clamp(starts[p * n + i], lo[i], hi[i])
                              : uniformIn(lo[i], hi[i], rng);
   std::vector<float> ys(numStarts * m), grad, gx;
+  std::vector<double> c(m);
   std::vector<int64_t> worst(numStarts);
   for (int step = 0; step <= steps; ++step) {
     engine.eval(xs.data(), ys.data(), numStarts);
@@ -165,21 +166,55 @@ std::optional<Counterexample> pgd(const BoundEngine &engine, const Spec &spec, i
           return cex;
     if (step == steps || stop.stop())
       break;
-    // Step size: a fraction of each dimension's width, decaying linearly.
-    double frac = 0.1 * (1.0 - static_cast<double>(step) / steps) + 0.002;
-    // One gradient call per worst row, over the starts it is the worst for.
-    std::map<int64_t, std::vector<int64_t>> byRow;
-    for (int64_t p = 0; p < numStarts; ++p)
-      byRow[worst[p]].push_back(p);
-    for (auto &[row, pts] : byRow) {
+    // Signed-gradient step on the sum of the violated rows' margins (the
+    // worst row alone for conjunctions of more than 64 rows), with a step of
+    // a fraction of each dimension's width decaying linearly: stepFraction
+    // for even starts, 5× that for odd ones. Small steps find narrow
+    // regions (at 10% of the width PGD on ACAS Xu 1_5 prop_2 circles a local
+    // minimum; at 2% most batches of 2048 starts find the counterexample),
+    // large ones travel across the box.
+    double decay = 1.0 - static_cast<double>(step) / steps;
+    // One gradient call per set of violated rows (a bit mask; for more
+    // than 64 rows, the worst row's index), over the starts it is for.
+    std::map<uint64_t, std::vector<int64_t>> byRows;
+    for (int64_t p = 0; p < numStarts; ++p) {
+      uint64_t mask = 0;
+      if (conj.rows > 64) {
+        byRows[static_cast<uint64_t>(worst[p])].push_back(p);
+        continue;
+      }
+      {
+        for (int64_t r = 0; r < conj.rows; ++r) {
+          double s = 0;
+          for (int64_t j = 0; j < m; ++j)
+            s += conj.C[r * m + j] * static_cast<double>(ys[p * m + j]);
+          if (s - conj.d[r] > 0)
+            mask |= uint64_t(1) << r;
+        }
+      }
+      if (mask == 0) // NaN outputs: the worst row
+        mask = uint64_t(1) << worst[p];
+      byRows[mask].push_back(p);
+    }
+    for (auto &[mask, pts] : byRows) {
+      std::fill(c.begin(), c.end(), 0.0);
+      if (conj.rows <= 64) {
+        for (int64_t r = 0; r < conj.rows; ++r)
+          if (mask >> r & 1)
+            for (int64_t j = 0; j < m; ++j)
+              c[j] += conj.C[r * m + j];
+      } else {
+        std::copy_n(&conj.C[static_cast<int64_t>(mask) * m], m, c.begin());
+      }
       int64_t k = static_cast<int64_t>(pts.size());
       gx.resize(k * n);
       grad.resize(k * n);
       for (int64_t q = 0; q < k; ++q)
         std::copy_n(&xs[pts[q] * n], n, &gx[q * n]);
-      engine.gradient(gx.data(), &conj.C[row * m], grad.data(), k);
+      engine.gradient(gx.data(), c.data(), grad.data(), k);
       for (int64_t q = 0; q < k; ++q) {
         float *x = &xs[pts[q] * n];
+        double frac = stepFraction * (pts[q] % 2 ? 5.0 : 1.0) * decay + 1e-5;
         for (int64_t i = 0; i < n; ++i) {
           float g = grad[q * n + i];
           if (g == 0 || std::isnan(g))

@@ -81,7 +81,7 @@ std::optional<Counterexample> sampleBox(const BoundEngine &engine, const Spec &s
 std::optional<Counterexample> pgd(const BoundEngine &engine, const Spec &spec, int64_t caseIndex,
                                   int64_t disjunct, const float *lo, const float *hi,
                                   const float *starts, int64_t numStarts, int steps, uint64_t seed,
-                                  const StopCondition &stop);
+                                  const StopCondition &stop, double stepFraction = 0.02);
 
 /// Sampling then PGD on every case and conjunction, in parallel on the
 /// current oneTBB arena. Deterministic for a given seed.

@@ -72,9 +72,9 @@ std::string resultJson(const BabResult &r) {
   std::string s = fmt::format(
       "{{\"verdict\": \"{}\", \"time_s\": {:.6g}, \"domains\": {}, \"bound_calls\": {}, "
       "\"refuted\": {}, \"unresolved\": {}, \"max_queue\": {}, \"rounds\": {}, "
-      "\"falsify_s\": {:.6g}, \"cancelled\": {}",
+      "\"falsify_s\": {:.6g}, \"attack_s\": {:.6g}, \"cancelled\": {}",
       verdictName(r.verdict), st.seconds, st.domains, st.boundCalls, st.refuted, st.unresolved,
-      st.maxQueue, st.rounds, st.falsifySeconds, r.cancelled ? "true" : "false");
+      st.maxQueue, st.rounds, st.falsifySeconds, st.attackSeconds, r.cancelled ? "true" : "false");
   if (!r.reason.empty())
     s += ", \"reason\": " + jsonString(r.reason);
   if (r.verdict == Verdict::Sat && r.counterexample)
