@@ -59,7 +59,22 @@ double gammaN(int64_t n) {
   return nu / (1 - nu) * (1 + 1e-9);
 }
 
-enum class Mode { Crown, Grad };
+/// Crown: the adaptive lower ReLU slope a = [u > -l]; CrownParallel: a = u/(u - l),
+/// parallel to the upper line (another sound choice, better on some boxes:
+/// the final pass runs with both and keeps the larger bound); Grad: gradients.
+enum class Mode { Crown, CrownParallel, Grad };
+
+const char *modeName(Mode m) {
+  switch (m) {
+  case Mode::Crown:
+    return "_crown";
+  case Mode::CrownParallel:
+    return "_crown.par";
+  case Mode::Grad:
+    return "_grad";
+  }
+  return "";
+}
 
 class CrownEmitter {
 public:
@@ -177,11 +192,13 @@ private:
 };
 
 Function *CrownEmitter::rule(int stepIdx, Mode mode) {
+  const Step &s = plan_.steps[stepIdx];
+  if (mode == Mode::CrownParallel && s.kind != StepKind::Relu)
+    mode = Mode::Crown; // only the ReLU rule differs
   auto key = std::make_pair(stepIdx, mode);
   if (auto it = rules_.find(key); it != rules_.end())
     return it->second;
-  const Step &s = plan_.steps[stepIdx];
-  std::string name = prefix_ + (mode == Mode::Crown ? "_crown.back." : "_grad.back.") + s.name;
+  std::string name = prefix_ + modeName(mode) + ".back." + s.name;
   Function *f = nullptr;
   switch (s.kind) {
   case StepKind::Affine: f = affineRule(s, mode, name); break;
@@ -195,7 +212,7 @@ Function *CrownEmitter::rule(int stepIdx, Mode mode) {
 
 /// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, rows).
 Function *CrownEmitter::affineRule(const Step &s, Mode mode, const std::string &name) {
-  const bool crown = mode == Mode::Crown;
+  const bool crown = mode != Mode::Grad;
   Function *f = createStepFunction(m_, name, crown ? 7 : 2);
   Value *ly = f->getArg(0), *lx = f->getArg(1);
   Value *rows = f->getArg(f->arg_size() - 1);
@@ -279,7 +296,7 @@ Function *CrownEmitter::affineRule(const Step &s, Mode mode, const std::string &
 
 /// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, xlo, xhi, rows).
 Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &name) {
-  const bool crown = mode == Mode::Crown;
+  const bool crown = mode != Mode::Grad;
   Function *f = createStepFunction(m_, name, crown ? 7 : 4);
   Value *ly = f->getArg(0), *lx = f->getArg(1);
   Value *xlo = f->getArg(crown ? 5 : 2), *xhi = f->getArg(crown ? 6 : 3);
@@ -319,7 +336,10 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
     Value *stable = b.CreateOr(active, inactive);
     Value *sl = upRel(b, b.CreateFDiv(u, b.CreateFSub(u, l)));
     Value *t = upRel(b, b.CreateFMul(b.CreateFNeg(sl), l));
-    Value *a = b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(0.0));
+    // Parallel: s itself, before the outward rounding (any a in [0, 1] is sound).
+    Value *a = mode == Mode::CrownParallel
+                   ? b.CreateFDiv(u, b.CreateFSub(u, l))
+                   : b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(0.0));
     Value *stableSlope = b.CreateSelect(active, cd(1.0), cd(0.0));
     storeD(b, b.CreateSelect(stable, stableSlope, a), aArr, i);
     storeD(b, b.CreateSelect(stable, stableSlope, sl), sArr, i);
@@ -341,7 +361,11 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
       reduce(b, cAcc, b.CreateSelect(neg, lt, cd(0.0)));
       Value *e = b.CreateFAdd(b.CreateFMul(b.CreateFMul(cd(kU), fabs(b, ls)), loadD(b, mArr, i)),
                               b.CreateFMul(cd(2 * kU), fabs(b, lt)));
-      reduce(b, eAcc, b.CreateSelect(neg, e, cd(0.0)));
+      // λ·a rounds unless a is 0 or 1: u·|λ·a|·m (parallel slopes only).
+      Value *ePos = mode == Mode::CrownParallel
+                        ? b.CreateFMul(b.CreateFMul(cd(kU), fabs(b, la)), loadD(b, mArr, i))
+                        : cd(0.0);
+      reduce(b, eAcc, b.CreateSelect(neg, e, ePos));
     });
     addD(b, b.CreateLoad(f64(), cAcc), c, r);
     addD(b, b.CreateLoad(f64(), eAcc), err, r);
@@ -352,7 +376,7 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
 
 /// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, rows).
 Function *CrownEmitter::binaryConstRule(const Step &s, Mode mode, const std::string &name) {
-  const bool crown = mode == Mode::Crown;
+  const bool crown = mode != Mode::Grad;
   Function *f = createStepFunction(m_, name, crown ? 7 : 2);
   Value *ly = f->getArg(0), *lx = f->getArg(1);
   Value *rows = f->getArg(f->arg_size() - 1);
@@ -451,8 +475,8 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
   auto key = std::make_pair(p.target, mode);
   if (auto it = passes_.find(key); it != passes_.end())
     return it->second;
-  const bool crown = mode == Mode::Crown;
-  std::string name = prefix_ + (crown ? "_crown.pass." : "_grad.pass.") + std::to_string(p.target);
+  const bool crown = mode != Mode::Grad;
+  std::string name = prefix_ + modeName(mode) + ".pass." + std::to_string(p.target);
   Function *f = createStepFunction(m_, name, 4);
   Slice sl{f->getArg(0), f->getArg(1), f->getArg(2)};
   Value *coefs = f->getArg(3), *rows = f->getArg(4);
@@ -664,6 +688,18 @@ Function *CrownEmitter::emitCrownEntry() {
       Value *fromIbp = roundDown(b, b.CreateFSub(b.CreateLoad(f64(), il), m));
       storeF32(b, b.CreateSelect(b.CreateFCmpOLT(fromCrown, fromIbp), fromIbp, fromCrown), lower,
                r);
+    });
+    // The same final pass with parallel lower slopes; each row keeps the
+    // larger of the two sound bounds (the coefficients stay the first's).
+    emitLoop(b, b.getInt64(0), b.CreateMul(rows, b.getInt64(nOut)), 1, "spec2",
+             [&](IRBuilder<> &b, Value *i) { storeD(b, loadD(b, C, i), lout, i); });
+    b.CreateCall(pass(lay_.final, Mode::CrownParallel),
+                 {sl.base, sl.xlo, sl.xhi, ConstantPointerNull::get(PointerType::getUnqual(ctx_)),
+                  rows});
+    emitLoop(b, b.getInt64(0), rows, 1, "r2", [&](IRBuilder<> &b, Value *r) {
+      Value *alt = roundDown(b, loadD(b, d.lower, r));
+      Value *cur = loadF32(b, lower, r);
+      storeF32(b, b.CreateSelect(b.CreateFCmpOGT(alt, cur), alt, cur), lower, r);
     });
     b.CreateRetVoid();
   }

@@ -82,6 +82,10 @@ public:
 
   const IntervalState &state() const { return state_; }
 
+  /// Lower ReLU slopes u/(u - l) instead of the adaptive 0/1 (for the final
+  /// pass; intermediate bounds always use the adaptive slopes).
+  void setParallel(bool on) { parallel_ = on; }
+
   Status tighten(ValueId x, bool intersect) {
     std::vector<float> &lo = state_.lo[x], &hi = state_.hi[x];
     std::vector<int64_t> unstable;
@@ -278,11 +282,13 @@ private:
         } else {
           double s = upRel(u / (u - l));   // slope rounded up
           double t = upRel(-s * l);        // intercept rounded up (t > 0)
-          double a = u > -l ? 1.0 : 0.0;
+          double a = parallel_ ? u / (u - l) : (u > -l ? 1.0 : 0.0);
           for (int64_t r = 0; r < L.rows(); ++r) {
             double lamv = L(r, i);
             if (lamv >= 0) {
               Lx(r, i) = lamv * a;
+              if (parallel_) // λ·a rounds: its error on |x| <= m
+                err[r] += kU * std::fabs(lamv * a) * mx[i];
             } else {
               Lx(r, i) = lamv * s;
               c[r] += lamv * t;
@@ -317,6 +323,7 @@ private:
 
   const Graph &g_;
   IntervalState state_;
+  bool parallel_ = false;
 };
 
 } // namespace
@@ -348,6 +355,14 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
   auto lower = engine.lowerBounds(out, both, opts.wantInputCoefs ? &coefs : nullptr);
   if (!lower)
     return lower.takeError();
+  if (opts.parallelFinal) {
+    engine.setParallel(true);
+    auto alt = engine.lowerBounds(out, both);
+    if (!alt)
+      return alt.takeError();
+    for (int64_t r = 0; r < 2 * R; ++r)
+      (*lower)[r] = std::max((*lower)[r], (*alt)[r]);
+  }
   // Never looser than IBP: intersect with the interval bounds of C·y (plain
   // IBP when intermediate bounds were replaced rather than intersected).
   std::vector<float> ylo = engine.state().lo[out], yhi = engine.state().hi[out];

@@ -73,6 +73,9 @@ struct StackedCase {
 /// runs of `width`), or a case's box (count = width = 1).
 struct Group {
   size_t first = 0, count = 0, width = 1;
+  double parentScore = 0;    ///< The parent's worst margin.
+  std::vector<int> dims;     ///< The parent's candidate dimensions, one per run.
+  const Domain *parent = nullptr;
 };
 
 /// What bounding one domain produced.
@@ -148,7 +151,7 @@ private:
       }
     }
     // Round 0 bounds the cases' boxes; later rounds expand open domains.
-    std::vector<Domain> pending;
+    std::vector<Domain> pending, parents;
     std::vector<Group> groups;
     for (size_t c = 0; c < spec_.cases.size(); ++c) {
       const SpecCase &sc = spec_.cases[c];
@@ -232,6 +235,13 @@ private:
             best = i;
           }
         }
+        // No split improves on the parent's own margin: CROWN is not
+        // monotone in the box, and the halves keep the parent's bounds, so
+        // every split ties up to noise. Halve the widest dimension relative
+        // to the case's box instead of one the noise favours (3_3 prop_2
+        // otherwise halved one dimension down to 1e-10 of its width).
+        if (g.parent && bestGain <= 2 * std::min(g.parentScore, 0.0) + 1e-12)
+          best = g.first + g.width * widestRelative(*g.parent, g.dims);
         for (size_t c = best; c < best + g.width; ++c) {
           Outcome &o = out[c];
           if (o.open.empty()) {
@@ -273,10 +283,13 @@ private:
       // candidate split of each (lookahead), about batch × threads domains.
       pending.clear();
       groups.clear();
+      parents.clear();
       int64_t perRound = batch * threads_();
       while (!queue_.empty() && static_cast<int64_t>(pending.size()) < perRound) {
-        const Domain &d = queue_.top();
-        Group g{pending.size(), 0, 2};
+        parents.push_back(queue_.top());
+        queue_.pop();
+        const Domain &d = parents.back();
+        Group g{pending.size(), 0, 2, d.score, d.splitDims, nullptr};
         for (int k : d.splitDims) {
           float mid = *midpoint(d.lo[k], d.hi[k]);
           for (int side = 0; side < 2; ++side) {
@@ -292,8 +305,9 @@ private:
         }
         g.count = pending.size() - g.first;
         groups.push_back(g);
-        queue_.pop();
       }
+      for (size_t k = 0; k < groups.size(); ++k)
+        groups[k].parent = &parents[k];
     }
     if (res.stats.unresolved > 0) {
       res.reason = "domains too small to split remain undecided";
@@ -403,6 +417,23 @@ private:
       }
     }
     return Status::ok();
+  }
+
+  /// The index in `dims` of the dimension widest relative to the case's box.
+  size_t widestRelative(const Domain &d, const std::vector<int> &dims) const {
+    const SpecCase &c = spec_.cases[d.caseIndex];
+    size_t best = 0;
+    double bestRel = -1;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      int k = dims[i];
+      double outer = static_cast<double>(c.outerHi[k]) - c.outerLo[k];
+      double rel = (static_cast<double>(d.hi[k]) - d.lo[k]) / (outer > 0 ? outer : 1.0);
+      if (rel > bestRel) {
+        bestRel = rel;
+        best = i;
+      }
+    }
+    return best;
   }
 
   /// Candidate split dimensions among the splittable ones, best first by

@@ -135,6 +135,7 @@ void checkCategory(const std::string &category) {
     ASSERT_TRUE(static_cast<bool>(cr)) << cr.error().str();
     ir::CrownOptions lirpa;
     lirpa.intersectIntermediate = false;
+    lirpa.parallelFinal = false;
     auto crl = ir::crown(m->optimized, lo, hi, {}, 0, lirpa);
     ASSERT_TRUE(static_cast<bool>(crl)) << crl.error().str();
     auto crLo = ref["bounds"]["CROWN"]["lower"].get<std::vector<double>>();

@@ -129,6 +129,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
       std::vector<float> h(hi.begin() + c * inSize, hi.begin() + (c + 1) * inSize);
       ir::CrownOptions copts;
       copts.intersectIntermediate = !opts.lirpaCompatible;
+      copts.parallelFinal = !opts.lirpaCompatible;
       auto r = ir::crown(*graph, l, h, {}, 0, copts);
       if (!r)
         return fail(r.error());
