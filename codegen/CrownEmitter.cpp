@@ -334,11 +334,12 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
     Value *active = b.CreateFCmpOGE(l, cd(0.0));
     Value *inactive = b.CreateFCmpOLE(u, cd(0.0));
     Value *stable = b.CreateOr(active, inactive);
-    Value *sl = upRel(b, b.CreateFDiv(u, b.CreateFSub(u, l)));
+    Value *ratio = b.CreateFDiv(u, b.CreateFSub(u, l));
+    Value *sl = upRel(b, ratio);
     Value *t = upRel(b, b.CreateFMul(b.CreateFNeg(sl), l));
-    // Parallel: s itself, before the outward rounding (any a in [0, 1] is sound).
+    // Parallel: u/(u - l) before the outward rounding (any a in [0, 1] is sound).
     Value *a = mode == Mode::CrownParallel
-                   ? b.CreateFDiv(u, b.CreateFSub(u, l))
+                   ? ratio
                    : b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(0.0));
     Value *stableSlope = b.CreateSelect(active, cd(1.0), cd(0.0));
     storeD(b, b.CreateSelect(stable, stableSlope, a), aArr, i);
@@ -667,8 +668,11 @@ Function *CrownEmitter::emitCrownEntry() {
     const int64_t nOut = plan_.outputSize;
     Dyn d = dyn(b, sl.base, rows);
     Value *lout = lamOf(b, d, lay_.final, plan_.outputValue);
-    emitLoop(b, b.getInt64(0), b.CreateMul(rows, b.getInt64(nOut)), 1, "spec",
-             [&](IRBuilder<> &b, Value *i) { storeD(b, loadD(b, C, i), lout, i); });
+    auto loadSpec = [&] { // Λ at the output = C (each final pass consumes it)
+      emitLoop(b, b.getInt64(0), b.CreateMul(rows, b.getInt64(nOut)), 1, "spec",
+               [&](IRBuilder<> &b, Value *i) { storeD(b, loadD(b, C, i), lout, i); });
+    };
+    loadSpec();
     b.CreateCall(fin, {sl.base, sl.xlo, sl.xhi, coefs, rows});
     // Never looser than the interval bounds of C·y (ir::crown's final step).
     Value *ylo = boundsLo(b, sl, plan_.outputValue), *yhi = boundsHi(b, sl, plan_.outputValue);
@@ -691,8 +695,7 @@ Function *CrownEmitter::emitCrownEntry() {
     });
     // The same final pass with parallel lower slopes; each row keeps the
     // larger of the two sound bounds (the coefficients stay the first's).
-    emitLoop(b, b.getInt64(0), b.CreateMul(rows, b.getInt64(nOut)), 1, "spec2",
-             [&](IRBuilder<> &b, Value *i) { storeD(b, loadD(b, C, i), lout, i); });
+    loadSpec();
     b.CreateCall(pass(lay_.final, Mode::CrownParallel),
                  {sl.base, sl.xlo, sl.xhi, ConstantPointerNull::get(PointerType::getUnqual(ctx_)),
                   rows});

@@ -280,9 +280,10 @@ private:
         } else if (u <= 0) {
           Lx.col(i).setZero();
         } else {
-          double s = upRel(u / (u - l));   // slope rounded up
+          double ratio = u / (u - l);
+          double s = upRel(ratio);         // slope rounded up
           double t = upRel(-s * l);        // intercept rounded up (t > 0)
-          double a = parallel_ ? u / (u - l) : (u > -l ? 1.0 : 0.0);
+          double a = parallel_ ? ratio : (u > -l ? 1.0 : 0.0);
           for (int64_t r = 0; r < L.rows(); ++r) {
             double lamv = L(r, i);
             if (lamv >= 0) {

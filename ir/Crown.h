@@ -39,8 +39,8 @@ struct CrownOptions {
   /// Run the final pass (of the rows, not of intermediate bounds) a second
   /// time with parallel lower ReLU slopes a = u/(u - l) and keep each row's
   /// larger bound, as the crown kernels do. CROWN is not monotone in the box
-  /// and neither choice dominates (ACAS Xu 1_1 prop_3: 24x fewer domains in
-  /// branch and bound with both). Off to compare with auto_LiRPA.
+  /// and neither choice dominates (random networks in CrownTest). Off to
+  /// compare with auto_LiRPA.
   bool parallelFinal = true;
 };
 

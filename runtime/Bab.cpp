@@ -73,9 +73,7 @@ struct StackedCase {
 /// runs of `width`), or a case's box (count = width = 1).
 struct Group {
   size_t first = 0, count = 0, width = 1;
-  double parentScore = 0;    ///< The parent's worst margin.
-  std::vector<int> dims;     ///< The parent's candidate dimensions, one per run.
-  const Domain *parent = nullptr;
+  const Domain *parent = nullptr; ///< Null for a case's box; runs follow parent->splitDims.
 };
 
 /// What bounding one domain produced.
@@ -240,8 +238,8 @@ private:
         // every split ties up to noise. Halve the widest dimension relative
         // to the case's box instead of one the noise favours (3_3 prop_2
         // otherwise halved one dimension down to 1e-10 of its width).
-        if (g.parent && bestGain <= 2 * std::min(g.parentScore, 0.0) + 1e-12)
-          best = g.first + g.width * widestRelative(*g.parent, g.dims);
+        if (g.parent && bestGain <= 2 * std::min(g.parent->score, 0.0) + 1e-12)
+          best = g.first + g.width * widestRelative(*g.parent);
         for (size_t c = best; c < best + g.width; ++c) {
           Outcome &o = out[c];
           if (o.open.empty()) {
@@ -289,7 +287,7 @@ private:
         parents.push_back(queue_.top());
         queue_.pop();
         const Domain &d = parents.back();
-        Group g{pending.size(), 0, 2, d.score, d.splitDims, nullptr};
+        Group g{pending.size(), 0, 2};
         for (int k : d.splitDims) {
           float mid = *midpoint(d.lo[k], d.hi[k]);
           for (int side = 0; side < 2; ++side) {
@@ -419,9 +417,10 @@ private:
     return Status::ok();
   }
 
-  /// The index in `dims` of the dimension widest relative to the case's box.
-  size_t widestRelative(const Domain &d, const std::vector<int> &dims) const {
+  /// The index in d.splitDims of the dimension widest relative to the case's box.
+  size_t widestRelative(const Domain &d) const {
     const SpecCase &c = spec_.cases[d.caseIndex];
+    const std::vector<int> &dims = d.splitDims;
     size_t best = 0;
     double bestRel = -1;
     for (size_t i = 0; i < dims.size(); ++i) {
@@ -467,37 +466,20 @@ private:
     return stats.attackSeconds + next <= opts_.wideFraction * elapsed;
   }
 
-  /// PGD from random points of every case's box, on every conjunction, in
-  /// parallel tasks of at most 256 starts with their own seeds.
+  /// PGD from random points of every case's box, on every conjunction
+  /// (falsify without sampling), with a fresh seed each time.
   std::optional<Counterexample> wideAttack(BabStats &stats) {
     auto t = Clock::now();
-    struct Task {
-      int64_t caseIndex, disjunct, starts;
-    };
-    std::vector<Task> tasks;
-    for (size_t c = 0; c < spec_.cases.size(); ++c)
-      for (size_t j = 0; j < spec_.cases[c].disjuncts.size(); ++j)
-        for (int64_t left = opts_.wideStarts; left > 0; left -= 256)
-          tasks.push_back({static_cast<int64_t>(c), static_cast<int64_t>(j),
-                           std::min<int64_t>(left, 256)});
-    std::vector<std::optional<Counterexample>> found(tasks.size());
-    tbb::parallel_for(size_t(0), tasks.size(), [&](size_t k) {
-      const Task &task = tasks[k];
-      const SpecCase &c = spec_.cases[task.caseIndex];
-      std::vector<float> lo = c.innerLo, hi = c.innerHi;
-      if (!clampToInner(c, lo, hi))
-        return;
-      uint64_t seed = mixSeed(opts_.seed, (uint64_t(1) << 48) + (wideAttacks_ << 20) + k);
-      found[k] = pgd(engine_, spec_, task.caseIndex, task.disjunct, lo.data(), hi.data(), nullptr,
-                     task.starts, opts_.wideSteps, seed, opts_.stop);
-    });
+    FalsifyOptions fo;
+    fo.seed = mixSeed(opts_.seed, (uint64_t(1) << 48) + wideAttacks_);
+    fo.samplesPerCase = 0;
+    fo.restarts = opts_.wideStarts;
+    fo.steps = opts_.wideSteps;
+    auto cex = falsify(engine_, spec_, fo, opts_.stop);
     ++wideAttacks_;
     lastWideSeconds_ = std::chrono::duration<double>(Clock::now() - t).count();
     stats.attackSeconds += lastWideSeconds_;
-    for (auto &f : found)
-      if (f)
-        return f;
-    return std::nullopt;
+    return cex;
   }
 
   /// PGD in the worst open domains of the round (lowest scores first).

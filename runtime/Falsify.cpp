@@ -231,16 +231,21 @@ std::optional<Counterexample> pgd(const BoundEngine &engine, const Spec &spec, i
 
 std::optional<Counterexample> falsify(const BoundEngine &engine, const Spec &spec,
                                       const FalsifyOptions &opts, const StopCondition &stop) {
-  // Tasks: one sampling task per case, one PGD task per (case, conjunction).
+  // Tasks: one sampling task per case; per (case, conjunction), PGD tasks of
+  // at most kStartsPerTask starts, so that many restarts spread over threads.
+  constexpr int64_t kStartsPerTask = 256;
   struct Task {
     int64_t caseIndex;
     int64_t disjunct; ///< -1: sampling
+    int64_t starts = 0;
   };
   std::vector<Task> tasks;
   for (size_t c = 0; c < spec.cases.size(); ++c) {
     tasks.push_back({static_cast<int64_t>(c), -1});
     for (size_t j = 0; j < spec.cases[c].disjuncts.size(); ++j)
-      tasks.push_back({static_cast<int64_t>(c), static_cast<int64_t>(j)});
+      for (int64_t left = opts.restarts; left > 0; left -= kStartsPerTask)
+        tasks.push_back({static_cast<int64_t>(c), static_cast<int64_t>(j),
+                         std::min(left, kStartsPerTask)});
   }
   std::vector<std::optional<Counterexample>> found(tasks.size());
   std::atomic<bool> done{false};
@@ -258,7 +263,7 @@ std::optional<Counterexample> falsify(const BoundEngine &engine, const Spec &spe
                            opts.samplesPerCase, seed);
     else
       found[t] = pgd(engine, spec, task.caseIndex, task.disjunct, lo.data(), hi.data(), nullptr,
-                     opts.restarts, opts.steps, seed, stop);
+                     task.starts, opts.steps, seed, stop);
     if (found[t])
       done.store(true);
   });
