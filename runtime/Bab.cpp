@@ -136,6 +136,18 @@ private:
     return Verdict::Timeout;
   }
 
+  /// One best-first search with its own split rule: its queue, the round
+  /// being bounded, and its chunk size.
+  struct Search {
+    int lookahead = 1;
+    int64_t batch = 1;
+    std::priority_queue<Domain, std::vector<Domain>, DomainOrder> queue;
+    std::vector<Domain> pending, parents;
+    std::vector<Group> groups;
+    int64_t unresolved = 0;
+    bool done = false; ///< Its queue ran empty.
+  };
+
   Verdict solve(BabResult &res, Clock::time_point t0) {
     if (opts_.falsifyFirst) {
       auto t = Clock::now();
@@ -148,9 +160,55 @@ private:
         return Verdict::Sat;
       }
     }
-    // Round 0 bounds the cases' boxes; later rounds expand open domains.
-    std::vector<Domain> pending, parents;
-    std::vector<Group> groups;
+    // One search per split rule, a round of each in turn: each rule is
+    // exponentially worse than the other on some problems (ACAS Xu 2_2
+    // prop_3 takes 297 domains with the top-ranked dimension alone and over
+    // 300k with lookahead; 1_4 prop_1 the other way round), and alternating
+    // costs at most a factor of their number over the better one.
+    std::vector<int> rules = opts_.lookaheads;
+    if (rules.empty())
+      rules.push_back(1);
+    std::vector<Search> searches(rules.size());
+    for (size_t s = 0; s < rules.size(); ++s) {
+      searches[s].lookahead = std::max(1, rules[s]);
+      searches[s].batch = std::max<int64_t>(1, opts_.batch);
+      seedRoots(searches[s]);
+    }
+    int64_t bytesPerDomain = 8 * spec_.numInputs + 160;
+    int64_t maxQueue = std::min(opts_.maxDomains, opts_.maxQueueBytes / bytesPerDomain);
+    for (size_t turn = 0;; ++turn) {
+      size_t live = 0;
+      for (const Search &s : searches)
+        live += !s.done;
+      if (live == 0)
+        break;
+      Search &s = searches[turn % searches.size()];
+      if (s.done)
+        continue;
+      if (opts_.stop.stop())
+        return stopped(res);
+      if (std::optional<Verdict> v = round(s, res, t0))
+        return *v;
+      int64_t queued = 0;
+      for (const Search &o : searches)
+        queued += static_cast<int64_t>(o.queue.size());
+      res.stats.maxQueue = std::max(res.stats.maxQueue, queued);
+      if (queued > maxQueue) {
+        res.reason = "too many open domains";
+        return Verdict::Unknown;
+      }
+      if (s.pending.empty()) {
+        s.done = true;
+        if (s.unresolved == 0)
+          return Verdict::Unsat; // this search covered every case's box
+      }
+    }
+    res.reason = "domains too small to split remain undecided";
+    return Verdict::Unknown;
+  }
+
+  /// Round 0 of a search bounds the cases' boxes.
+  void seedRoots(Search &s) const {
     for (size_t c = 0; c < spec_.cases.size(); ++c) {
       const SpecCase &sc = spec_.cases[c];
       Domain d;
@@ -161,157 +219,149 @@ private:
         d.open.push_back(static_cast<int32_t>(j));
       if (d.open.empty())
         continue;
-      groups.push_back({pending.size(), 1, 1});
-      pending.push_back(std::move(d));
+      s.groups.push_back({s.pending.size(), 1, 1});
+      s.pending.push_back(std::move(d));
     }
+  }
 
-    int64_t batch = std::max<int64_t>(1, opts_.batch);
-    int64_t bytesPerDomain = 8 * spec_.numInputs + 160;
-    int64_t maxQueue = std::min(opts_.maxDomains, opts_.maxQueueBytes / bytesPerDomain);
-    while (!pending.empty()) {
-      if (opts_.stop.stop())
-        return stopped(res);
-      auto roundStart = Clock::now();
-      ++res.stats.rounds;
-      // Chunks: consecutive domains of one case, at most `batch` each.
-      std::vector<std::pair<size_t, size_t>> chunks;
-      for (size_t i = 0; i < pending.size();) {
-        size_t j = i + 1;
-        while (j < pending.size() && j - i < static_cast<size_t>(batch) &&
-               pending[j].caseIndex == pending[i].caseIndex)
-          ++j;
-        chunks.push_back({i, j});
-        i = j;
-      }
-      std::vector<Outcome> out(pending.size());
-      std::vector<Status> errors(chunks.size());
-      tbb::parallel_for(size_t(0), chunks.size(), [&](size_t k) {
-        errors[k] = boundChunk(pending, chunks[k].first, chunks[k].second, out);
-      });
-      for (auto &e : errors)
-        if (!e) {
-          res.reason = e.error().str();
-          return Verdict::Unknown;
-        }
-      res.stats.boundCalls += static_cast<int64_t>(chunks.size());
-      if (!opts_.deterministic) {
-        // Keep a round near 50 ms so that stop conditions are seen in time.
-        double perDomain = std::chrono::duration<double>(Clock::now() - roundStart).count() /
-                           static_cast<double>(pending.size()) *
-                           static_cast<double>(std::min<int64_t>(threads_(), chunks.size()));
-        int64_t fit = perDomain > 0 ? static_cast<int64_t>(0.05 / perDomain) : batch;
-        batch = std::clamp<int64_t>(fit, 1, std::max<int64_t>(1, opts_.batch));
-      }
-      // Merge in pop order: per group, keep the split that leaves the least
-      // to prove; its two halves join the queue unless refuted.
-      std::vector<std::pair<Domain *, Outcome *>> kept;
-      for (const Group &g : groups) {
-        for (size_t i = g.first; i < g.first + g.count; ++i) {
-          if (!out[i].bounded) { // stopped before bounding
-            if (opts_.stop.stop())
-              return stopped(res);
-            res.reason = "a domain was not bounded";
-            return Verdict::Unknown;
-          }
-          ++res.stats.domains;
-          if (out[i].cex) {
-            res.counterexample = std::move(out[i].cex);
-            return Verdict::Sat;
-          }
-        }
-        size_t best = g.first;
-        double bestGain = -std::numeric_limits<double>::infinity();
-        for (size_t i = g.first; i < g.first + g.count; i += g.width) {
-          // The halves' margins summed, a refuted half counting 0. (Their
-          // minimum instead is myopic: it prefers splits that refute
-          // nothing, e.g. 3_5 prop_1 took 170x more domains.)
-          double gain = 0;
-          for (size_t c = i; c < i + g.width; ++c)
-            gain += out[c].open.empty() ? 0.0 : std::min(out[c].score, 0.0);
-          if (gain > bestGain) {
-            bestGain = gain;
-            best = i;
-          }
-        }
-        // No split improves on the parent's own margin: CROWN is not
-        // monotone in the box, and the halves keep the parent's bounds, so
-        // every split ties up to noise. Halve the widest dimension relative
-        // to the case's box instead of one the noise favours (3_3 prop_2
-        // otherwise halved one dimension down to 1e-10 of its width).
-        if (g.parent && bestGain <= 2 * std::min(g.parent->score, 0.0) + 1e-12)
-          best = g.first + g.width * widestRelative(*g.parent);
-        for (size_t c = best; c < best + g.width; ++c) {
-          Outcome &o = out[c];
-          if (o.open.empty()) {
-            ++res.stats.refuted;
-            continue;
-          }
-          if (o.splitDims.empty()) {
-            ++res.stats.unresolved;
-            continue;
-          }
-          kept.push_back({&pending[c], &o});
-        }
-      }
-      for (auto &[d, o] : kept) {
-        d->open = o->open;
-        d->score = o->score;
-        d->splitDims = o->splitDims;
-        d->rowLower = o->rowLower;
-        d->seq = seq_++;
-      }
-      if (opts_.attackEvery > 0 && res.stats.rounds % opts_.attackEvery == 0 && !kept.empty())
-        if (auto cex = attack(kept, res.stats.rounds)) {
-          res.counterexample = std::move(cex);
-          return Verdict::Sat;
-        }
-      if (wideAttackDue(res.stats, t0))
-        if (auto cex = wideAttack(res.stats)) {
-          res.counterexample = std::move(cex);
-          return Verdict::Sat;
-        }
-      for (auto &[d, o] : kept)
-        queue_.push(std::move(*d));
-      res.stats.maxQueue = std::max<int64_t>(res.stats.maxQueue, queue_.size());
-      if (static_cast<int64_t>(queue_.size()) > maxQueue) {
-        res.reason = "too many open domains";
+  /// Bounds a search's pending domains, queues the kept halves, runs the
+  /// attacks that are due and prepares the next round. A verdict ends the
+  /// whole problem (sat, stopped or an engine error).
+  std::optional<Verdict> round(Search &s, BabResult &res, Clock::time_point t0) {
+    std::vector<Domain> &pending = s.pending;
+    auto roundStart = Clock::now();
+    ++res.stats.rounds;
+    // Chunks: consecutive domains of one case, at most `batch` each.
+    std::vector<std::pair<size_t, size_t>> chunks;
+    for (size_t i = 0; i < pending.size();) {
+      size_t j = i + 1;
+      while (j < pending.size() && j - i < static_cast<size_t>(s.batch) &&
+             pending[j].caseIndex == pending[i].caseIndex)
+        ++j;
+      chunks.push_back({i, j});
+      i = j;
+    }
+    std::vector<Outcome> out(pending.size());
+    std::vector<Status> errors(chunks.size());
+    tbb::parallel_for(size_t(0), chunks.size(), [&](size_t k) {
+      errors[k] = boundChunk(pending, chunks[k].first, chunks[k].second, s.lookahead, out);
+    });
+    for (auto &e : errors)
+      if (!e) {
+        res.reason = e.error().str();
         return Verdict::Unknown;
       }
-      // The next round: children of the most urgent open domains, every
-      // candidate split of each (lookahead), about batch × threads domains.
-      pending.clear();
-      groups.clear();
-      parents.clear();
-      int64_t perRound = batch * threads_();
-      while (!queue_.empty() && static_cast<int64_t>(pending.size()) < perRound) {
-        parents.push_back(queue_.top());
-        queue_.pop();
-        const Domain &d = parents.back();
-        Group g{pending.size(), 0, 2};
-        for (int k : d.splitDims) {
-          float mid = *midpoint(d.lo[k], d.hi[k]);
-          for (int side = 0; side < 2; ++side) {
-            Domain child;
-            child.lo = d.lo;
-            child.hi = d.hi;
-            (side == 0 ? child.hi : child.lo)[k] = mid;
-            child.open = d.open;
-            child.caseIndex = d.caseIndex;
-            child.rowLower = d.rowLower;
-            pending.push_back(std::move(child));
-          }
+    res.stats.boundCalls += static_cast<int64_t>(chunks.size());
+    if (!opts_.deterministic) {
+      // Keep a round near 50 ms so that stop conditions are seen in time.
+      double perDomain = std::chrono::duration<double>(Clock::now() - roundStart).count() /
+                         static_cast<double>(pending.size()) *
+                         static_cast<double>(std::min<int64_t>(threads_(), chunks.size()));
+      int64_t fit = perDomain > 0 ? static_cast<int64_t>(0.05 / perDomain) : s.batch;
+      s.batch = std::clamp<int64_t>(fit, 1, std::max<int64_t>(1, opts_.batch));
+    }
+    // Merge in pop order: per group, keep the split that leaves the least
+    // to prove; its two halves join the queue unless refuted.
+    std::vector<std::pair<Domain *, Outcome *>> kept;
+    for (const Group &g : s.groups) {
+      for (size_t i = g.first; i < g.first + g.count; ++i) {
+        if (!out[i].bounded) { // stopped before bounding
+          if (opts_.stop.stop())
+            return stopped(res);
+          res.reason = "a domain was not bounded";
+          return Verdict::Unknown;
         }
-        g.count = pending.size() - g.first;
-        groups.push_back(g);
+        ++res.stats.domains;
+        if (out[i].cex) {
+          res.counterexample = std::move(out[i].cex);
+          return Verdict::Sat;
+        }
       }
-      for (size_t k = 0; k < groups.size(); ++k)
-        groups[k].parent = &parents[k];
+      size_t best = g.first;
+      double bestGain = -std::numeric_limits<double>::infinity();
+      for (size_t i = g.first; i < g.first + g.count; i += g.width) {
+        // The halves' margins summed, a refuted half counting 0. (Their
+        // minimum instead is myopic: it prefers splits that refute
+        // nothing, e.g. 3_5 prop_1 took 170x more domains.)
+        double gain = 0;
+        for (size_t c = i; c < i + g.width; ++c)
+          gain += out[c].open.empty() ? 0.0 : std::min(out[c].score, 0.0);
+        if (gain > bestGain) {
+          bestGain = gain;
+          best = i;
+        }
+      }
+      // No split improves on the parent's own margin: CROWN is not
+      // monotone in the box, and the halves keep the parent's bounds, so
+      // every split ties up to noise. Halve the widest dimension relative
+      // to the case's box instead of one the noise favours (3_3 prop_2
+      // otherwise halved one dimension down to 1e-10 of its width).
+      if (g.parent && bestGain <= 2 * std::min(g.parent->score, 0.0) + 1e-12)
+        best = g.first + g.width * widestRelative(*g.parent);
+      for (size_t c = best; c < best + g.width; ++c) {
+        Outcome &o = out[c];
+        if (o.open.empty()) {
+          ++res.stats.refuted;
+          continue;
+        }
+        if (o.splitDims.empty()) {
+          ++res.stats.unresolved;
+          ++s.unresolved;
+          continue;
+        }
+        kept.push_back({&pending[c], &o});
+      }
     }
-    if (res.stats.unresolved > 0) {
-      res.reason = "domains too small to split remain undecided";
-      return Verdict::Unknown;
+    for (auto &[d, o] : kept) {
+      d->open = o->open;
+      d->score = o->score;
+      d->splitDims = o->splitDims;
+      d->rowLower = o->rowLower;
+      d->seq = seq_++;
     }
-    return Verdict::Unsat;
+    if (opts_.attackEvery > 0 && res.stats.rounds % opts_.attackEvery == 0 && !kept.empty())
+      if (auto cex = attack(kept, res.stats.rounds)) {
+        res.counterexample = std::move(cex);
+        return Verdict::Sat;
+      }
+    if (wideAttackDue(res.stats, t0))
+      if (auto cex = wideAttack(res.stats)) {
+        res.counterexample = std::move(cex);
+        return Verdict::Sat;
+      }
+    for (auto &[d, o] : kept)
+      s.queue.push(std::move(*d));
+    // The next round: children of the most urgent open domains, every
+    // candidate split of each (lookahead), about batch × threads domains.
+    std::vector<Domain> next;
+    s.groups.clear();
+    s.parents.clear();
+    int64_t perRound = s.batch * threads_();
+    while (!s.queue.empty() && static_cast<int64_t>(next.size()) < perRound) {
+      s.parents.push_back(s.queue.top());
+      s.queue.pop();
+      const Domain &d = s.parents.back();
+      Group g{next.size(), 0, 2};
+      for (int k : d.splitDims) {
+        float mid = *midpoint(d.lo[k], d.hi[k]);
+        for (int side = 0; side < 2; ++side) {
+          Domain child;
+          child.lo = d.lo;
+          child.hi = d.hi;
+          (side == 0 ? child.hi : child.lo)[k] = mid;
+          child.open = d.open;
+          child.caseIndex = d.caseIndex;
+          child.rowLower = d.rowLower;
+          next.push_back(std::move(child));
+        }
+      }
+      g.count = next.size() - g.first;
+      s.groups.push_back(g);
+    }
+    for (size_t k = 0; k < s.groups.size(); ++k)
+      s.groups[k].parent = &s.parents[k];
+    pending = std::move(next);
+    return std::nullopt;
   }
 
   int64_t threads_() const {
@@ -321,7 +371,7 @@ private:
   /// Bounds round[begin, end) (one case) with one lowerBounds call and fills
   /// their outcomes: refuted conjunctions, score, split dimension, and a
   /// counterexample if the linear bound's minimiser or the centre is one.
-  Status boundChunk(const std::vector<Domain> &round, size_t begin, size_t end,
+  Status boundChunk(const std::vector<Domain> &round, size_t begin, size_t end, int lookahead,
                     std::vector<Outcome> &out) {
     if (opts_.stop.stop())
       return Status::ok();
@@ -378,7 +428,7 @@ private:
         continue;
       o.worstDisjunct = worstDisjunct;
       const float *coef = worstRow >= 0 ? &coefs[(i * R + worstRow) * n] : nullptr;
-      o.splitDims = chooseSplits(d, coef);
+      o.splitDims = chooseSplits(d, coef, lookahead);
       // Candidates: the box's centre and the minimiser of the worst row's
       // linear lower bound, both clamped into the inner box.
       std::vector<float> clo = d.lo, chi = d.hi;
@@ -438,7 +488,7 @@ private:
   /// Candidate split dimensions among the splittable ones, best first by
   /// |coef_k|·width_k (then by width): all of them when there are at most
   /// `lookahead`, else the first `lookahead`. Empty if none can be split.
-  std::vector<int> chooseSplits(const Domain &d, const float *coef) const {
+  std::vector<int> chooseSplits(const Domain &d, const float *coef, int lookahead) const {
     std::vector<std::pair<double, double>> score(spec_.numInputs);
     std::vector<int> dims;
     for (int64_t k = 0; k < spec_.numInputs; ++k) {
@@ -450,7 +500,7 @@ private:
       dims.push_back(static_cast<int>(k));
     }
     std::stable_sort(dims.begin(), dims.end(), [&](int a, int b) { return score[a] > score[b]; });
-    dims.resize(std::min<size_t>(dims.size(), std::max(1, opts_.lookahead)));
+    dims.resize(std::min<size_t>(dims.size(), std::max(1, lookahead)));
     return dims;
   }
 
@@ -513,7 +563,6 @@ private:
   const Spec &spec_;
   const BabOptions &opts_;
   std::vector<StackedCase> stacked_;
-  std::priority_queue<Domain, std::vector<Domain>, DomainOrder> queue_;
   uint64_t seq_ = 0;
   uint64_t wideAttacks_ = 0;
   double lastWideSeconds_ = 0;

@@ -20,7 +20,11 @@
 //      Candidates are the dimensions ranked by |coef_k|·width_k of the lower
 //      bound's input coefficients (the row closest to refuting the hardest
 //      open conjunction), then by width: all of them up to `lookahead`.
-//   5. Falsification is interleaved: the centre and the minimiser of each
+//   5. Several searches run side by side, a round of each in turn, each with
+//      its own queue and split rule (by default lookahead 8 and 1): either
+//      rule can be exponentially worse than the other on a given problem, and
+//      the first search that covers every box proves it.
+//   6. Falsification is interleaved: the centre and the minimiser of each
 //      open domain's linear lower bound are evaluated, every few rounds PGD
 //      runs in the worst domains, and wide PGD attacks over each case's whole
 //      box take up to `wideFraction` of the time (they find counterexamples
@@ -60,12 +64,14 @@ struct BabOptions {
   /// Domains per lowerBounds call, at most. Outside deterministic mode the
   /// chunks shrink when bounding is slow, so a round stays near 50 ms.
   int64_t batch = 16;
-  /// Open domains kept (and their memory, estimated); beyond either the
-  /// answer is unknown.
-  /// Candidate split dimensions tried per open domain: each is bounded on
-  /// both halves and the split whose worse half is best is kept. 1: only
-  /// the dimension with the largest |coef|·width.
-  int lookahead = 8;
+  /// Split rules, one search each, run a round each in turn; the first to
+  /// cover every box proves the problem. A rule is the number of candidate
+  /// split dimensions bounded on both halves per open domain (the split
+  /// leaving the least to prove is kept); 1: only the dimension with the
+  /// largest |coef|·width.
+  std::vector<int> lookaheads = {8, 1};
+  /// Open domains kept over all searches (and their memory, estimated);
+  /// beyond either the answer is unknown.
   int64_t maxDomains = 2'000'000;
   int64_t maxQueueBytes = int64_t(1) << 30;
   bool falsifyFirst = true;

@@ -4,6 +4,7 @@
 #include "tools/common/ExitCode.h"
 
 #include <string>
+#include <vector>
 
 namespace gma::tools {
 
@@ -37,6 +38,7 @@ struct VerifyOptions {
   bool referenceEngine = false;
   uint64_t seed = 0;
   int64_t batch = 16;   ///< Domains per bound call.
+  std::vector<int> lookaheads = {8, 1}; ///< Split rules, one search each (runtime/Bab.h).
 };
 
 /// `gamma verify`: decides a VNN-LIB property (sat/unsat/unknown/timeout).

@@ -191,6 +191,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
   bopts.deterministic = opts.deterministic;
   bopts.seed = opts.seed;
   bopts.batch = std::max<int64_t>(1, opts.batch);
+  bopts.lookaheads = opts.lookaheads;
   bopts.stop.cancel = &gCancel;
   if (opts.timeout > 0) {
     // Leave time to write the result; the search stops within ~0.1 s of its

@@ -64,6 +64,12 @@ int main(int argc, char **argv) {
   v->add_option("--batch", verify.batch, "Domains per bound call")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  v->add_option("--lookahead", verify.lookaheads,
+                "Split rules, comma-separated, one search each in turn: dimensions tried on "
+                "both halves per open domain (1: the top-ranked only)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   std::string prepareModel;
   CLI::App *p = app.add_subcommand("prepare", "Compile a model into the compile cache ahead of time");

@@ -366,6 +366,28 @@ TEST(Bab, DeterministicModeRepeatsItself) {
   EXPECT_EQ(verify(net, spec, par).verdict, Verdict::Unsat);
 }
 
+// Split rules run as separate searches taking rounds in turn: each rule alone
+// proves the property, and together they cost at most about twice the
+// better one (plus a round of each), whichever it is.
+TEST(Bab, SplitRulesTakeTurns) {
+  TinyNet net(2, 4, 1, {1, 1, 1, -1, -1, 1, -1, -1}, {0, 0, 0, 0}, {1, 1, 1, 1}, {0});
+  Spec spec = oneCase({-1, -0.5f}, {2, 1.5f}, {yAtMost(-0.01)}, 1);
+  BabOptions o = quiet();
+  o.batch = 4;
+  int64_t best = std::numeric_limits<int64_t>::max();
+  for (int rule : {1, 8}) {
+    o.lookaheads = {rule};
+    BabResult r = verify(net, spec, o);
+    EXPECT_EQ(r.verdict, Verdict::Unsat) << "lookahead " << rule;
+    best = std::min(best, r.stats.domains);
+  }
+  o.lookaheads = {8, 1};
+  BabResult both = verify(net, spec, o);
+  EXPECT_EQ(both.verdict, Verdict::Unsat);
+  EXPECT_LE(both.stats.domains, 2 * best + 2 * (o.batch + 4));
+  EXPECT_GE(both.stats.domains, best);
+}
+
 TEST(Result, VnnCompTextAndJson) {
   BabResult r;
   r.verdict = Verdict::Sat;
