@@ -81,8 +81,9 @@ struct BabOptions {
   int attackSteps = 10;
   /// Wide attacks: PGD from `wideStarts` random points of each case's box
   /// (split over the threads), `wideSteps` steps, run whenever one more
-  /// keeps them within `wideFraction` of the time so far (every
-  /// 4·attackEvery rounds in deterministic mode). 0 starts: never.
+  /// keeps them within `wideFraction` of the time so far, each stopping at
+  /// the end of that share (every 4·attackEvery rounds, unstopped, in
+  /// deterministic mode). None once no domain is open. 0 starts: never.
   int wideStarts = 1024;
   int wideSteps = 50;
   double wideFraction = 0.15;
