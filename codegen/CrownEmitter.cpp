@@ -11,7 +11,8 @@
 //          by a backward pass over the 2·U rows (e_i; -e_i), intersected with
 //          the interval bounds (ir::crown's intersectIntermediate);
 //       2. the backward pass of C (rows × outputs) from the output to the
-//          input, concretised over the box: lower bound L and coefficients;
+//          input, concretised over the box: lower bound L and the linear
+//          bound (coefficients and offset);
 //       3. lower = max(roundDown(L), roundDown(C·[ylo, yhi] - margin)).
 //   <prefix>_grad(x, c, grad, batch, scratch)
 //     the same forward pass on the point box [x, x] (no tightening), then a
@@ -520,6 +521,7 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
     const int64_t nIn = plan_.inputSize;
     Value *lin = lamOf(b, d, p, plan_.inputValue);
     AllocaInst *vAcc = accumulator(b, "vacc"), *mAcc = accumulator(b, "macc");
+    AllocaInst *tAcc = accumulator(b, "tacc");
     emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
       Value *row = b.CreateMul(r, b.getInt64(nIn));
       b.CreateStore(cd(0.0), vAcc);
@@ -541,11 +543,22 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
       res = b.CreateSelect(b.CreateFCmpUNO(res, res),
                            cd(-std::numeric_limits<double>::infinity()), res);
       storeD(b, res, d.lower, r);
+      // The linear bound itself, f(x)_r >= a·x + off on the box: a = f32(Λ),
+      // off = c - err - Σ|Λ - a|·m_x (the coefficients' rounding) - 4u·|c|.
       emitIf(b, b.CreateIsNotNull(coefs), "coefs", [&] {
+        Value *rowC = b.CreateMul(r, b.getInt64(nIn + 1));
+        b.CreateStore(cd(0.0), tAcc);
         emitLoop(b, nIn, "kc", [&](IRBuilder<> &b, Value *k) {
-          Value *i = b.CreateAdd(row, k);
-          storeF32(b, b.CreateFPTrunc(loadD(b, lin, i), b.getFloatTy()), coefs, i);
+          Value *lam = loadD(b, lin, b.CreateAdd(row, k));
+          Value *a = b.CreateFPTrunc(lam, b.getFloatTy());
+          storeF32(b, a, coefs, b.CreateAdd(rowC, k));
+          Value *mx = maxMag(b, toDouble(b, loadF32(b, sl.xlo, k)), toDouble(b, loadF32(b, sl.xhi, k)));
+          reduce(b, tAcc, b.CreateFMul(fabs(b, b.CreateFSub(lam, toDouble(b, a))), mx));
         });
+        Value *slack = b.CreateFAdd(b.CreateFAdd(loadD(b, d.err, r), b.CreateLoad(f64(), tAcc)),
+                                    b.CreateFMul(cd(4 * kU), fabs(b, c)));
+        Value *off = b.CreateFSub(c, b.CreateFMul(slack, cd(1 + 1e-9)));
+        storeF32(b, roundDown(b, off), coefs, b.CreateAdd(rowC, b.getInt64(nIn)));
       });
     });
   }
@@ -719,7 +732,7 @@ Function *CrownEmitter::emitCrownEntry() {
     Value *xo = b.CreateMul(bi, b.getInt64(nIn));
     Value *coefsB = b.CreateSelect(
         b.CreateIsNull(coefs), coefs,
-        b.CreateGEP(b.getFloatTy(), coefs, b.CreateMul(b.CreateMul(bi, rows), b.getInt64(nIn))));
+        b.CreateGEP(b.getFloatTy(), coefs, b.CreateMul(b.CreateMul(bi, rows), b.getInt64(nIn + 1))));
     b.CreateCall(box, {slice, floatPtr(b, xlo, xo), floatPtr(b, xhi, xo), C,
                        floatPtr(b, lower, b.CreateMul(bi, rows)), coefsB, rows});
   });

@@ -113,7 +113,11 @@ public:
   }
 
   /// Sound lower bounds (in double, margins included) of spec·value over the box.
-  Expected<Vec> lowerBounds(ValueId target, const Mat &spec, Mat *inputCoefs = nullptr) {
+  /// With `inputCoefs`, also the linear bound: spec·value >= a·x + offset on
+  /// the box, a = f32(Λ) (returned as double) and offset a sound lower bound
+  /// of c - err - Σ|Λ - a|·m_x (the coefficients' rounding) - 4u·|c|.
+  Expected<Vec> lowerBounds(ValueId target, const Mat &spec, Mat *inputCoefs = nullptr,
+                            Vec *offsets = nullptr) {
     int64_t rows = spec.rows();
     std::vector<std::optional<Mat>> lam(g_.values.size());
     lam[target] = spec;
@@ -132,10 +136,15 @@ public:
     if (!lam[in])
       lam[in] = Mat::Zero(rows, g_.type(in).numel()); // the target does not depend on x
     const Mat &L = *lam[in];
-    if (inputCoefs)
-      *inputCoefs = L;
     Bounds b = boundsOf(in);
     Vec xc = (b.lo + b.hi) * 0.5, xr = (b.hi - b.lo) * 0.5;
+    if (inputCoefs) {
+      *inputCoefs = L.cast<float>().cast<double>();
+      Vec m = b.lo.cwiseAbs().cwiseMax(b.hi.cwiseAbs());
+      Vec slack = err + (L - *inputCoefs).cwiseAbs() * m + 4 * kU * c.cwiseAbs();
+      if (offsets)
+        *offsets = c - slack * (1 + 1e-9);
+    }
     Mat absL = L.cwiseAbs();
     Vec val = L * xc - absL * xr + c;
     Vec mag = absL * (xc.cwiseAbs() + xr) + c.cwiseAbs();
@@ -353,7 +362,8 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
   both.topRows(R) = spec;
   both.bottomRows(R) = -spec;
   Mat coefs;
-  auto lower = engine.lowerBounds(out, both, opts.wantInputCoefs ? &coefs : nullptr);
+  Vec offsets;
+  auto lower = engine.lowerBounds(out, both, opts.wantInputCoefs ? &coefs : nullptr, &offsets);
   if (!lower)
     return lower.takeError();
   if (opts.parallelFinal) {
@@ -391,9 +401,11 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
     res.upper.push_back(std::min(roundUp(-(*lower)[R + r]), roundUp(iu + m)));
   }
   if (opts.wantInputCoefs)
-    for (int64_t r = 0; r < R; ++r)
+    for (int64_t r = 0; r < R; ++r) {
       for (int64_t k = 0; k < coefs.cols(); ++k)
         res.inputCoefs.push_back(static_cast<float>(coefs(r, k)));
+      res.inputOffsets.push_back(roundDown(offsets[r]));
+    }
   return res;
 }
 

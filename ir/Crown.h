@@ -46,9 +46,11 @@ struct CrownOptions {
 
 struct CrownResult {
   std::vector<float> lower, upper; ///< rows each
-  /// rows × numel(input), with CrownOptions::wantInputCoefs: the lower bound of
-  /// row r is linear in x with these coefficients (before concretisation).
+  /// rows × numel(input) and rows, with CrownOptions::wantInputCoefs: the
+  /// linear lower bound of row r before concretisation, sound on the box:
+  /// (C·f(x))_r >= Σ_k inputCoefs[r, k]·x_k + inputOffsets[r] (exact sums).
   std::vector<float> inputCoefs;
+  std::vector<float> inputOffsets;
 };
 
 /// CROWN bounds of C·y (C row-major, rows × numel(output)) over the box. An

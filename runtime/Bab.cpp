@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Bab.h"
+#include "runtime/LinearCut.h"
 
 #include <algorithm>
 #include <chrono>
@@ -50,7 +51,14 @@ struct Domain {
   /// parent's), empty at the root: they hold on this box too, so a child's
   /// bounds never fall below its parent's.
   std::vector<float> rowLower;
+  /// The linear lower bounds of those rows on that box (rows × (inputs + 1),
+  /// BoundEngine::lowerBounds' layout), or empty (at the root, or more than
+  /// kMaxInheritedLin floats): they cut the box before it is bounded.
+  std::vector<float> lin;
 };
+
+/// Linear bounds larger than this (floats per domain) are not kept.
+constexpr int64_t kMaxInheritedLin = 256;
 
 struct DomainOrder {
   bool operator()(const Domain &a, const Domain &b) const {
@@ -84,6 +92,9 @@ struct Outcome {
   int32_t worstDisjunct = -1; ///< The open conjunction with the lowest margin.
   std::vector<int> splitDims; ///< Empty with open conjunctions: too small to split.
   std::vector<float> rowLower; ///< This box's row lower bounds (with the parent's).
+  std::vector<float> lin;      ///< Its linear bounds, if small enough to keep.
+  /// The box with parts that no open conjunction can hold in cut away.
+  std::vector<float> lo, hi;
   std::optional<Counterexample> cex;
 };
 
@@ -93,6 +104,103 @@ std::optional<float> midpoint(float lo, float hi) {
   if (mid > lo && mid < hi)
     return mid;
   return std::nullopt;
+}
+
+/// a + b if the sum is exact in double (TwoSum).
+std::optional<double> exactSum(double a, double b) {
+  double s = a + b, bb = s - a, e = (a - (s - bb)) + (b - bb);
+  if (e != 0 || !std::isfinite(s))
+    return std::nullopt;
+  return s;
+}
+
+/// a + b rounded towards +inf.
+double sumUp(double a, double b) {
+  double s = a + b, bb = s - a, e = (a - (s - bb)) + (b - bb);
+  return e > 0 ? std::nextafter(s, std::numeric_limits<double>::infinity()) : s;
+}
+
+/// Appends to `s` rows implied by the conjunction's: the sums of each pair
+/// of rows and of all of them, each row scaled by a power of two near
+/// 1/‖C_r‖₁ so that they weigh alike. Wherever all rows hold (C_r·y <= d_r)
+/// so do these, so a lower bound above one refutes the conjunction too; and
+/// CROWN bounds a sum tighter than the sum of the bounds, as each unstable
+/// ReLU's relaxation adapts to the combined row (ACAS Xu prop_2: Y_0 is the
+/// largest score, refuted where two different scores exceed it in turn).
+/// Only sums that are exact in double are kept, and d is rounded up, so
+/// the implication holds exactly.
+void addCombinedRows(const Conjunction &conj, int64_t outputs, StackedCase &s) {
+  const int64_t m = conj.rows;
+  if (m < 2 || m > 8)
+    return;
+  std::vector<double> w(m);
+  for (int64_t r = 0; r < m; ++r) {
+    double l1 = 0;
+    for (int64_t k = 0; k < outputs; ++k)
+      l1 += std::fabs(conj.C[r * outputs + k]);
+    if (!(l1 > 0) || !std::isfinite(l1))
+      return;
+    w[r] = std::ldexp(1.0, -std::ilogb(l1));
+  }
+  auto add = [&](const std::vector<int64_t> &rows) {
+    std::vector<double> c(outputs, 0.0);
+    double d = 0;
+    for (int64_t r : rows) {
+      for (int64_t k = 0; k < outputs; ++k) {
+        auto v = exactSum(c[k], w[r] * conj.C[r * outputs + k]);
+        if (!v)
+          return;
+        c[k] = *v;
+      }
+      d = sumUp(d, w[r] * conj.d[r]);
+    }
+    if (!std::isfinite(d))
+      return;
+    s.C.insert(s.C.end(), c.begin(), c.end());
+    s.d.push_back(d);
+    ++s.rows;
+  };
+  for (int64_t a = 0; a < m; ++a)
+    for (int64_t b = a + 1; b < m; ++b)
+      add({a, b});
+  if (m > 2) {
+    std::vector<int64_t> all(m);
+    for (int64_t r = 0; r < m; ++r)
+      all[r] = r;
+    add(all);
+  }
+}
+
+/// The conjunctions of `open` that can still hold somewhere in [lo, hi] by
+/// the linear bounds `lin` of the case's stacked rows (narrowBox on each);
+/// [lo, hi] becomes the hull of what each of them leaves.
+std::vector<int32_t> narrowConjunctions(const StackedCase &sc, const float *lin,
+                                        const std::vector<int32_t> &open, std::vector<float> &lo,
+                                        std::vector<float> &hi) {
+  const int64_t n = static_cast<int64_t>(lo.size());
+  std::vector<int32_t> still;
+  std::vector<float> hullLo, hullHi;
+  for (int32_t j : open) {
+    std::vector<float> jl = lo, jh = hi;
+    int64_t r0 = sc.firstRow[j];
+    if (!narrowBox(lin + r0 * (n + 1), &sc.d[r0], sc.firstRow[j + 1] - r0, n, jl, jh))
+      continue;
+    if (still.empty()) {
+      hullLo = std::move(jl);
+      hullHi = std::move(jh);
+    } else {
+      for (int64_t k = 0; k < n; ++k) {
+        hullLo[k] = std::min(hullLo[k], jl[k]);
+        hullHi[k] = std::max(hullHi[k], jh[k]);
+      }
+    }
+    still.push_back(j);
+  }
+  if (!still.empty()) {
+    lo = std::move(hullLo);
+    hi = std::move(hullHi);
+  }
+  return still;
 }
 
 class Solver {
@@ -106,6 +214,8 @@ public:
         s.C.insert(s.C.end(), conj.C.begin(), conj.C.end());
         s.d.insert(s.d.end(), conj.d.begin(), conj.d.end());
         s.rows += conj.rows;
+        if (opts.combineRows)
+          addCombinedRows(conj, spec.numOutputs, s);
       }
       s.firstRow.push_back(s.rows);
       stacked_.push_back(std::move(s));
@@ -175,6 +285,9 @@ private:
       seedRoots(searches[s]);
     }
     int64_t bytesPerDomain = 8 * spec_.numInputs + 160;
+    for (const StackedCase &c : stacked_)
+      if (int64_t lin = c.rows * (spec_.numInputs + 1); lin <= kMaxInheritedLin)
+        bytesPerDomain = std::max(bytesPerDomain, 8 * spec_.numInputs + 160 + 4 * lin);
     int64_t maxQueue = std::min(opts_.maxDomains, opts_.maxQueueBytes / bytesPerDomain);
     for (size_t turn = 0;; ++turn) {
       size_t live = 0;
@@ -313,10 +426,13 @@ private:
       }
     }
     for (auto &[d, o] : kept) {
+      d->lo = o->lo;
+      d->hi = o->hi;
       d->open = o->open;
       d->score = o->score;
       d->splitDims = o->splitDims;
       d->rowLower = o->rowLower;
+      d->lin = std::move(o->lin);
       d->seq = seq_++;
     }
     if (opts_.attackEvery > 0 && res.stats.rounds % opts_.attackEvery == 0 && !kept.empty())
@@ -354,6 +470,7 @@ private:
           child.open = d.open;
           child.caseIndex = d.caseIndex;
           child.rowLower = d.rowLower;
+          child.lin = d.lin;
           next.push_back(std::move(child));
         }
       }
@@ -380,13 +497,29 @@ private:
     int64_t caseIndex = round[begin].caseIndex;
     const StackedCase &sc = stacked_[caseIndex];
     const SpecCase &spc = spec_.cases[caseIndex];
-    int64_t n = spec_.numInputs, b = static_cast<int64_t>(end - begin), R = sc.rows;
-    std::vector<float> lo(b * n), hi(b * n), lower(b * R), coefs(b * R * n, 0.0f);
-    for (int64_t i = 0; i < b; ++i) {
-      std::copy_n(round[begin + i].lo.data(), n, &lo[i * n]);
-      std::copy_n(round[begin + i].hi.data(), n, &hi[i * n]);
+    const int64_t n = spec_.numInputs, R = sc.rows, L = R * (n + 1);
+    // First the enclosing box's linear bounds, which hold here too: they cut
+    // the box, or refute it without a bound call.
+    std::vector<int64_t> idx; // domains to bound, in order
+    std::vector<float> lo, hi;
+    for (size_t i = begin; i < end; ++i) {
+      const Domain &d = round[i];
+      Outcome &o = out[i];
+      o.bounded = true;
+      o.lo = d.lo;
+      o.hi = d.hi;
+      o.open = d.open;
+      if (static_cast<int64_t>(d.lin.size()) == L)
+        o.open = narrowConjunctions(sc, d.lin.data(), d.open, o.lo, o.hi);
+      if (o.open.empty())
+        continue;
+      idx.push_back(static_cast<int64_t>(i));
+      lo.insert(lo.end(), o.lo.begin(), o.lo.end());
+      hi.insert(hi.end(), o.hi.begin(), o.hi.end());
     }
-    if (R > 0)
+    const int64_t b = static_cast<int64_t>(idx.size());
+    std::vector<float> lower(b * R), coefs(b * L, 0.0f);
+    if (R > 0 && b > 0)
       if (Status s = engine_.lowerBounds(lo.data(), hi.data(), b, sc.C.data(), R, lower.data(),
                                          coefs.data());
           !s)
@@ -394,46 +527,53 @@ private:
     std::vector<float> candidates;
     std::vector<size_t> candidateOf;
     for (int64_t i = 0; i < b; ++i) {
-      const Domain &d = round[begin + i];
-      Outcome &o = out[begin + i];
-      o.bounded = true;
+      const Domain &d = round[idx[i]];
+      Outcome &o = out[idx[i]];
       if (static_cast<int64_t>(d.rowLower.size()) == R)
         for (int64_t r = 0; r < R; ++r)
           lower[i * R + r] = std::max(lower[i * R + r], d.rowLower[r]);
       o.rowLower.assign(&lower[i * R], &lower[i * R] + R);
-      o.score = std::numeric_limits<double>::infinity();
-      int32_t worstDisjunct = -1;
-      int64_t worstRow = -1;
-      for (int32_t j : d.open) {
-        // The conjunction's margin: its best row (a row > 0 refutes it).
+      // The conjunctions' margins: their best row (a row > 0 refutes one);
+      // then the box is cut to where the survivors' rows can all hold by
+      // their own linear bounds (nowhere refutes them too).
+      std::vector<double> margin(spc.disjuncts.size());
+      std::vector<int64_t> bestRow(spc.disjuncts.size(), -1);
+      std::vector<int32_t> open;
+      for (int32_t j : o.open) {
         double m = -std::numeric_limits<double>::infinity();
-        int64_t arg = -1;
         for (int64_t r = sc.firstRow[j]; r < sc.firstRow[j + 1]; ++r) {
           double v = static_cast<double>(lower[i * R + r]) - sc.d[r];
           if (std::isnan(v))
             v = -std::numeric_limits<double>::infinity();
-          if (arg < 0 || v > m) {
+          if (bestRow[j] < 0 || v > m) {
             m = v;
-            arg = r;
+            bestRow[j] = r;
           }
         }
-        if (m > 0)
-          continue; // refuted: some row fails everywhere in the box
-        o.open.push_back(j);
-        if (worstDisjunct < 0 || m < o.score) {
-          o.score = m;
-          worstDisjunct = j;
-          worstRow = arg;
-        }
+        margin[j] = m;
+        if (m <= 0)
+          open.push_back(j);
       }
+      o.open = narrowConjunctions(sc, &coefs[i * L], open, o.lo, o.hi);
       if (o.open.empty())
         continue;
+      if (L <= kMaxInheritedLin)
+        o.lin.assign(&coefs[i * L], &coefs[i * L] + L);
+      o.score = std::numeric_limits<double>::infinity();
+      int32_t worstDisjunct = -1;
+      int64_t worstRow = -1;
+      for (int32_t j : o.open)
+        if (worstDisjunct < 0 || margin[j] < o.score) {
+          o.score = margin[j];
+          worstDisjunct = j;
+          worstRow = bestRow[j];
+        }
       o.worstDisjunct = worstDisjunct;
-      const float *coef = worstRow >= 0 ? &coefs[(i * R + worstRow) * n] : nullptr;
-      o.splitDims = chooseSplits(d, coef, lookahead);
+      const float *coef = worstRow >= 0 ? &coefs[i * L + worstRow * (n + 1)] : nullptr;
+      o.splitDims = chooseSplits(o.lo, o.hi, coef, lookahead);
       // Candidates: the box's centre and the minimiser of the worst row's
       // linear lower bound, both clamped into the inner box.
-      std::vector<float> clo = d.lo, chi = d.hi;
+      std::vector<float> clo = o.lo, chi = o.hi;
       if (!clampToInner(spc, clo, chi))
         continue;
       for (int kind = 0; kind < 2; ++kind) {
@@ -447,7 +587,7 @@ private:
             c = coef[k] > 0 ? clo[k] : chi[k];
           candidates[at + k] = std::clamp(c, clo[k], chi[k]);
         }
-        candidateOf.push_back(begin + i);
+        candidateOf.push_back(static_cast<size_t>(idx[i]));
       }
     }
     if (!candidates.empty()) {
@@ -490,13 +630,14 @@ private:
   /// Candidate split dimensions among the splittable ones, best first by
   /// |coef_k|·width_k (then by width): all of them when there are at most
   /// `lookahead`, else the first `lookahead`. Empty if none can be split.
-  std::vector<int> chooseSplits(const Domain &d, const float *coef, int lookahead) const {
+  std::vector<int> chooseSplits(const std::vector<float> &lo, const std::vector<float> &hi,
+                                const float *coef, int lookahead) const {
     std::vector<std::pair<double, double>> score(spec_.numInputs);
     std::vector<int> dims;
     for (int64_t k = 0; k < spec_.numInputs; ++k) {
-      if (!midpoint(d.lo[k], d.hi[k]))
+      if (!midpoint(lo[k], hi[k]))
         continue;
-      double w = static_cast<double>(d.hi[k]) - d.lo[k];
+      double w = static_cast<double>(hi[k]) - lo[k];
       double s = coef ? std::fabs(static_cast<double>(coef[k])) * w : 0.0;
       score[k] = {std::isfinite(s) ? s : 0.0, w};
       dims.push_back(static_cast<int>(k));

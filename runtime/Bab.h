@@ -70,6 +70,9 @@ struct BabOptions {
   /// leaving the least to prove is kept); 1: only the dimension with the
   /// largest |coef|·width.
   std::vector<int> lookaheads = {8, 1};
+  /// Also bound sums of pairs (and all) of each conjunction's rows
+  /// (2 to 8 rows): implied by them, and often refuted where no row is.
+  bool combineRows = true;
   /// Open domains kept over all searches (and their memory, estimated);
   /// beyond either the answer is unknown.
   int64_t maxDomains = 2'000'000;

@@ -29,8 +29,9 @@ public:
   /// For each box b (lo/hi: batch × inputSize) and row r of C (rows ×
   /// outputSize, row-major): lower[b·rows + r] <= min over the box of
   /// (C·f(x))_r, soundly (docs/soundness.md). If `inputCoefs` is not null it
-  /// receives, per box and row, the input coefficients of the linear lower
-  /// bound (batch × rows × inputSize), a hint for choosing split dimensions.
+  /// receives, per box and row, a linear lower bound sound on the box:
+  /// inputSize coefficients a and an offset o (batch × rows × (inputSize + 1)),
+  /// (C·f(x))_r >= a·x + o for every x in the box, with exact sums.
   virtual Status lowerBounds(const float *lo, const float *hi, int64_t batch, const double *C,
                              int64_t rows, float *lower, float *inputCoefs) const = 0;
 

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define GAMMA_KERNEL_ABI_VERSION 2
+#define GAMMA_KERNEL_ABI_VERSION 3
 
 /* Concrete forward pass in f32: y = f(x). */
 typedef void (*gamma_eval_fn)(const float *x, float *y, int64_t batch, float *scratch);
@@ -37,8 +37,11 @@ typedef void (*gamma_ibp_fn)(const float *xlo, const float *xhi, float *ylo, flo
  * for each box b (xlo/xhi: batch × input_size) and row r of C (rows ×
  * output_size, row-major, shared by all boxes), lower[b*rows + r] <= the
  * minimum over the box of (C·f(x))_r for the exact (real-arithmetic) f. If
- * input_coefs is not NULL it receives batch × rows × input_size coefficients
- * of each row's linear lower bound. Scratch: per box
+ * input_coefs is not NULL it receives, per box and row, input_size + 1
+ * floats (batch × rows × (input_size + 1) in all): the coefficients a and
+ * the offset o of a linear lower bound that holds on the box,
+ * (C·f(x))_r >= Σ_k a_k·x_k + o with exact sums (since ABI version 3; the
+ * row bound `lower` may be tighter, e.g. from the interval bounds). Scratch: per box
  * crown_scratch_floats_base + crown_scratch_floats_per_row * rows floats
  * (see gamma_crown_scratch_floats below); boxes are processed one at a time,
  * each in its own slice. */
@@ -65,7 +68,7 @@ typedef struct gamma_kernel_info {
   int64_t ibp_scratch_floats_per_sample;
   gamma_eval_fn eval;
   gamma_ibp_fn ibp;
-  /* Since ABI version 2. crown and grad are NULL (and their sizes 0) when the
+  /* Since ABI version 2 (version 3: crown's input_coefs carry offsets). crown and grad are NULL (and their sizes 0) when the
    * model uses an op without a CROWN rule in the kernels (sigmoid). */
   int64_t crown_scratch_floats_base;
   int64_t crown_scratch_floats_per_row;

@@ -55,8 +55,12 @@ Status KernelEngine::lowerBounds(const float *lo, const float *hi, int64_t batch
         f = std::nextafter(f, -INFINITY);
       lower[b * rows + r] = f;
     }
-  if (inputCoefs)
-    std::fill(inputCoefs, inputCoefs + batch * rows * info_->input_size, 0.0f);
+  if (inputCoefs) // the constant linear bound a = 0, o = lower
+    for (int64_t i = 0; i < batch * rows; ++i) {
+      float *row = inputCoefs + i * (info_->input_size + 1);
+      std::fill(row, row + info_->input_size, 0.0f);
+      row[info_->input_size] = lower[i];
+    }
   return Status::ok();
 }
 

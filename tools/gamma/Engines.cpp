@@ -54,7 +54,11 @@ Status ReferenceEngine::lowerBounds(const float *lo, const float *hi, int64_t ba
       return r.takeError();
     std::copy(r->lower.begin(), r->lower.end(), lower + b * rows);
     if (inputCoefs)
-      std::copy(r->inputCoefs.begin(), r->inputCoefs.end(), inputCoefs + b * rows * inSize_);
+      for (int64_t k = 0; k < rows; ++k) {
+        float *row = inputCoefs + (b * rows + k) * (inSize_ + 1);
+        std::copy_n(r->inputCoefs.begin() + k * inSize_, inSize_, row);
+        row[inSize_] = r->inputOffsets[k];
+      }
   }
   return Status::ok();
 }

@@ -138,7 +138,7 @@ void checkCrown(const Graph &g, uint32_t seed, float radius) {
     for (double &c : C)
       c = std::uniform_real_distribution<double>(-1, 1)(rng);
     Boxes bx = randomBoxes(rng, batch, in, radius);
-    std::vector<float> lower(batch * rows, NAN), coefs(batch * rows * in, NAN);
+    std::vector<float> lower(batch * rows, NAN), coefs(batch * rows * (in + 1), NAN);
     Status st = k.crown(bx.lo.data(), bx.hi.data(), C.data(), rows, lower.data(), coefs.data(),
                         batch);
     ASSERT_TRUE(st) << st.error().str();
@@ -173,9 +173,13 @@ void checkCrown(const Graph &g, uint32_t seed, float radius) {
         }
         if (got > ibpLower[b * rows + r] + 1e-6)
           ++tighterThanIbp;
+        const float *lin = &coefs[(b * rows + r) * (in + 1)];
         for (int64_t j = 0; j < in; ++j)
-          EXPECT_TRUE(near(coefs[(b * rows + r) * in + j], ref->inputCoefs[r * in + j], 1e-5))
+          EXPECT_TRUE(near(lin[j], ref->inputCoefs[r * in + j], 1e-5))
               << "coef box " << b << " row " << r << " input " << j;
+        EXPECT_TRUE(near(lin[in], ref->inputOffsets[r], 1e-5))
+            << "offset box " << b << " row " << r << ": " << lin[in] << " vs "
+            << ref->inputOffsets[r];
       }
       // Soundness: C·f(x) >= lower at sampled points and the corners.
       std::uniform_real_distribution<float> t(0, 1);
@@ -190,6 +194,12 @@ void checkCrown(const Graph &g, uint32_t seed, float radius) {
             v += static_cast<long double>(C[r * out + j]) * y[j];
           ASSERT_GE(v, static_cast<long double>(lower[b * rows + r]))
               << "unsound: box " << b << " row " << r << " sample " << s;
+          // The linear bound holds at x too.
+          const float *lin = &coefs[(b * rows + r) * (in + 1)];
+          long double a = lin[in];
+          for (int64_t j = 0; j < in; ++j)
+            a += static_cast<long double>(lin[j]) * x[j];
+          ASSERT_GE(v, a) << "unsound linear bound: box " << b << " row " << r << " sample " << s;
         }
       }
     }
@@ -263,7 +273,7 @@ TEST(CrownKernel, HandComputedTwoNeurons) {
   auto jit = JitVerifier::compile(gb.g);
   ASSERT_TRUE(jit) << jit.error().str();
   runtime::Kernels k((*jit)->info());
-  std::vector<float> lo = {-1, -1}, hi = {1, 1}, lower(2), coefs(4);
+  std::vector<float> lo = {-1, -1}, hi = {1, 1}, lower(2), coefs(6);
   std::vector<double> C = {1, -1}; // two rows on the one output
   ASSERT_TRUE(k.crown(lo.data(), hi.data(), C.data(), 2, lower.data(), coefs.data(), 1));
   EXPECT_LE(lower[0], 0.0f);
@@ -271,8 +281,10 @@ TEST(CrownKernel, HandComputedTwoNeurons) {
   EXPECT_LE(lower[1], -3.0f);
   EXPECT_GE(lower[1], -3.0f - 1e-5f);
   // Row 1's linear bound is -x1 - 2.
-  EXPECT_NEAR(coefs[2], -1.0f, 1e-6);
-  EXPECT_NEAR(coefs[3], 0.0f, 1e-6);
+  EXPECT_NEAR(coefs[3], -1.0f, 1e-6);
+  EXPECT_NEAR(coefs[4], 0.0f, 1e-6);
+  EXPECT_LE(coefs[5], -2.0f);
+  EXPECT_GE(coefs[5], -2.0f - 1e-5f);
 }
 
 TEST(CrownKernel, RandomMlps) {
@@ -344,7 +356,7 @@ TEST(CrownKernel, AotLibraryMatchesJit) {
   std::vector<double> C(rows * out);
   for (double &c : C)
     c = std::uniform_real_distribution<double>(-1, 1)(rng);
-  std::vector<float> l1(batch * rows), l2(batch * rows), c1(batch * rows * in), c2(c1.size());
+  std::vector<float> l1(batch * rows), l2(batch * rows), c1(batch * rows * (in + 1)), c2(c1.size());
   ASSERT_TRUE(aot.crown(bx.lo.data(), bx.hi.data(), C.data(), rows, l1.data(), c1.data(), batch));
   ASSERT_TRUE(jk.crown(bx.lo.data(), bx.hi.data(), C.data(), rows, l2.data(), c2.data(), batch));
   EXPECT_EQ(0, std::memcmp(l1.data(), l2.data(), l1.size() * sizeof(float)));

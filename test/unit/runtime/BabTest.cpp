@@ -112,9 +112,19 @@ public:
         if (f > v)
           f = std::nextafter(f, -INFINITY);
         lower[b * rows + r] = hopeless ? -INFINITY : f;
-        if (inputCoefs)
-          for (int64_t j = 0; j < n_; ++j)
-            inputCoefs[(b * rows + r) * n_ + j] = static_cast<float>(g[j]);
+        if (inputCoefs) {
+          float *row = inputCoefs + (b * rows + r) * (n_ + 1);
+          double slack = 1e-9 * (1 + mag);
+          for (int64_t j = 0; j < n_; ++j) {
+            row[j] = static_cast<float>(g[j]);
+            slack += std::fabs(g[j] - row[j]) * std::max(std::fabs(l[j]), std::fabs(u[j]));
+          }
+          double off = cst - 2 * slack;
+          float fo = static_cast<float>(off);
+          if (fo > off)
+            fo = std::nextafter(fo, -INFINITY);
+          row[n_] = hopeless ? -INFINITY : fo;
+        }
       }
     }
     calls.fetch_add(1);
@@ -216,6 +226,23 @@ TEST(Bab, AbsoluteValueIsNeverNegative) {
   EXPECT_FALSE(r.counterexample);
   EXPECT_GT(r.stats.domains, 1);
   EXPECT_EQ(r.stats.unresolved, 0);
+}
+
+// "|x| <= 0.2 and |x| >= 0.5" holds nowhere, but each row alone holds
+// somewhere in [-1, 2], so no single row's bound refutes the root. The sum
+// of the two rows (0 <= -0.3) does at once; without it the search splits.
+TEST(Bab, CombinedRowsRefuteContradictoryRows) {
+  TinyNet net = absNet();
+  Conjunction both{2, {1, -1}, {0.2, -0.5}};
+  Spec spec = oneCase({-1}, {2}, {both}, 1);
+  BabResult r = verify(net, spec, quiet());
+  EXPECT_EQ(r.verdict, Verdict::Unsat);
+  EXPECT_EQ(r.stats.domains, 1);
+  BabOptions o = quiet();
+  o.combineRows = false;
+  BabResult plain = verify(net, spec, o);
+  EXPECT_EQ(plain.verdict, Verdict::Unsat);
+  EXPECT_GT(plain.stats.domains, 1);
 }
 
 // The same proof in 2-D with an irrelevant, much wider x1: splitting the
