@@ -14,6 +14,12 @@
 //      on oneTBB. A child's row bounds are the better of its own and its
 //      parent's (which hold on the sub-box too). A conjunction is refuted on a
 //      domain when some row's sound lower bound of C_r·f(x) exceeds d_r.
+//      Conjunctions of 2 to 8 rows are bounded with extra rows, the sums of
+//      each pair and of all their rows (implied by them; CROWN bounds a sum
+//      tighter than the sum of bounds). Each row's linear lower bound then
+//      cuts the box down to where all rows of an open conjunction can hold
+//      (runtime/LinearCut.h; nowhere refutes it), and the parent's linear
+//      bounds cut each child before it is bounded.
 //   4. Of each domain's candidate splits, the one whose halves leave the
 //      least to prove (their margins summed, a refuted half counting 0) is
 //      kept and its open halves are queued; the other children are dropped.
