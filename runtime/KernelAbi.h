@@ -68,8 +68,9 @@ typedef struct gamma_kernel_info {
   int64_t ibp_scratch_floats_per_sample;
   gamma_eval_fn eval;
   gamma_ibp_fn ibp;
-  /* Since ABI version 2 (version 3: crown's input_coefs carry offsets). crown and grad are NULL (and their sizes 0) when the
-   * model uses an op without a CROWN rule in the kernels (sigmoid). */
+  /* Since ABI version 2 (version 3: crown's input_coefs carry offsets).
+   * crown and grad are NULL (and their sizes 0) when the model uses an op
+   * without a CROWN rule in the kernels (sigmoid). */
   int64_t crown_scratch_floats_base;
   int64_t crown_scratch_floats_per_row;
   int64_t grad_scratch_floats_per_sample;
