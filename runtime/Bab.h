@@ -25,7 +25,9 @@
 //      kept and its open halves are queued; the other children are dropped.
 //      Candidates are the dimensions ranked by |coef_k|·width_k of the lower
 //      bound's input coefficients (the row closest to refuting the hardest
-//      open conjunction), then by width: all of them up to `lookahead`.
+//      open conjunction), then by width: all of them up to `lookahead`,
+//      leaving out dimensions under 2^-12 of the widest (relative to the
+//      case's box), which a cut half would otherwise make look best.
 //   5. Several searches run side by side, a round of each in turn, each with
 //      its own queue and split rule (by default lookahead 8 and 1): either
 //      rule can be exponentially worse than the other on a given problem, and
