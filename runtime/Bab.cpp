@@ -110,9 +110,15 @@ std::optional<float> midpoint(float lo, float hi) {
   return std::nullopt;
 }
 
-/// a + b if the sum is exact in double (TwoSum).
+/// s = fl(a + b) and its rounding error e: a + b = s + e exactly (TwoSum).
+std::pair<double, double> twoSum(double a, double b) {
+  double s = a + b, bb = s - a;
+  return {s, (a - (s - bb)) + (b - bb)};
+}
+
+/// a + b if the sum is exact in double.
 std::optional<double> exactSum(double a, double b) {
-  double s = a + b, bb = s - a, e = (a - (s - bb)) + (b - bb);
+  auto [s, e] = twoSum(a, b);
   if (e != 0 || !std::isfinite(s))
     return std::nullopt;
   return s;
@@ -120,7 +126,7 @@ std::optional<double> exactSum(double a, double b) {
 
 /// a + b rounded towards +inf.
 double sumUp(double a, double b) {
-  double s = a + b, bb = s - a, e = (a - (s - bb)) + (b - bb);
+  auto [s, e] = twoSum(a, b);
   return e > 0 ? std::nextafter(s, std::numeric_limits<double>::infinity()) : s;
 }
 
