@@ -619,6 +619,13 @@ private:
     return Status::ok();
   }
 
+  /// The width of [lo, hi] along k relative to the case's box.
+  static double relativeWidth(const SpecCase &c, const std::vector<float> &lo,
+                              const std::vector<float> &hi, int64_t k) {
+    double outer = static_cast<double>(c.outerHi[k]) - c.outerLo[k];
+    return (static_cast<double>(hi[k]) - lo[k]) / (outer > 0 ? outer : 1.0);
+  }
+
   /// The index in d.splitDims of the dimension widest relative to the case's box.
   size_t widestRelative(const Domain &d) const {
     const SpecCase &c = spec_.cases[d.caseIndex];
@@ -626,9 +633,7 @@ private:
     size_t best = 0;
     double bestRel = -1;
     for (size_t i = 0; i < dims.size(); ++i) {
-      int k = dims[i];
-      double outer = static_cast<double>(c.outerHi[k]) - c.outerLo[k];
-      double rel = (static_cast<double>(d.hi[k]) - d.lo[k]) / (outer > 0 ? outer : 1.0);
+      double rel = relativeWidth(c, d.lo, d.hi, dims[i]);
       if (rel > bestRel) {
         bestRel = rel;
         best = i;
@@ -652,8 +657,7 @@ private:
     std::vector<double> rel(spec_.numInputs, 0.0);
     double widest = 0;
     for (int64_t k = 0; k < spec_.numInputs; ++k) {
-      double outer = static_cast<double>(c.outerHi[k]) - c.outerLo[k];
-      rel[k] = (static_cast<double>(hi[k]) - lo[k]) / (outer > 0 ? outer : 1.0);
+      rel[k] = relativeWidth(c, lo, hi, k);
       if (midpoint(lo[k], hi[k]))
         widest = std::max(widest, rel[k]);
     }
