@@ -34,6 +34,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <numeric>
 #include <optional>
 
 namespace gma::ir {
@@ -64,7 +65,8 @@ public:
   /// Steps 1 and 2: interval bounds of every value in schedule order; the
   /// input of each ReLU is first tightened by CROWN over the neurons its
   /// interval leaves unstable (as auto_LiRPA does: the CROWN bound replaces the
-  /// interval on those neurons, or is intersected with it if `intersect`).
+  /// interval on those neurons, or on all of them when more than 90% are
+  /// unstable; with `intersect` it is intersected with the interval instead).
   Status forward(const std::vector<float> &lo, const std::vector<float> &hi, bool intersect) {
     state_.lo.assign(g_.values.size(), {});
     state_.hi.assign(g_.values.size(), {});
@@ -94,6 +96,12 @@ public:
         unstable.push_back(static_cast<int64_t>(i));
     if (unstable.empty())
       return Status::ok();
+    // auto_LiRPA bounds every neuron by CROWN, and drops the interval bounds,
+    // once more than 90% of them are unstable (its dense specification).
+    if (!intersect && 10 * unstable.size() > 9 * lo.size()) {
+      unstable.resize(lo.size());
+      std::iota(unstable.begin(), unstable.end(), int64_t{0});
+    }
     int64_t n = static_cast<int64_t>(unstable.size());
     Mat spec = Mat::Zero(2 * n, static_cast<int64_t>(lo.size()));
     for (int64_t j = 0; j < n; ++j) {
@@ -374,17 +382,17 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
     for (int64_t r = 0; r < 2 * R; ++r)
       (*lower)[r] = std::max((*lower)[r], (*alt)[r]);
   }
-  // Never looser than IBP: intersect with the interval bounds of C·y (plain
-  // IBP when intermediate bounds were replaced rather than intersected).
+  // Never looser than IBP: intersect with the interval bounds of C·y. When
+  // intermediate bounds were replaced rather than intersected (auto_LiRPA's
+  // policy), with plain IBP only: the intervals propagated from the replaced
+  // bounds are not part of auto_LiRPA's CROWN and can be tighter than it.
   std::vector<float> ylo = engine.state().lo[out], yhi = engine.state().hi[out];
   if (!opts.intersectIntermediate) {
     auto plain = ibp(g, {{lo, hi}}, 1);
     if (!plain)
       return plain.takeError();
-    for (int64_t j = 0; j < n; ++j) {
-      ylo[j] = std::max(ylo[j], (*plain)[0].lo[j]);
-      yhi[j] = std::min(yhi[j], (*plain)[0].hi[j]);
-    }
+    ylo = (*plain)[0].lo;
+    yhi = (*plain)[0].hi;
   }
   CrownResult res;
   for (int64_t r = 0; r < R; ++r) {

@@ -30,7 +30,8 @@ namespace gma::ir {
 struct CrownOptions {
   /// Intersect CROWN intermediate bounds with the interval bounds (sound and
   /// tighter). When false, CROWN replaces the interval bounds on unstable
-  /// neurons, as auto_LiRPA 0.5 does by default; its intermediate bounds can
+  /// neurons (on all neurons once more than 90% are unstable), as auto_LiRPA
+  /// 0.5 does by default; its intermediate bounds can
   /// then be looser than IBP, and so can the outputs before the final
   /// intersection with plain IBP.
   bool intersectIntermediate = true;
