@@ -2,8 +2,9 @@
 //
 // 1. Interval bounds of every value by IBP (ir/Interpreter.h).
 // 2. For each ReLU in schedule order, CROWN bounds of its input over the
-//    neurons IBP leaves unstable, intersected with the current bounds; later
-//    backward passes use these tightened bounds.
+//    neurons IBP leaves unstable (for each sigmoid, over all its neurons),
+//    intersected with the current bounds; later backward passes use these
+//    tightened bounds.
 // 3. The specification C (stacked with -C for the upper bounds) is propagated
 //    backward from the output to the input and concretised over the box.
 //
@@ -14,6 +15,8 @@
 //                             lower line y >= a·x, a = 1 if u > -l else 0
 //                             (auto_LiRPA's adaptive choice). For a lower bound,
 //                             λ >= 0 takes the lower line, λ < 0 the upper one.
+//   sigmoid:                  the lines of ir/SigmoidRelaxation.h (tangents
+//                             and chords), chosen by the sign of λ as for ReLU.
 //   add/sub/mul/div with a constant, neg, reshape, identity: linear, exact.
 //   input:                    Λ·x >= Λ·xc - |Λ|·xr.
 //
@@ -29,6 +32,7 @@
 #include "ir/Interpreter.h"
 #include "ir/Rounding.h"
 #include "ir/Shapes.h"
+#include "ir/SigmoidRelaxation.h"
 
 #include <Eigen/Dense>
 #include <cmath>
@@ -73,8 +77,8 @@ public:
     state_.lo[g_.inputs[0]] = lo;
     state_.hi[g_.inputs[0]] = hi;
     for (const Op &op : g_.ops) {
-      if (op.kind == OpKind::Relu)
-        if (auto s = tighten(op.operands[0], intersect); !s)
+      if (op.kind == OpKind::Relu || op.kind == OpKind::Sigmoid)
+        if (auto s = tighten(op.operands[0], intersect, op.kind == OpKind::Sigmoid); !s)
           return s;
       if (auto s = ibpOp(g_, op, state_, 1); !s)
         return s;
@@ -88,11 +92,14 @@ public:
   /// pass; intermediate bounds always use the adaptive slopes).
   void setParallel(bool on) { parallel_ = on; }
 
-  Status tighten(ValueId x, bool intersect) {
+  /// CROWN bounds of x's neurons: those its interval leaves unstable (a ReLU
+  /// input), or `all` of them (a sigmoid input: every neuron's relaxation
+  /// depends on its bounds, and auto_LiRPA bounds them all).
+  Status tighten(ValueId x, bool intersect, bool all = false) {
     std::vector<float> &lo = state_.lo[x], &hi = state_.hi[x];
     std::vector<int64_t> unstable;
     for (size_t i = 0; i < lo.size(); ++i)
-      if (lo[i] < 0 && hi[i] > 0)
+      if (all || (lo[i] < 0 && hi[i] > 0))
         unstable.push_back(static_cast<int64_t>(i));
     if (unstable.empty())
       return Status::ok();
@@ -318,6 +325,28 @@ private:
       accumulate(lam, x, Lx);
       return Status::ok();
     }
+    case OpKind::Sigmoid: {
+      // λ >= 0 takes the lower line, λ < 0 the upper one (ir/SigmoidRelaxation.h;
+      // the lines are sound as doubles). Rounding: λ·a once, λ·b once and its add.
+      ValueId x = op.operands[0];
+      Bounds b = boundsOf(x);
+      int64_t n = b.lo.size();
+      Mat Lx(L.rows(), n);
+      Vec mx = b.mag();
+      for (int64_t i = 0; i < n; ++i) {
+        SigmoidLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
+        for (int64_t r = 0; r < L.rows(); ++r) {
+          double lamv = L(r, i);
+          const Line &line = lamv >= 0 ? lines.lower : lines.upper;
+          Lx(r, i) = lamv * line.slope;
+          c[r] += lamv * line.intercept;
+          err[r] += kU * std::fabs(lamv * line.slope) * mx[i] +
+                    2 * kU * std::fabs(lamv * line.intercept);
+        }
+      }
+      accumulate(lam, x, Lx);
+      return Status::ok();
+    }
     default:
       return unsupported(op);
     }
@@ -470,6 +499,15 @@ Expected<std::vector<float>> inputGradient(const Graph &g, const std::vector<flo
       for (size_t j = 0; j < a.size(); ++j)
         if (0.5 * (lo[j] + hi[j]) > 0)
           add(op.operands[0], j, a[j]);
+      break;
+    }
+    case OpKind::Sigmoid: {
+      // σ'(x) = σ(x)·(1 - σ(x)) at the input's value (the point interval's midpoint).
+      const auto &lo = values->lo[op.operands[0]], &hi = values->hi[op.operands[0]];
+      for (size_t j = 0; j < a.size(); ++j) {
+        double s = sigmoid(0.5 * (static_cast<double>(lo[j]) + hi[j]));
+        add(op.operands[0], j, a[j] * (s * (1.0 - s)));
+      }
       break;
     }
     case OpKind::Add:

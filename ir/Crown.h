@@ -8,8 +8,9 @@
 //
 // For a specification matrix C (rows × outputs) it returns lower and upper
 // bounds on C·f(x) for x in [lo, hi]. Intermediate pre-activation bounds of
-// every ReLU are computed by CROWN as well (on the neurons interval bounds leave
-// unstable); the result is intersected with IBP, so it is never looser.
+// every ReLU and sigmoid are computed by CROWN as well (for ReLU on the neurons
+// interval bounds leave unstable); the result is intersected with IBP, so it
+// is never looser.
 //
 // Soundness: every backward step's floating-point error is bounded (γ_n times
 // the magnitudes involved, using the intermediate bounds of the values it
@@ -57,7 +58,8 @@ struct CrownResult {
 /// CROWN bounds of C·y (C row-major, rows × numel(output)) over the box. An
 /// empty C means the identity (bounds on every output). One sample; the graph
 /// must have one input and one output and use ops CROWN supports (affine,
-/// matmul/add/sub/mul/div with constants, neg, relu, reshape, identity).
+/// matmul/add/sub/mul/div with constants, neg, relu, sigmoid, reshape,
+/// identity).
 Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
                             const std::vector<float> &hi, const std::vector<double> &C = {},
                             int64_t rows = 0, const CrownOptions &opts = {});

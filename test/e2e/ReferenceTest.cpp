@@ -1,6 +1,6 @@
 //===- test/e2e/ReferenceTest.cpp - VNN-COMP networks vs. reference bounds ===//
 //
-// On every ACAS Xu, mnist_fc and eran (ReLU) network and property with a
+// On every ACAS Xu, mnist_fc and eran network and property with a
 // reference file in ../shared/reference/lirpa (auto_LiRPA, float64): gamma's
 // JIT IBP bounds
 //   * contain the exact reference bounds (soundness: never narrower beyond the
@@ -10,7 +10,9 @@
 //     AOT library (gammac's .so, loaded with dlopen) agrees with the JIT bit for bit,
 // the compiled `eval` matches the reference output at the box centre, every
 // sampled concrete output lies inside the bounds, and ir::crown with
-// auto_LiRPA's intermediate-bound policy equals the reference CROWN to 1e-4.
+// auto_LiRPA's intermediate-bound policy equals the reference CROWN to 1e-4
+// (ReLU networks) or ir::crown is at least as tight (sigmoid networks, whose
+// relaxation has free tangent points).
 //
 //===----------------------------------------------------------------------===//
 #include "test/e2e/E2eSupport.h"
@@ -19,6 +21,7 @@
 #include "ir/Crown.h"
 #include "ir/Interpreter.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -70,8 +73,8 @@ void checkCategory(const std::string &category) {
   fs::path bench = fs::path(sharedDir()) / "benchmarks" / "vnncomp" / category;
   std::map<std::string, std::unique_ptr<CompiledModel>> models;
   std::map<std::string, std::unique_ptr<runtime::VerifierLibrary>> libraries;
-  double worstRef = 0, worstInterp = 0, worstCrown = 0;
-  int crownMatches = 0;
+  double worstRef = 0, worstInterp = 0, worstCrown = 0, widthSum = 0, refWidth = 0;
+  int crownMatches = 0, yardstickPairs = 0, looserBounds = 0;
   int checked = 0;
   std::mt19937 rng(2026);
   for (const RefCase &c : cases) {
@@ -102,6 +105,8 @@ void checkCategory(const std::string &category) {
 
     std::vector<float> lo, hi;
     boxToF32(prop->cases[0].lo, prop->cases[0].hi, lo, hi);
+    bool hasSigmoid = std::any_of(m->optimized.ops.begin(), m->optimized.ops.end(),
+                                  [](const ir::Op &op) { return op.kind == ir::OpKind::Sigmoid; });
     runtime::Kernels k(m->jit->info());
     std::vector<float> ylo(m->outSize), yhi(m->outSize);
     k.ibp(lo.data(), hi.data(), ylo.data(), yhi.data(), 1);
@@ -119,14 +124,18 @@ void checkCategory(const std::string &category) {
       slack = 1e-9 * std::max(1.0, std::fabs(refHi[j]));
       EXPECT_GE(yhi[j], refHi[j] - slack) << "upper bound " << j << " is narrower than exact";
     }
+    // Sound f32 IBP is wider than exact by its rounding margins (γ_n·Σ|w·x|
+    // per affine layer). Behind sigmoids no input of a layer is 0, so the
+    // margins are whole and add up to about 1e-4 over eran's 6×200 network.
+    const double ibpTol = hasSigmoid ? 2.5e-4 : 1e-5;
     double dev = std::max(maxRelDev(ylo, refLo), maxRelDev(yhi, refHi));
-    EXPECT_LE(dev, 1e-5);
+    EXPECT_LE(dev, ibpTol);
     worstRef = std::max(worstRef, dev);
 
     auto interp = ir::ibp(m->original, {{lo, hi}}, 1);
     ASSERT_TRUE(static_cast<bool>(interp)) << interp.error().str();
     double idev = std::max(maxRelDev(ylo, (*interp)[0].lo), maxRelDev(yhi, (*interp)[0].hi));
-    EXPECT_LE(idev, 1e-5);
+    EXPECT_LE(idev, ibpTol);
     worstInterp = std::max(worstInterp, idev);
 
     // The centre of the box as auto_LiRPA took it: (lo + hi) / 2 of the f64 box.
@@ -162,10 +171,29 @@ void checkCategory(const std::string &category) {
       EXPECT_GE(crl->lower[j], ylo[j] - tolLo);
       EXPECT_LE(crl->upper[j], yhi[j] + tolHi);
     }
-    double cdev = std::max(maxRelDev(crl->lower, crLo), maxRelDev(crl->upper, crHi));
-    EXPECT_LE(cdev, 1e-4) << "CROWN differs from auto_LiRPA's";
-    crownMatches += cdev <= 1e-4;
-    worstCrown = std::max(worstCrown, cdev);
+    if (hasSigmoid) {
+      // The sigmoid relaxation's tangent points are a free choice (auto_LiRPA
+      // reads them from a 0.01 grid, ir/SigmoidRelaxation bisects) and neither
+      // choice dominates, so the reference is a yardstick: the outputs' total
+      // width is at most the reference's (within 0.2%); single bounds may be
+      // looser (counted and printed).
+      double width = 0, ref = 0;
+      for (int64_t j = 0; j < m->outSize; ++j) {
+        width += cr->upper[j] - cr->lower[j];
+        ref += crHi[j] - crLo[j];
+        looserBounds += cr->lower[j] < crLo[j] - 1e-6 * std::max(1.0, std::fabs(crLo[j]));
+        looserBounds += cr->upper[j] > crHi[j] + 1e-6 * std::max(1.0, std::fabs(crHi[j]));
+      }
+      EXPECT_LE(width, 1.002 * ref) << "CROWN is looser than auto_LiRPA's in total";
+      widthSum += width;
+      refWidth += ref;
+      ++yardstickPairs;
+    } else {
+      double cdev = std::max(maxRelDev(crl->lower, crLo), maxRelDev(crl->upper, crHi));
+      EXPECT_LE(cdev, 1e-4) << "CROWN differs from auto_LiRPA's";
+      crownMatches += cdev <= 1e-4;
+      worstCrown = std::max(worstCrown, cdev);
+    }
 
     const int count = 256;
     auto pts = samplePoints(lo, hi, count, rng);
@@ -187,9 +215,14 @@ void checkCategory(const std::string &category) {
               "reference IBP %.3g, from the interpreter %.3g; CROWN within 1e-4 of the reference on "
               "%d, max relative deviation %.3g\n",
               category.c_str(), checked, worstRef, worstInterp, crownMatches, worstCrown);
+  if (yardstickPairs > 0)
+    std::printf("[ reference ] %s: %d sigmoid network/property pairs, CROWN's total width %.4g "
+                "of auto_LiRPA's; %d single bounds looser than its\n",
+                category.c_str(), yardstickPairs, widthSum / refWidth, looserBounds);
 }
 
 TEST(Reference, AcasXuIbpMatchesLirpa) { checkCategory("acasxu"); }
 TEST(Reference, MnistFcIbpMatchesLirpa) { checkCategory("mnist_fc"); }
+TEST(Reference, EranIbpMatchesLirpa) { checkCategory("eran"); }
 
 } // namespace

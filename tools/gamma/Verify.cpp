@@ -41,7 +41,7 @@ namespace {
 /// Whether ir::crown handles every op of the graph.
 bool referenceCrownSupports(const ir::Graph &g) {
   for (const ir::Op &op : g.ops)
-    if (op.kind == ir::OpKind::Sigmoid || op.kind == ir::OpKind::Transpose)
+    if (op.kind == ir::OpKind::Transpose)
       return false;
   return true;
 }
