@@ -37,6 +37,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/IrHelpers.h"
 #include "codegen/KernelEmitter.h"
+#include "ir/SigmoidRelaxation.h"
 
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Function.h>
@@ -170,13 +171,19 @@ private:
   Function *rule(int stepIdx, Mode mode);
   Function *affineRule(const Step &s, Mode mode, const std::string &name);
   Function *reluRule(const Step &s, Mode mode, const std::string &name);
+  Function *sigmoidRule(const Step &s, Mode mode, const std::string &name);
+  Function *sigmoidTangentPoint();
+  Function *sigmoidRelax();
+  Value *sigmoid(IRBuilder<> &b, Value *x) {
+    return b.CreateFDiv(cd(1.0), b.CreateFAdd(cd(1.0), b.CreateCall(declareExpF64(m_), {b.CreateFNeg(x)})));
+  }
   Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
   Function *linearRule(const Step &s, const std::string &name);
 
   // --- passes and entries ---------------------------------------------
   Function *pass(const CrownPass &p, Mode mode);
   Function *forward(bool tighten);
-  void emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target);
+  void emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target, bool all);
   Function *emitCrownEntry();
   Function *emitGradEntry();
 
@@ -190,6 +197,7 @@ private:
   std::map<std::pair<int, Mode>, Function *> rules_;
   std::map<std::pair<int32_t, Mode>, Function *> passes_;
   std::map<const Step *, ConstData> transposed_;
+  Function *tangentPoint_ = nullptr, *relax_ = nullptr;
 };
 
 Function *CrownEmitter::rule(int stepIdx, Mode mode) {
@@ -204,6 +212,7 @@ Function *CrownEmitter::rule(int stepIdx, Mode mode) {
   switch (s.kind) {
   case StepKind::Affine: f = affineRule(s, mode, name); break;
   case StepKind::Relu: f = reluRule(s, mode, name); break;
+  case StepKind::Sigmoid: f = sigmoidRule(s, mode, name); break;
   case StepKind::BinaryConst: f = binaryConstRule(s, mode, name); break;
   default: f = linearRule(s, name); break;
   }
@@ -376,6 +385,219 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   return f;
 }
 
+/// double (double u): ir::sigmoidLowerTangentPoint, operation for operation.
+Function *CrownEmitter::sigmoidTangentPoint() {
+  if (tangentPoint_)
+    return tangentPoint_;
+  auto *fty = FunctionType::get(f64(), {f64()}, false);
+  Function *f = Function::Create(fty, GlobalValue::InternalLinkage,
+                                 prefix_ + ".sigmoid.tangent_point", m_);
+  f->addFnAttr(Attribute::NoUnwind);
+  Value *u = f->getArg(0);
+  IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+  Value *su = sigmoid(b, u);
+  // σ(d) + σ'(d)·(u - d) - σ(u).
+  auto gap = [&](IRBuilder<> &b, Value *d) {
+    Value *s = sigmoid(b, d);
+    Value *ds = b.CreateFMul(s, b.CreateFSub(cd(1.0), s));
+    return b.CreateFSub(b.CreateFAdd(s, b.CreateFMul(ds, b.CreateFSub(u, d))), su);
+  };
+  AllocaInst *lo = accumulator(b, "lo"), *hi = accumulator(b, "hi");
+  b.CreateStore(cd(-1.0), lo);
+  emitLoop(b, ir::kSigmoidBracketSteps, "bracket", [&](IRBuilder<> &b, Value *) {
+    Value *l = b.CreateLoad(f64(), lo);
+    b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(gap(b, l), cd(0.0)), b.CreateFMul(cd(2.0), l), l),
+                  lo);
+  });
+  b.CreateStore(cd(0.0), hi);
+  emitLoop(b, ir::kSigmoidBisectSteps, "bisect", [&](IRBuilder<> &b, Value *) {
+    Value *l = b.CreateLoad(f64(), lo), *h = b.CreateLoad(f64(), hi);
+    Value *mid = b.CreateFMul(cd(0.5), b.CreateFAdd(l, h));
+    Value *below = b.CreateFCmpOLE(gap(b, mid), cd(0.0));
+    b.CreateStore(b.CreateSelect(below, mid, l), lo);
+    b.CreateStore(b.CreateSelect(below, h, mid), hi);
+  });
+  b.CreateRet(b.CreateLoad(f64(), lo));
+  tangentPoint_ = f;
+  return f;
+}
+
+/// void (double l, double u, ptr out): ir::sigmoidRelaxation, operation for
+/// operation; out = {lower slope, lower intercept, upper slope, upper intercept}.
+Function *CrownEmitter::sigmoidRelax() {
+  if (relax_)
+    return relax_;
+  Type *ptr = PointerType::getUnqual(ctx_);
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx_), {f64(), f64(), ptr}, false);
+  Function *f = Function::Create(fty, GlobalValue::InternalLinkage, prefix_ + ".sigmoid.relax", m_);
+  f->addFnAttr(Attribute::NoUnwind);
+  Value *l = f->getArg(0), *u = f->getArg(1), *out = f->getArg(2);
+  IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+  auto store4 = [&](IRBuilder<> &b, Value *aL, Value *bL, Value *aU, Value *bU) {
+    storeD(b, aL, out, b.getInt64(0));
+    storeD(b, bL, out, b.getInt64(1));
+    storeD(b, aU, out, b.getInt64(2));
+    storeD(b, bU, out, b.getInt64(3));
+  };
+  store4(b, cd(0.0), cd(0.0), cd(0.0), cd(1.0)); // 0 <= σ <= 1
+  BasicBlock *done = BasicBlock::Create(ctx_, "done", f);
+  Value *inf = cd(std::numeric_limits<double>::infinity());
+  Value *finite = b.CreateAnd(b.CreateAnd(b.CreateFCmpOLT(fabs(b, l), inf),
+                                          b.CreateFCmpOLT(fabs(b, u), inf)),
+                              b.CreateFCmpOLE(l, u));
+  BasicBlock *body = BasicBlock::Create(ctx_, "finite", f);
+  b.CreateCondBr(finite, body, done);
+  b.SetInsertPoint(body);
+  Value *m = b.CreateFAdd(cd(1.0), maxMag(b, l, u));
+  Value *sl = sigmoid(b, l), *su = sigmoid(b, u);
+  Value *width = b.CreateFSub(u, l);
+  BasicBlock *flat = BasicBlock::Create(ctx_, "flat", f);
+  BasicBlock *lines = BasicBlock::Create(ctx_, "lines", f);
+  b.CreateCondBr(b.CreateFCmpOLT(width, b.CreateFMul(cd(ir::kSigmoidFlatWidth), m)), flat, lines);
+  b.SetInsertPoint(flat);
+  {
+    Value *margin = b.CreateFMul(cd(ir::kSigmoidMargin), m);
+    store4(b, cd(0.0), b.CreateFSub(sl, margin), cd(0.0), b.CreateFAdd(su, margin));
+    b.CreateBr(done);
+  }
+  b.SetInsertPoint(lines);
+  Value *k = b.CreateFDiv(b.CreateFSub(su, sl), width);
+  Value *ck = b.CreateFSub(sl, b.CreateFMul(k, l));
+  // Lines in allocas: slope and intercept of each, and the tangent points.
+  AllocaInst *aL = accumulator(b, "aL"), *bL = accumulator(b, "bL");
+  AllocaInst *aU = accumulator(b, "aU"), *bU = accumulator(b, "bU");
+  AllocaInst *dL = accumulator(b, "dL"), *dU = accumulator(b, "dU");
+  auto setChord = [&](IRBuilder<> &b, AllocaInst *a, AllocaInst *c) {
+    b.CreateStore(k, a);
+    b.CreateStore(ck, c);
+  };
+  auto setTangent = [&](IRBuilder<> &b, Value *d, AllocaInst *a, AllocaInst *c, AllocaInst *dp) {
+    Value *s = sigmoid(b, d);
+    Value *slope = b.CreateFMul(s, b.CreateFSub(cd(1.0), s));
+    b.CreateStore(slope, a);
+    b.CreateStore(b.CreateFSub(s, b.CreateFMul(slope, d)), c);
+    b.CreateStore(d, dp);
+  };
+  b.CreateStore(cd(0.0), dL);
+  b.CreateStore(cd(0.0), dU);
+  BasicBlock *convex = BasicBlock::Create(ctx_, "convex", f);
+  BasicBlock *notConvex = BasicBlock::Create(ctx_, "not.convex", f);
+  BasicBlock *concave = BasicBlock::Create(ctx_, "concave", f);
+  BasicBlock *both = BasicBlock::Create(ctx_, "both", f);
+  BasicBlock *finish = BasicBlock::Create(ctx_, "finish", f);
+  Value *mid = b.CreateFMul(cd(0.5), b.CreateFAdd(l, u));
+  b.CreateCondBr(b.CreateFCmpOLE(u, cd(0.0)), convex, notConvex);
+  b.SetInsertPoint(convex);
+  setTangent(b, mid, aL, bL, dL);
+  setChord(b, aU, bU);
+  b.CreateBr(finish);
+  b.SetInsertPoint(notConvex);
+  b.CreateCondBr(b.CreateFCmpOGE(l, cd(0.0)), concave, both);
+  b.SetInsertPoint(concave);
+  setChord(b, aL, bL);
+  setTangent(b, mid, aU, bU, dU);
+  b.CreateBr(finish);
+  b.SetInsertPoint(both);
+  {
+    Function *tp = sigmoidTangentPoint();
+    auto choose = [&](Value *chordOk, const std::function<Value *(IRBuilder<> &)> &point,
+                      AllocaInst *a, AllocaInst *c, AllocaInst *dp, const char *name) {
+      BasicBlock *useChord = BasicBlock::Create(ctx_, Twine(name) + ".chord", f);
+      BasicBlock *useTangent = BasicBlock::Create(ctx_, Twine(name) + ".tangent", f);
+      BasicBlock *join = BasicBlock::Create(ctx_, Twine(name) + ".join", f);
+      b.CreateCondBr(chordOk, useChord, useTangent);
+      b.SetInsertPoint(useChord);
+      setChord(b, a, c);
+      b.CreateBr(join);
+      b.SetInsertPoint(useTangent);
+      setTangent(b, point(b), a, c, dp);
+      b.CreateBr(join);
+      b.SetInsertPoint(join);
+    };
+    auto dsig = [&](Value *s) { return b.CreateFMul(s, b.CreateFSub(cd(1.0), s)); };
+    choose(b.CreateFCmpOLT(k, dsig(sl)), [&](IRBuilder<> &b) { return b.CreateCall(tp, {u}); },
+           aL, bL, dL, "lower");
+    choose(b.CreateFCmpOLT(k, dsig(su)),
+           [&](IRBuilder<> &b) { return b.CreateFNeg(b.CreateCall(tp, {b.CreateFNeg(l)})); }, aU,
+           bU, dU, "upper");
+    b.CreateBr(finish);
+  }
+  b.SetInsertPoint(finish);
+  auto marginOf = [&](AllocaInst *dp) {
+    return b.CreateFMul(cd(ir::kSigmoidMargin), b.CreateFAdd(m, fabs(b, b.CreateLoad(f64(), dp))));
+  };
+  store4(b, b.CreateLoad(f64(), aL), b.CreateFSub(b.CreateLoad(f64(), bL), marginOf(dL)),
+         b.CreateLoad(f64(), aU), b.CreateFAdd(b.CreateLoad(f64(), bU), marginOf(dU)));
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  b.CreateRetVoid();
+  relax_ = f;
+  return f;
+}
+
+/// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, xlo, xhi, rows).
+/// The lines of ir/SigmoidRelaxation by the sign of λ, as ir::crown.
+Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string &name) {
+  const bool crown = mode != Mode::Grad;
+  Function *f = createStepFunction(m_, name, crown ? 7 : 4);
+  Value *ly = f->getArg(0), *lx = f->getArg(1);
+  Value *xlo = f->getArg(crown ? 5 : 2), *xhi = f->getArg(crown ? 6 : 3);
+  Value *rows = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  const int64_t n = s.out.numel;
+
+  if (!crown) {
+    // σ'(x) = σ(x)·(1 - σ(x)) at the midpoint of the point interval, as
+    // ir::inputGradient.
+    emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+      emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
+        Value *x = b.CreateFMul(cd(0.5), b.CreateFAdd(toDouble(b, loadF32(b, xlo, i)),
+                                                      toDouble(b, loadF32(b, xhi, i))));
+        Value *sg = sigmoid(b, x);
+        Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(n)), i);
+        addD(b, b.CreateFMul(loadD(b, ly, idx), b.CreateFMul(sg, b.CreateFSub(cd(1.0), sg))), lx,
+             idx);
+      });
+    });
+    b.CreateRetVoid();
+    return f;
+  }
+
+  // Per neuron: the two lines (4 doubles at tmp + 4i) and the magnitude m.
+  Value *c = f->getArg(2), *err = f->getArg(3), *tmp = f->getArg(4);
+  Value *mArr = dPtr(b, tmp, b.getInt64(4 * n));
+  Function *relax = sigmoidRelax();
+  emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
+    Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
+    b.CreateCall(relax, {l, u, dPtr(b, tmp, b.CreateMul(i, b.getInt64(4)))});
+    storeD(b, maxMag(b, l, u), mArr, i);
+  });
+  AllocaInst *cAcc = accumulator(b, "cacc"), *eAcc = accumulator(b, "eacc");
+  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+    b.CreateStore(cd(0.0), cAcc);
+    b.CreateStore(cd(0.0), eAcc);
+    emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
+      Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(n)), i);
+      Value *lam = loadD(b, ly, idx);
+      Value *neg = b.CreateFCmpOLT(lam, cd(0.0));
+      Value *base = b.CreateMul(i, b.getInt64(4));
+      Value *slope = b.CreateSelect(neg, loadD(b, tmp, b.CreateAdd(base, b.getInt64(2))),
+                                    loadD(b, tmp, base));
+      Value *icpt = b.CreateSelect(neg, loadD(b, tmp, b.CreateAdd(base, b.getInt64(3))),
+                                   loadD(b, tmp, b.CreateAdd(base, b.getInt64(1))));
+      Value *la = b.CreateFMul(lam, slope), *lb = b.CreateFMul(lam, icpt);
+      addD(b, la, lx, idx);
+      reduce(b, cAcc, lb);
+      reduce(b, eAcc, b.CreateFAdd(b.CreateFMul(b.CreateFMul(cd(kU), fabs(b, la)), loadD(b, mArr, i)),
+                                   b.CreateFMul(cd(2 * kU), fabs(b, lb))));
+    });
+    addD(b, b.CreateLoad(f64(), cAcc), c, r);
+    addD(b, b.CreateLoad(f64(), eAcc), err, r);
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
 /// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, rows).
 Function *CrownEmitter::binaryConstRule(const Step &s, Mode mode, const std::string &name) {
   const bool crown = mode != Mode::Grad;
@@ -505,11 +727,11 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
     } else {
       args.push_back(lamOf(b, d, p, s.inValues[0]));
     }
-    bool withBounds = s.kind == StepKind::Affine || s.kind == StepKind::Relu ||
-                      s.kind == StepKind::BinaryConst;
+    bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
+    bool withBounds = s.kind == StepKind::Affine || activation || s.kind == StepKind::BinaryConst;
     if (crown && withBounds)
       args.append({d.c, d.err, tmp});
-    if (withBounds && (crown || s.kind == StepKind::Relu))
+    if (withBounds && (crown || activation))
       args.append({boundsLo(b, sl, s.inValues[0]), boundsHi(b, sl, s.inValues[0])});
     args.push_back(rows);
     b.CreateCall(fn, args);
@@ -567,8 +789,9 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
   return f;
 }
 
-/// Tightens the unstable neurons of `target` (ir::crown's CrownEngine::tighten).
-void CrownEmitter::emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target) {
+/// Tightens the unstable neurons of `target`, or `all` of them (a sigmoid
+/// input), as ir::crown's CrownEngine::tighten.
+void CrownEmitter::emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target, bool all) {
   const CrownPass &p = lay_.intermediate.at(target);
   const int64_t n = lay_.numel[target];
   Value *lo = boundsLo(b, sl, target), *hi = boundsHi(b, sl, target);
@@ -582,7 +805,7 @@ void CrownEmitter::emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target) 
   emitLoop(b, n, "unst", [&](IRBuilder<> &b, Value *i) {
     Value *l = loadF32(b, lo, i), *u = loadF32(b, hi, i);
     Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
-    Value *uns = b.CreateAnd(b.CreateFCmpOLT(l, zero), b.CreateFCmpOGT(u, zero));
+    Value *uns = all ? b.getTrue() : b.CreateAnd(b.CreateFCmpOLT(l, zero), b.CreateFCmpOGT(u, zero));
     Value *cnt = b.CreateLoad(i64, count);
     b.CreateAlignedStore(i, b.CreateInBoundsGEP(i64, idx, cnt), Align(8));
     b.CreateStore(b.CreateAdd(cnt, b.CreateZExt(uns, i64)), count);
@@ -614,15 +837,16 @@ void CrownEmitter::emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target) 
 }
 
 /// (slice, xlo, xhi, unused): interval bounds of every value into the slots,
-/// with the ReLU inputs tightened by CROWN if `tighten`.
+/// with the ReLU and sigmoid inputs tightened by CROWN if `tighten`.
 Function *CrownEmitter::forward(bool tighten) {
   std::string name = prefix_ + (tighten ? "_crown.forward" : "_grad.forward");
   Function *f = createStepFunction(m_, name, 3);
   Slice sl{f->getArg(0), f->getArg(1), f->getArg(2)};
   IRBuilder<> b(&f->getEntryBlock());
   for (const Step &s : plan_.steps) {
-    if (tighten && s.kind == StepKind::Relu && s.inValues[0] != plan_.inputValue)
-      emitTighten(b, sl, s.inValues[0]);
+    bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
+    if (tighten && activation && s.inValues[0] != plan_.inputValue)
+      emitTighten(b, sl, s.inValues[0], s.kind == StepKind::Sigmoid);
     // Every value its own slot: buffers named by value number.
     StepBuffers sb;
     std::vector<int32_t> values;

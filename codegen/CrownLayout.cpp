@@ -102,13 +102,6 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
   lay.producer.assign(nv, -1);
   lay.numel[plan.inputValue] = plan.inputSize;
 
-  for (const Step &s : plan.steps)
-    if (s.kind == StepKind::Sigmoid) {
-      lay.unsupportedReason =
-          fmt::format("the CROWN kernel has no relaxation for '{}' (sigmoid)", s.name);
-      return lay;
-    }
-
   int64_t off = 0, tmp = 0, idx = 0;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const Step &s = plan.steps[i];
@@ -118,8 +111,9 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
     off += align16(2 * s.out.numel);
     if (s.kind == StepKind::Affine)
       tmp = std::max(tmp, s.rows * s.n);
-    if (s.kind == StepKind::Relu) {
-      tmp = std::max(tmp, 4 * s.out.numel);
+    if (s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid) {
+      // ReLU: a, s, t, m per neuron; sigmoid: two lines (4 doubles) and m.
+      tmp = std::max(tmp, (s.kind == StepKind::Relu ? 4 : 5) * s.out.numel);
       idx = std::max(idx, s.out.numel);
     }
   }
@@ -130,7 +124,8 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
 
   int64_t dynFixed = 0;
   for (const Step &s : plan.steps) {
-    if (s.kind != StepKind::Relu || s.inValues[0] == plan.inputValue ||
+    bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
+    if (!activation || s.inValues[0] == plan.inputValue ||
         lay.intermediate.count(s.inValues[0]))
       continue;
     CrownPass pass = planPass(plan, lay, s.inValues[0]);

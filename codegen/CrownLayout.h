@@ -8,9 +8,10 @@
 //   [bounds]  f32 lo and hi of every value the steps produce (the input's
 //             bounds are the caller's box), kept for the whole call: the
 //             backward passes read the bounds of every value they cross;
-//   [tmp]     per-rule temporaries in double (ReLU relaxation coefficients,
+//   [tmp]     per-rule temporaries in double (ReLU and sigmoid relaxations,
 //             the magnitudes q = |W|ᵀ·max(|l|, |u|) of an affine rule);
-//   [idx]     i64 indices of the unstable neurons of the ReLU being tightened;
+//   [idx]     i64 indices of the neurons being tightened (a ReLU input's
+//             unstable ones, all of a sigmoid input's);
 //   [dyn]     rows-scaled doubles: c[rows], err[rows], lower[rows], then the
 //             coefficient matrices Λ (rows × numel) of the values a backward
 //             pass crosses, at offsets `lamOffset · rows` chosen by a liveness
@@ -55,7 +56,7 @@ struct CrownLayout {
   int64_t idxOff = 0;
   int64_t dynOff = 0;
 
-  /// Passes that tighten ReLU inputs, by target value number.
+  /// Passes that tighten ReLU and sigmoid inputs, by target value number.
   std::map<int32_t, CrownPass> intermediate;
   /// The pass from the output to the input (crown's final pass and grad).
   CrownPass final;
@@ -66,7 +67,7 @@ struct CrownLayout {
 };
 
 /// Never fails; `supported` is false when a step has no CROWN rule here
-/// (sigmoid).
+/// (none today: every step kind of KernelPlan has one).
 CrownLayout computeCrownLayout(const KernelPlan &plan);
 
 } // namespace gma::codegen

@@ -55,6 +55,18 @@ GlobalVariable *ConstantPool::get(const ConstData &c, const std::string &name) {
   return gv;
 }
 
+FunctionCallee declareExpF64(Module &m) {
+  Type *f64 = Type::getDoubleTy(m.getContext());
+  FunctionCallee callee = m.getOrInsertFunction("exp", FunctionType::get(f64, {f64}, false));
+  // As with -fno-math-errno: exp neither unwinds nor touches memory we read.
+  if (auto *f = dyn_cast<Function>(callee.getCallee())) {
+    f->addFnAttr(Attribute::NoUnwind);
+    f->addFnAttr(Attribute::WillReturn);
+    f->setDoesNotAccessMemory();
+  }
+  return callee;
+}
+
 Function *createStepFunction(Module &m, const std::string &name, unsigned numPtrs) {
   LLVMContext &ctx = m.getContext();
   SmallVector<Type *, 8> params(numPtrs, PointerType::getUnqual(ctx));
@@ -154,17 +166,7 @@ std::unique_ptr<Module> ModuleEmitter::run() {
   return std::move(m_);
 }
 
-FunctionCallee ModuleEmitter::expF64() {
-  Type *f64 = Type::getDoubleTy(ctx_);
-  FunctionCallee callee = m_->getOrInsertFunction("exp", FunctionType::get(f64, {f64}, false));
-  // As with -fno-math-errno: exp neither unwinds nor touches memory we read.
-  if (auto *f = dyn_cast<Function>(callee.getCallee())) {
-    f->addFnAttr(Attribute::NoUnwind);
-    f->addFnAttr(Attribute::WillReturn);
-    f->setDoesNotAccessMemory();
-  }
-  return callee;
-}
+FunctionCallee ModuleEmitter::expF64() { return declareExpF64(*m_); }
 
 Value *ModuleEmitter::concreteRule(IRBuilder<> &b, const Step &s, Value *x, Value *c) {
   Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);

@@ -28,6 +28,7 @@
 
 namespace llvm {
 class Function;
+class FunctionCallee;
 class GlobalVariable;
 class LLVMContext;
 class Module;
@@ -70,6 +71,11 @@ private:
   std::map<std::pair<const float *, int64_t>, llvm::GlobalVariable *> cache_;
   std::vector<std::shared_ptr<const std::vector<float>>> owned_;
 };
+
+/// libm's `double exp(double)`, declared as with -fno-math-errno (nounwind,
+/// no memory access). Kernels call libm, not llvm.exp, so that they compute
+/// what ir/ computes with std::exp.
+llvm::FunctionCallee declareExpF64(llvm::Module &m);
 
 /// `internal void name(ptr noalias × numPtrs, i64 batch)`, nounwind, with an
 /// entry block.

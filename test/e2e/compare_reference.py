@@ -4,15 +4,19 @@
   --engines jit,aot,interp   jit: in-process JIT; aot: gammac writes a shared
                              library that gamma loads with --verifier; interp:
                              the reference IR interpreter on the unoptimised graph.
+  --method ibp|crown          the bound method (default ibp).
 Checks:
   * every engine agrees with the others to 1e-5 relative;
   * with --shared/--category/--net/--prop: the IBP bounds equal the independent
     float64 reference (../shared/reference/lirpa) to 1e-5 relative, and contain
     it (a sound bound is never narrower than the exact one beyond 1e-9 relative,
-    the reference's own accuracy with margin).
+    the reference's own accuracy with margin); with --method crown, the bounds
+    lie inside the reference IBP bounds (CROWN is never looser than IBP, up to
+    1e-5 relative for the f32 margins).
 Exit 0 on success, 1 on a failed check, 77 (CTest skip) when ../shared is absent.
 """
 import argparse
+import glob
 import json
 import os
 import subprocess
@@ -45,6 +49,7 @@ def main():
     ap.add_argument("--net")
     ap.add_argument("--prop")
     ap.add_argument("--engines", default="jit")
+    ap.add_argument("--method", default="ibp", choices=("ibp", "crown"))
     args = ap.parse_args()
 
     ref = None
@@ -54,7 +59,8 @@ def main():
             print(f"SKIP: {args.shared} is absent; the VNN-COMP reference checks need ../shared")
             sys.exit(77)
         args.model = os.path.join(root, "onnx", args.net + ".onnx")
-        args.vnnlib = os.path.join(root, "vnnlib", args.prop + ".vnnlib")
+        found = glob.glob(os.path.join(root, "vnnlib", "**", args.prop + ".vnnlib"), recursive=True)
+        args.vnnlib = found[0] if found else os.path.join(root, "vnnlib", args.prop + ".vnnlib")
         ref_path = os.path.join(args.shared, "reference", "lirpa", args.category,
                                 f"{args.net}__{args.prop}.json")
         with open(ref_path) as f:
@@ -63,7 +69,7 @@ def main():
     gamma = os.path.join(args.tools, "gamma")
     results = {}
     for engine in args.engines.split(","):
-        cmd = [gamma, "bounds", args.model, "--vnnlib", args.vnnlib, "--json"]
+        cmd = [gamma, "bounds", args.model, "--vnnlib", args.vnnlib, "--json", "--method", args.method]
         if engine == "aot":
             os.makedirs(args.workdir, exist_ok=True)
             lib = os.path.join(args.workdir, os.path.basename(args.model) + ".so")
@@ -85,7 +91,14 @@ def main():
             ok = False
             print(f"  FAIL: {engines[0]} and {e} disagree beyond {REL_TOL}")
 
-    if ref is not None:
+    if ref is not None and args.method == "crown":
+        for e, r in results.items():
+            for j, (lo, hi, rlo, rhi) in enumerate(zip(r["lower"], r["upper"], ref["lower"], ref["upper"])):
+                if lo < rlo - REL_TOL * max(abs(rlo), 1.0) or hi > rhi + REL_TOL * max(abs(rhi), 1.0):
+                    ok = False
+                    print(f"  FAIL: {e} CROWN bound {j} [{lo!r}, {hi!r}] is looser than IBP [{rlo!r}, {rhi!r}]")
+        print("CROWN bounds inside the reference IBP bounds" if ok else "")
+    elif ref is not None:
         for e, r in results.items():
             worst = 0.0
             for key in ("lower", "upper"):

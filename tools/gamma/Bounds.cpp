@@ -1,8 +1,10 @@
 //===- tools/gamma/Bounds.cpp - `gamma bounds` ----------------------------===//
 //
 // Reads the model and the property, gets kernels (JIT, a gammac library, or the
-// IR interpreter), and runs IBP over every input box of the property in one
-// batched call. Input boxes are rounded outward to f32, so the f32 box contains
+// IR interpreter), and runs IBP or CROWN over every input box of the property
+// in one batched call: the compiled ibp or crown kernel, or the reference
+// implementations of ir/ (--engine interp; --lirpa-compatible CROWN always
+// runs there). Input boxes are rounded outward to f32, so the f32 box contains
 // the box as written.
 //
 //===----------------------------------------------------------------------===//
@@ -55,6 +57,11 @@ ExitCode runBounds(const BoundsOptions &opts) {
   auto prop = frontend::parseVnnlibFile(opts.vnnlib);
   if (!prop)
     return fail(prop.error());
+  const bool crown = opts.method == "crown";
+  if (opts.lirpaCompatible && (!crown || !opts.verifier.empty() || opts.engine != "interp"))
+    return fail(Error(ErrorCode::InvalidArgument,
+                      "--lirpa-compatible is a CROWN option of the reference implementation: "
+                      "use it with --method crown --engine interp (and no --verifier)"));
 
   // Kernels: a gammac library, or the model compiled here.
   std::unique_ptr<runtime::VerifierLibrary> library;
@@ -85,11 +92,11 @@ ExitCode runBounds(const BoundsOptions &opts) {
                                     graph->inputs.size(), graph->outputs.size()),
                         loc));
     }
-    if (opts.engine == "jit" || opts.method == "crown") {
+    if (opts.engine == "jit" || crown) {
       if (auto s = passes::runDefaultPipeline(*graph); !s)
         return fail(s.error());
     }
-    if (opts.engine == "jit" && opts.method == "ibp") {
+    if (opts.engine == "jit") {
       codegen::CodegenOptions copts;
       copts.modelHash = hash;
       auto j = codegen::JitVerifier::compile(*graph, copts);
@@ -121,9 +128,25 @@ ExitCode runBounds(const BoundsOptions &opts) {
     }
   std::vector<float> ylo(batch * outSize), yhi(batch * outSize);
   auto t1 = Clock::now();
-  if (opts.method == "crown") {
-    // CROWN runs in the reference implementation (ir/Crown) for now; compiled
-    // CROWN kernels are future work (docs/cli.md).
+  if (crown && info) {
+    // The crown kernel on the rows ±e_j: lower bounds of y_j and of -y_j.
+    runtime::Kernels kernels(info);
+    std::vector<double> C(static_cast<size_t>(2 * outSize * outSize), 0.0);
+    for (int64_t j = 0; j < outSize; ++j) {
+      C[j * outSize + j] = 1;
+      C[(outSize + j) * outSize + j] = -1;
+    }
+    std::vector<float> rowLower(batch * 2 * outSize);
+    if (Status s = kernels.crown(lo.data(), hi.data(), C.data(), 2 * outSize, rowLower.data(),
+                                 nullptr, batch);
+        !s)
+      return fail(s.error());
+    for (int64_t c = 0; c < batch; ++c)
+      for (int64_t j = 0; j < outSize; ++j) {
+        ylo[c * outSize + j] = rowLower[c * 2 * outSize + j];
+        yhi[c * outSize + j] = -rowLower[c * 2 * outSize + outSize + j];
+      }
+  } else if (crown) {
     for (int64_t c = 0; c < batch; ++c) {
       std::vector<float> l(lo.begin() + c * inSize, lo.begin() + (c + 1) * inSize);
       std::vector<float> h(hi.begin() + c * inSize, hi.begin() + (c + 1) * inSize);

@@ -175,9 +175,9 @@ ExitCode runVerify(const VerifyOptions &opts) {
   }
   double prepareSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
-  // Compiled crown/grad kernels when the model has them (ReLU networks); the
-  // reference CROWN of the IR on request; compiled IBP for models whose
-  // activations have no CROWN relaxation yet (sigmoid).
+  // Compiled crown/grad kernels (ReLU and sigmoid networks); the reference
+  // CROWN of the IR on request; compiled IBP for a library without crown
+  // kernels (built before ABI 2).
   ReferenceEngine reference(*graph, info);
   runtime::KernelEngine kernelEngine(info);
   bool hasCrown = runtime::KernelEngine::hasCrown(info);

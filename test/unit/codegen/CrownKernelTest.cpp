@@ -1,7 +1,7 @@
 //===- test/unit/codegen/CrownKernelTest.cpp - crown and grad kernels -----===//
 //
 // The JIT-compiled crown and grad kernels against the reference in
-// ir/Crown.h, on a hand-computed network, random ReLU MLPs (plain, with
+// ir/Crown.h, on a hand-computed network, random ReLU and sigmoid MLPs (plain, with
 // views and an in-place relu, with constants on both sides, a residual add,
 // and a matmul with several rows per sample), for batches 1, 3, 17:
 //   - crown lower bounds agree with ir::crown (rel 1e-5) and give the same
@@ -12,7 +12,6 @@
 //   - an AOT library computes exactly what the JIT computes;
 //   - on ACAS Xu (../shared, skipped when absent) with VNN-LIB property
 //     boxes, kernel and ir::crown agree.
-// A model with sigmoid compiles without crown/grad (NULL descriptor entries).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Compiler.h"
@@ -41,8 +40,10 @@ bool near(double got, double want, double rel) {
   return std::fabs(got - want) <= rel * (std::fabs(want) + 1.0);
 }
 
-/// A random ReLU MLP without a buffer plan (codegen plans it trivially).
-Graph randomMlp(std::mt19937 &rng, const std::vector<int64_t> &widths) {
+/// A random MLP (ReLU or sigmoid between the layers) without a buffer plan
+/// (codegen plans it trivially).
+Graph randomMlp(std::mt19937 &rng, const std::vector<int64_t> &widths,
+                OpKind act = OpKind::Relu) {
   GraphBuilder gb;
   ValueId v = gb.input({widths[0]});
   for (size_t l = 1; l < widths.size(); ++l) {
@@ -52,7 +53,7 @@ Graph randomMlp(std::mt19937 &rng, const std::vector<int64_t> &widths) {
     ValueId b = gb.constant({N}, randomVector(rng, N, 0.3f));
     v = gb.op(OpKind::Affine, {v, w, b}, {N});
     if (l + 1 < widths.size())
-      v = gb.op(OpKind::Relu, {v}, {N});
+      v = gb.op(act, {v}, {N});
   }
   gb.finish(v, -1);
   return std::move(gb.g);
@@ -315,23 +316,15 @@ TEST(CrownKernel, Gradient) {
   checkGrad(matmulRows(rng), 4);
 }
 
-TEST(CrownKernel, SigmoidHasNoCrownKernel) {
-  GraphBuilder gb;
-  ValueId x = gb.input({3});
-  ValueId s = gb.op(OpKind::Sigmoid, {x}, {3});
-  gb.finish(s, -1);
-  auto jit = JitVerifier::compile(gb.g);
-  ASSERT_TRUE(jit) << jit.error().str();
-  const gamma_kernel_info *info = (*jit)->info();
-  EXPECT_NE(info->eval, nullptr);
-  EXPECT_NE(info->ibp, nullptr);
-  EXPECT_EQ(info->crown, nullptr);
-  EXPECT_EQ(info->grad, nullptr);
-  runtime::Kernels k(info);
-  std::vector<float> lo(3, 0), hi(3, 1), lower(1);
-  std::vector<double> C(3, 1.0);
-  Status st = k.crown(lo.data(), hi.data(), C.data(), 1, lower.data(), nullptr, 1);
-  EXPECT_FALSE(st);
+TEST(CrownKernel, RandomSigmoidMlps) {
+  std::mt19937 rng(16);
+  for (int trial = 0; trial < 3; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    Graph g = randomMlp(rng, {5, 20, 16, 12, 4}, OpKind::Sigmoid);
+    // Radii from narrow (chords and midpoint tangents) to wide (bisected tangents).
+    checkCrown(g, 200 + trial, trial == 0 ? 0.02f : trial == 1 ? 0.3f : 2.0f);
+  }
+  checkGrad(randomMlp(rng, {5, 20, 16, 4}, OpKind::Sigmoid), 5);
 }
 
 TEST(CrownKernel, AotLibraryMatchesJit) {
