@@ -12,7 +12,6 @@
 #include "codegen/CrownLayout.h"
 
 #include <algorithm>
-#include <fmt/format.h>
 
 namespace gma::codegen {
 namespace {
