@@ -166,7 +166,7 @@ Expected<std::string> emitToString(const ir::Graph &g, EmitKind kind, const Code
     auto plan = buildKernelPlan(g);
     if (!plan)
       return plan.takeError();
-    return writeHeader(*plan, opts.prefix, opts.modelHash);
+    return writeHeader(*plan, opts.prefix, opts.modelDigest);
   }
   if (kind == EmitKind::SharedLibrary)
     return Error(ErrorCode::InvalidArgument, "a shared library can only be written to a file");

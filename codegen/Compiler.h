@@ -31,8 +31,10 @@ struct CodegenOptions {
   /// Target CPU; "native" is the host's CPU and features.
   std::string cpu = "native";
   int optLevel = 3;
-  /// FNV-1a of the model file, recorded in gamma_kernel_info.
-  uint64_t modelHash = 0;
+  /// The model's digest (ir::Graph::sourceDigest), recorded in
+  /// gamma_kernel_info::model_digest. An empty one (a graph built in memory)
+  /// matches no model: the runtime refuses such a library for any model file.
+  std::string modelDigest;
   /// Compiler driver that links the shared library: `<linker> -shared -o OUT OBJ -lm`.
   std::string linker = "cc";
 };

@@ -15,6 +15,6 @@
 
 namespace gma::codegen {
 
-std::string writeHeader(const KernelPlan &plan, const std::string &prefix, uint64_t modelHash);
+std::string writeHeader(const KernelPlan &plan, const std::string &prefix, const std::string &modelDigest);
 
 } // namespace gma::codegen

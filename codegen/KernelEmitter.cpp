@@ -427,7 +427,7 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &l
   // Same field order as gamma_kernel_info in runtime/KernelAbi.h; LLVM's
   // natural struct layout matches the C ABI's.
   StructType *infoTy = StructType::create(
-      ctx_, {i32, ptr, ptr, i64, i32, ptr, i32, ptr, i64, i64, i64, i64, ptr, ptr, // ABI 1
+      ctx_, {i32, ptr, ptr, ptr, i32, ptr, i32, ptr, i64, i64, i64, i64, ptr, ptr, // ABI 1
              i64, i64, i64, ptr, ptr},                                          // ABI 2
       "gamma_kernel_info");
   auto str = [&](const std::string &s, const char *name) -> Constant * {
@@ -449,7 +449,7 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &l
       ConstantInt::get(i32, GAMMA_KERNEL_ABI_VERSION),
       str(plan_.modelName, "model_name"),
       str(GAMMA_COMPILER_VERSION, "compiler_version"),
-      ConstantInt::get(i64, opts_.modelHash),
+      str(opts_.modelDigest, "model_digest"),
       ConstantInt::get(i32, plan_.inputShape.size()),
       shape(plan_.inputShape, "input_shape"),
       ConstantInt::get(i32, plan_.outputShape.size()),

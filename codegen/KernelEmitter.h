@@ -44,7 +44,7 @@ struct EmitterOptions {
   int preferVectorWidth = 0;
   /// Also define `gamma_verifier_info` (shared libraries).
   bool libraryEntry = false;
-  uint64_t modelHash = 0;
+  std::string modelDigest;
 };
 
 /// The distinct buffers a step touches, and for each role (operand i, result)

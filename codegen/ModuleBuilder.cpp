@@ -2,6 +2,7 @@
 #include "codegen/ModuleBuilder.h"
 
 #include "codegen/KernelEmitter.h"
+#include "codegen/ShareKernels.h"
 
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
@@ -55,7 +56,7 @@ Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOpti
   eo.features = out.target.features;
   eo.preferVectorWidth = out.target.preferVectorWidth;
   eo.libraryEntry = libraryEntry;
-  eo.modelHash = opts.modelHash;
+  eo.modelDigest = opts.modelDigest;
   out.module = emitKernelModule(out.plan, eo, ctx);
 
   std::string msg;
@@ -63,6 +64,7 @@ Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOpti
   if (llvm::verifyModule(*out.module, &os))
     return Error(ErrorCode::CodegenFailed,
                  "internal error: the emitted LLVM module is invalid: " + os.str());
+  parameteriseWeights(*out.module);
   optimizeModule(*out.module, *out.tm, opts.optLevel);
   return out;
 }

@@ -16,9 +16,11 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Target/TargetOptions.h>
+#include <llvm/Transforms/IPO/MergeFunctions.h>
 #include <llvm/TargetParser/Host.h>
 
 #include <fmt/format.h>
+#include <llvm/Support/CommandLine.h>
 #include <mutex>
 
 namespace gma::codegen {
@@ -31,6 +33,15 @@ void initializeLlvmTargets() {
     InitializeNativeTarget();
     InitializeNativeTargetAsmPrinter();
     InitializeNativeTargetAsmParser();
+    // Loop strength reduction takes ~80% of the back end's time on gamma's
+    // kernels (a loop nest with dozens of address computations per
+    // iteration makes its formula search explode) and buys nothing
+    // measurable on x86, whose addressing modes fold the same arithmetic
+    // (docs/benchmarks.md, "Compile time"). LLVM offers only its
+    // command-line switch for this.
+    auto &options = cl::getRegisteredOptions();
+    if (auto it = options.find("disable-lsr"); it != options.end())
+      it->second->addOccurrence(0, "disable-lsr", "true");
   });
 }
 
@@ -116,9 +127,13 @@ void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
                             : optLevel == 1 ? OptimizationLevel::O1
                             : optLevel == 2 ? OptimizationLevel::O2
                                             : OptimizationLevel::O3;
-  ModulePassManager mpm = level == OptimizationLevel::O0
-                              ? pb.buildO0DefaultPipeline(level)
-                              : pb.buildPerModuleDefaultPipeline(level);
+  // Layers of one shape have identical kernels once their weights are
+  // parameters (codegen/ShareKernels.h): keep one of each before anything
+  // else spends time on the copies.
+  ModulePassManager mpm;
+  mpm.addPass(MergeFunctionsPass());
+  mpm.addPass(level == OptimizationLevel::O0 ? pb.buildO0DefaultPipeline(level)
+                                             : pb.buildPerModuleDefaultPipeline(level));
   mpm.run(m, mam);
 }
 

@@ -126,6 +126,11 @@ public:
   std::vector<ValueId> outputs;
   WeightStore weights;
   Attrs attrs; ///< Graph-level attributes (e.g. the buffer plan's arena size).
+  /// Digest (support/Hash.h, 32 hex digits) of every byte the graph was read
+  /// from: the model file and each external-data file it names. Empty for
+  /// graphs built in memory. Compiled libraries record it, and the compile
+  /// cache keys on it.
+  std::string sourceDigest;
 
   ValueId addInput(std::string name, TensorType type);
   /// Appends an op at the end of the schedule and returns its result.

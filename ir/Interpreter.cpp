@@ -118,8 +118,6 @@ float applyBinary(OpKind k, float a, float b) {
   }
 }
 
-float sigmoidF(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
 /// Interval of a*b for intervals a, b, computed exactly in double for f32 inputs.
 void intervalMul(double al, double ah, double bl, double bh, double &lo, double &hi) {
   double p[4] = {al * bl, al * bh, ah * bl, ah * bh};
@@ -138,28 +136,42 @@ void intervalMul(double al, double ah, double bl, double bh, double &lo, double 
 
 } // namespace
 
-Expected<std::vector<std::vector<float>>>
-evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t batch) {
+/// Concrete evaluation with every operation in T (float: the network's f32
+/// semantics; double: the float64 reference that counterexamples are checked
+/// against). Weights are f32 in both.
+template <class T>
+Expected<std::vector<std::vector<T>>> evaluateIn(const Graph &g,
+                                                 const std::vector<std::vector<T>> &inputs,
+                                                 int64_t batch) {
   if (inputs.size() != g.inputs.size())
     return Error(ErrorCode::InvalidArgument,
                  fmt::format("the graph has {} inputs, {} given", g.inputs.size(), inputs.size()));
-  Tensors t{g, std::vector<std::vector<float>>(g.values.size()), {}, batch};
+  // Values by id; constants converted to T once.
+  std::vector<std::vector<T>> vals(g.values.size());
+  for (const Op &op : g.ops)
+    if (const Weight *w = op.kind == OpKind::Const ? g.constant(op.result) : nullptr)
+      vals[op.result].assign(w->data(), w->data() + w->numel());
+  auto at = [&](ValueId v, int64_t b) -> const T * {
+    if (g.constant(v))
+      return vals[v].data();
+    return vals[v].data() + b * g.type(v).numel();
+  };
   for (size_t i = 0; i < inputs.size(); ++i) {
     ValueId v = g.inputs[i];
     if (static_cast<int64_t>(inputs[i].size()) != g.type(v).numel() * batch)
       return Error(ErrorCode::InvalidArgument, fmt::format("input {} has the wrong size", i));
-    t.lo[v] = inputs[i];
+    vals[v] = inputs[i];
   }
   for (const Op &op : g.ops) {
     if (op.kind == OpKind::Const)
       continue;
     const Shape &rs = g.type(op.result).shape;
     int64_t n = g.type(op.result).numel();
-    std::vector<float> &out = t.lo[op.result];
-    out.assign(n * batch, 0.0f);
+    std::vector<T> &out = vals[op.result];
+    out.assign(n * batch, T(0));
     for (int64_t b = 0; b < batch; ++b) {
-      float *r = out.data() + b * n;
-      auto in = [&](int i) { return t.loAt(op.operands[i], b); };
+      T *r = out.data() + b * n;
+      auto in = [&](int i) { return at(op.operands[i], b); };
       switch (op.kind) {
       case OpKind::Add:
       case OpKind::Sub:
@@ -177,11 +189,11 @@ evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t 
         break;
       case OpKind::Relu:
         for (int64_t i = 0; i < n; ++i)
-          r[i] = std::max(in(0)[i], 0.0f);
+          r[i] = std::max(in(0)[i], T(0));
         break;
       case OpKind::Sigmoid:
         for (int64_t i = 0; i < n; ++i)
-          r[i] = sigmoidF(in(0)[i]);
+          r[i] = T(1) / (T(1) + std::exp(-in(0)[i]));
         break;
       case OpKind::Reshape:
       case OpKind::Identity:
@@ -190,7 +202,7 @@ evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t 
       case OpKind::MatMul: {
         MatMulPlan p = planMatMul(g.type(op.operands[0]).shape, g.type(op.operands[1]).shape, rs);
         for (int64_t i = 0; i < n; ++i) {
-          float acc = 0;
+          T acc = 0;
           for (int64_t k = 0; k < p.K; ++k)
             acc += in(0)[p.aBase[i] + k * p.aStride] * in(1)[p.bBase[i] + k * p.bStride];
           r[i] = acc;
@@ -201,10 +213,10 @@ evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t 
         const TensorType &wt = g.type(op.operands[1]);
         bool tr = op.intAttr("transposed") != 0;
         int64_t N = rs.back(), K = g.type(op.operands[0]).shape.back(), rows = n / N;
-        const float *W = in(1), *bias = in(2);
+        const T *W = in(1), *bias = in(2);
         for (int64_t row = 0; row < rows; ++row)
           for (int64_t j = 0; j < N; ++j) {
-            float acc = 0;
+            T acc = 0;
             for (int64_t k = 0; k < K; ++k)
               acc += in(0)[row * K + k] * (tr ? W[j * K + k] : W[k * N + j]);
             r[row * N + j] = acc + bias[j];
@@ -223,20 +235,30 @@ evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t 
       }
     }
   }
-  std::vector<std::vector<float>> outs;
+  std::vector<std::vector<T>> outs;
   for (ValueId v : g.outputs) {
     if (const Weight *w = g.constant(v)) {
-      std::vector<float> o;
+      std::vector<T> o;
       for (int64_t b = 0; b < batch; ++b)
         o.insert(o.end(), w->data(), w->data() + w->numel());
       outs.push_back(std::move(o));
-    } else if (g.values[v].def < 0 && t.lo[v].empty()) {
+    } else if (g.values[v].def < 0 && vals[v].empty()) {
       outs.push_back({});
     } else {
-      outs.push_back(t.lo[v]);
+      outs.push_back(vals[v]);
     }
   }
   return outs;
+}
+
+Expected<std::vector<std::vector<float>>>
+evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t batch) {
+  return evaluateIn<float>(g, inputs, batch);
+}
+
+Expected<std::vector<std::vector<double>>>
+evaluate64(const Graph &g, const std::vector<std::vector<double>> &inputs, int64_t batch) {
+  return evaluateIn<double>(g, inputs, batch);
 }
 
 namespace {

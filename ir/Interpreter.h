@@ -27,6 +27,12 @@ namespace gma::ir {
 Expected<std::vector<std::vector<float>>>
 evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t batch);
 
+/// The same evaluation with every operation in double (the weights are the
+/// model's f32 values): the independent float64 reference that `gamma
+/// verify` checks each counterexample against, on the unoptimised graph.
+Expected<std::vector<std::vector<double>>>
+evaluate64(const Graph &g, const std::vector<std::vector<double>> &inputs, int64_t batch);
+
 struct IntervalBuffer {
   std::vector<float> lo, hi;
 };

@@ -60,14 +60,18 @@ std::optional<Counterexample> confirm(const BoundEngine &engine, const Spec &spe
       double s = 0;
       for (int64_t k = 0; k < m; ++k)
         s += conj.C[r * m + k] * static_cast<double>(y[k]);
-      holds = s <= conj.d[r]; // false for NaN
+      holds = s <= conj.satThreshold(r); // false for NaN
     }
+    std::vector<double> yReference;
+    if (holds && spec.independentCheck)
+      holds = spec.independentCheck(x, conj, yReference);
     if (holds) {
       Counterexample cex;
       cex.caseIndex = caseIndex;
       cex.disjunct = static_cast<int64_t>(j);
       cex.x.assign(x, x + n);
       cex.y = std::move(y);
+      cex.yReference = std::move(yReference);
       return cex;
     }
   }

@@ -9,7 +9,8 @@
 //
 // Every candidate goes through `confirm`, the one gate to a `sat`: it checks
 // that x lies in the case's inner box, evaluates f(x) with the engine's
-// concrete f32 `eval`, and checks every row C·y <= d in double. An unconfirmed
+// concrete f32 `eval`, and checks every row C·y <= dSat in double, then asks
+// the spec's independentCheck (if set) to confirm the same. An unconfirmed
 // candidate is never reported.
 //
 // Randomness comes from explicit seeds (splitmix64 of the user's seed and the

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define GAMMA_KERNEL_ABI_VERSION 3
+#define GAMMA_KERNEL_ABI_VERSION 4
 
 /* Concrete forward pass in f32: y = f(x). */
 typedef void (*gamma_eval_fn)(const float *x, float *y, int64_t batch, float *scratch);
@@ -57,7 +57,10 @@ typedef struct gamma_kernel_info {
   uint32_t abi_version;          /* GAMMA_KERNEL_ABI_VERSION */
   const char *model_name;        /* graph name */
   const char *compiler_version;  /* gamma version that generated the code */
-  uint64_t model_hash;           /* FNV-1a of the ONNX file bytes, 0 if unknown */
+  /* Since ABI version 4: the digest (XXH3-128, 32 hex digits) of the model
+   * file and every external-data file it names; never empty. A library is
+   * only used with the model it was compiled from (support/Hash.h). */
+  const char *model_digest;
   int32_t input_rank;
   const int64_t *input_shape;    /* per sample */
   int32_t output_rank;

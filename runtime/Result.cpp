@@ -1,11 +1,14 @@
 //===- runtime/Result.cpp - Verification results as text and JSON ---------===//
 #include "runtime/Result.h"
 
+#include "support/Files.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,36 +22,6 @@ std::string exact(float f) {
   if (std::isinf(f))
     return f > 0 ? "Infinity" : "-Infinity";
   return fmt::format("{}", static_cast<double>(f));
-}
-
-std::string jsonList(const std::vector<float> &v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i)
-    s += (i ? ", " : "") + exact(v[i]);
-  return s + "]";
-}
-
-std::string jsonString(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20)
-        out += fmt::format("\\u{:04x}", c);
-      else
-        out += c;
-    }
-  }
-  return out + "\"";
 }
 
 } // namespace
@@ -67,24 +40,36 @@ std::string resultText(const BabResult &r) {
   return s + body + ")\n";
 }
 
-std::string resultJson(const BabResult &r) {
+nlohmann::ordered_json resultJsonObject(const BabResult &r) {
   const BabStats &st = r.stats;
-  std::string s = fmt::format(
-      "{{\"verdict\": \"{}\", \"time_s\": {:.6g}, \"domains\": {}, \"bound_calls\": {}, "
-      "\"refuted\": {}, \"unresolved\": {}, \"max_queue\": {}, \"rounds\": {}, "
-      "\"falsify_s\": {:.6g}, \"attack_s\": {:.6g}, \"cancelled\": {}",
-      verdictName(r.verdict), st.seconds, st.domains, st.boundCalls, st.refuted, st.unresolved,
-      st.maxQueue, st.rounds, st.falsifySeconds, st.attackSeconds, r.cancelled ? "true" : "false");
+  nlohmann::ordered_json j;
+  j["verdict"] = verdictName(r.verdict);
+  j["time_s"] = st.seconds;
+  j["domains"] = st.domains;
+  j["bound_calls"] = st.boundCalls;
+  j["refuted"] = st.refuted;
+  j["unresolved"] = st.unresolved;
+  j["max_queue"] = st.maxQueue;
+  j["rounds"] = st.rounds;
+  j["falsify_s"] = st.falsifySeconds;
+  j["attack_s"] = st.attackSeconds;
+  j["cancelled"] = r.cancelled;
   if (!r.reason.empty())
-    s += ", \"reason\": " + jsonString(r.reason);
-  if (r.verdict == Verdict::Sat && r.counterexample)
-    s += fmt::format(", \"counterexample\": {{\"case\": {}, \"disjunct\": {}, \"x\": {}, \"y\": {}}}",
-                     r.counterexample->caseIndex, r.counterexample->disjunct,
-                     jsonList(r.counterexample->x), jsonList(r.counterexample->y));
-  else
-    s += ", \"counterexample\": null";
-  return s + "}";
+    j["reason"] = r.reason;
+  if (r.verdict == Verdict::Sat && r.counterexample) {
+    const Counterexample &c = *r.counterexample;
+    // Each f32 as the equal double, which nlohmann prints exactly.
+    std::vector<double> x(c.x.begin(), c.x.end()), y(c.y.begin(), c.y.end());
+    j["counterexample"] = {{"case", c.caseIndex}, {"disjunct", c.disjunct}, {"x", x}, {"y", y}};
+    if (!c.yReference.empty())
+      j["counterexample"]["y_f64"] = c.yReference;
+  } else {
+    j["counterexample"] = nullptr;
+  }
+  return j;
 }
+
+std::string resultJson(const BabResult &r) { return resultJsonObject(r).dump(); }
 
 Status writeResultFile(const std::string &path, const std::string &text) {
   auto fail = [&](const std::string &why) {
@@ -92,6 +77,11 @@ Status writeResultFile(const std::string &path, const std::string &text) {
     loc.file = path;
     return Status(Error(ErrorCode::FileWrite, "cannot write the result: " + why, loc));
   };
+  // Never rename over a link, device or FIFO (the tools also check this
+  // before the search, so that the verdict is not computed in vain).
+  if (std::string why = support::checkOutputTarget(path, {}); !why.empty())
+    return Error(ErrorCode::OutputTarget, "cannot write the result: " + why,
+                 [&] { Location l; l.file = path; return l; }());
   std::string tmp = path + ".tmp-XXXXXX";
   int fd = mkstemp(tmp.data());
   if (fd < 0)

@@ -17,6 +17,7 @@
 #include "ir/Diagnostic.h"
 #include "runtime/Bab.h"
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 namespace gma::runtime {
@@ -25,7 +26,13 @@ namespace gma::runtime {
 std::string resultText(const BabResult &r);
 
 /// One JSON object: verdict, time_s, statistics, reason (if any) and the
-/// counterexample ({case, disjunct, x, y}) or null.
+/// counterexample ({case, disjunct, x, y[, y_f64]}: y is the f32 evaluation,
+/// y_f64 the independent float64 one) or null. Written by nlohmann_json,
+/// so it is always valid JSON: numbers that JSON cannot represent (infinite
+/// or NaN) are `null`. Callers add their own fields to the object.
+nlohmann::ordered_json resultJsonObject(const BabResult &r);
+
+/// resultJsonObject(r), serialised on one line.
 std::string resultJson(const BabResult &r);
 
 /// Writes `text` to `path` through a temporary file in the same folder and a

@@ -9,12 +9,20 @@
 // Each case carries two f32 boxes: `outer` contains the box as written (rounded
 // outward; proofs are made over it) and `inner` is contained in it (rounded
 // inward; counterexamples are searched for in it, so a reported input really
-// lies in the box as written).
+// lies in the box as written). Likewise each conjunction has two thresholds:
+// `d` is at or above the written one (refuting C·y <= d refutes the property
+// as written) and `dSat` at or below it (a counterexample must meet it).
+//
+// A counterexample passes two gates (runtime/Falsify.h, `confirm`): the
+// engine's f32 evaluation, and `independentCheck` when the caller sets one
+// (gamma verify: the unoptimised graph evaluated in float64 by the IR
+// interpreter, so neither gamma's passes nor its kernels are trusted for it).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace gma::runtime {
@@ -23,7 +31,9 @@ namespace gma::runtime {
 struct Conjunction {
   int64_t rows = 0;
   std::vector<double> C; ///< rows × outputs, row-major.
-  std::vector<double> d; ///< rows.
+  std::vector<double> d;    ///< rows: the proof side (>= the written threshold).
+  std::vector<double> dSat; ///< rows: the counterexample side (<=); empty: d.
+  double satThreshold(int64_t r) const { return dSat.empty() ? d[r] : dSat[r]; }
 };
 
 struct SpecCase {
@@ -32,10 +42,17 @@ struct SpecCase {
   std::vector<Conjunction> disjuncts;
 };
 
+/// The second gate to `sat`: re-evaluates the model at x by independent
+/// means, writes its outputs to `y` and returns whether every row of `conj`
+/// holds there with zero tolerance (against satThreshold).
+using IndependentCheck =
+    std::function<bool(const float *x, const Conjunction &conj, std::vector<double> &y)>;
+
 struct Spec {
   int64_t numInputs = 0;
   int64_t numOutputs = 0;
   std::vector<SpecCase> cases;
+  IndependentCheck independentCheck; ///< Optional.
 };
 
 /// A concrete input and its f32 output that satisfy every row of
@@ -43,7 +60,8 @@ struct Spec {
 struct Counterexample {
   int64_t caseIndex = 0;
   int64_t disjunct = 0;
-  std::vector<float> x, y;
+  std::vector<float> x, y;        ///< y: the engine's f32 evaluation.
+  std::vector<double> yReference; ///< The independent check's outputs (if any).
 };
 
 } // namespace gma::runtime

@@ -9,6 +9,7 @@
 #include "runtime/VerifierLibrary.h"
 
 #include <cstdlib>
+#include <new>
 #include <cstring>
 #include <dlfcn.h>
 #include <fmt/format.h>
@@ -26,7 +27,10 @@ Error loadError(ErrorCode code, const std::string &path, std::string msg) {
 } // namespace
 
 Expected<std::unique_ptr<VerifierLibrary>> VerifierLibrary::open(const std::string &path) {
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // dlopen searches the library path for a bare name; a user's `lib.so`
+  // means the file in the current folder.
+  std::string file = path.find('/') == std::string::npos ? "./" + path : path;
+  void *handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
     return loadError(ErrorCode::VerifierLoad, path,
@@ -68,10 +72,17 @@ VerifierLibrary::~VerifierLibrary() {
 float *Kernels::scratch(int64_t floats) {
   if (floats <= capacity_)
     return buf_.get();
+  // A size that overflows, or memory that cannot be had (or exceeds
+  // --memory-limit), is std::bad_alloc: the tools report it as the coded
+  // OutOfMemory error, never a crash.
+  constexpr int64_t kMaxFloats = (int64_t(1) << 62) / int64_t(sizeof(float));
+  if (floats < 0 || floats > kMaxFloats)
+    throw std::bad_alloc();
   // Round up to the 64-byte alignment that aligned_alloc requires of sizes.
   size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
   auto *p = static_cast<float *>(std::aligned_alloc(64, bytes));
-  assert(p && "out of memory allocating kernel scratch");
+  if (!p)
+    throw std::bad_alloc();
   buf_ = std::unique_ptr<float[], void (*)(void *)>(p, std::free);
   capacity_ = static_cast<int64_t>(bytes / sizeof(float));
   return p;

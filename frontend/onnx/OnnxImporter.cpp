@@ -85,6 +85,8 @@ public:
     ctx_.external = &external_;
   }
 
+  const ExternalDataFiles &external() const { return external_; }
+
   Status run() {
     if (Status s = readOpset(); !s)
       return s;
@@ -310,6 +312,13 @@ Expected<ir::Graph> importModel(const void *data, size_t size, const std::string
     ModelImporter importer(std::move(model), ctx);
     if (Status s = importer.run(); !s)
       return s.takeError();
+    // The model's identity: its bytes and every external-data file it maps.
+    support::Hasher h;
+    h.field("gamma onnx model");
+    h.field(static_cast<uint64_t>(size));
+    h.bytes(data, size);
+    importer.external().digest(h);
+    graph.sourceDigest = h.hex();
     return graph;
   } catch (const std::exception &e) {
     // Protobuf and gamma report errors by value; only allocation failures on

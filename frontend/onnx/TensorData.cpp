@@ -36,6 +36,7 @@ namespace gma::frontend {
 
 /// One read-only mapping of a whole file.
 struct ExternalDataFiles::Mapping {
+  std::string location; ///< As written in the model.
   void *base = nullptr;
   size_t size = 0;
 
@@ -176,6 +177,15 @@ std::string onnxTypeName(int elemType) {
   }
 }
 
+void ExternalDataFiles::digest(support::Hasher &h) const {
+  h.field(static_cast<uint64_t>(files_.size()));
+  for (const auto &[path, m] : files_) { // std::map: sorted by path
+    h.field(m->location);
+    h.field(static_cast<uint64_t>(m->size));
+    h.bytes(m->base, m->size);
+  }
+}
+
 Expected<ExternalDataFiles::Slice> ExternalDataFiles::map(const std::string &location,
                                                           int64_t offset, int64_t length) {
   namespace fs = std::filesystem;
@@ -201,6 +211,7 @@ Expected<ExternalDataFiles::Slice> ExternalDataFiles::map(const std::string &loc
       return Error(ErrorCode::FileNotFound,
                    fmt::format("external data '{}' is not a regular file", path));
     }
+    mapping->location = location;
     mapping->size = static_cast<size_t>(st.st_size);
     if (mapping->size > 0) {
       void *base = ::mmap(nullptr, mapping->size, PROT_READ, MAP_PRIVATE, fd, 0);

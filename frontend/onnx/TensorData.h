@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "support/Hash.h"
 #include "frontend/onnx/ImportContext.h"
 
 #include <map>
@@ -34,6 +35,10 @@ public:
     size_t size = 0;
   };
   Expected<Slice> map(const std::string &location, int64_t offset, int64_t length);
+
+  /// Feeds every mapped file, in a fixed order, to `h`: its location as
+  /// written in the model, its size and all of its bytes.
+  void digest(support::Hasher &h) const;
 
 private:
   struct Mapping;

@@ -18,13 +18,13 @@
 #include "ir/Interpreter.h"
 #include "ir/Rounding.h"
 #include "passes/PassManager.h"
-#include "runtime/ModelHash.h"
 #include "runtime/VerifierLibrary.h"
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -41,19 +41,13 @@ double secondsSince(Clock::time_point t) {
 
 
 
-std::string floatJson(float f) {
-  if (std::isinf(f))
-    return f > 0 ? "Infinity" : "-Infinity"; // JSON has no infinities; Python reads these.
-  return fmt::format("{:.9g}", f);
-}
+/// Each f32 as the equal double; nlohmann writes infinite bounds as null.
+std::vector<double> jsonList(const float *v, int64_t n) { return std::vector<double>(v, v + n); }
 
 } // namespace
 
 ExitCode runBounds(const BoundsOptions &opts) {
   auto t0 = Clock::now();
-  auto bytes = readFile(opts.model);
-  if (!bytes)
-    return fail(bytes.error());
   auto prop = frontend::parseVnnlibFile(opts.vnnlib);
   if (!prop)
     return fail(prop.error());
@@ -69,20 +63,21 @@ ExitCode runBounds(const BoundsOptions &opts) {
   std::optional<ir::Graph> graph;
   const gamma_kernel_info *info = nullptr;
   int64_t inSize = 0, outSize = 0;
-  uint64_t hash = runtime::fnv1a64(*bytes);
+  // The model is imported even with a library: its digest (the file and its
+  // external data) must be the one the library was compiled from.
+  auto imported = frontend::importOnnxFile(opts.model);
+  if (!imported)
+    return fail(imported.error());
   if (!opts.verifier.empty()) {
     auto lib = runtime::VerifierLibrary::open(opts.verifier);
     if (!lib)
       return fail(lib.error());
     library = std::move(*lib);
     info = library->info();
-    if (Status s = checkLibraryModel(info, *bytes, opts.model, opts.verifier); !s)
+    if (Status s = checkLibraryModel(info, imported->sourceDigest, opts.model, opts.verifier); !s)
       return fail(s.error());
   } else {
-    auto g = frontend::importOnnxBytes(*bytes, opts.model);
-    if (!g)
-      return fail(g.error());
-    graph = std::move(*g);
+    graph = std::move(*imported);
     if (graph->inputs.size() != 1 || graph->outputs.size() != 1) {
       Location loc;
       loc.file = opts.model;
@@ -98,7 +93,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
     }
     if (opts.engine == "jit") {
       codegen::CodegenOptions copts;
-      copts.modelHash = hash;
+      copts.modelDigest = graph->sourceDigest;
       auto j = codegen::JitVerifier::compile(*graph, copts);
       if (!j)
         return fail(j.error());
@@ -182,25 +177,22 @@ ExitCode runBounds(const BoundsOptions &opts) {
 
   std::string engine = library ? "aot" : opts.engine;
   if (opts.json) {
-    auto list = [](const float *v, int64_t n) {
-      std::string s = "[";
-      for (int64_t i = 0; i < n; ++i)
-        s += (i ? ", " : "") + floatJson(v[i]);
-      return s + "]";
-    };
-    std::string out = fmt::format(
-        "{{\"method\": \"{}\", \"lower\": {}, \"upper\": {}, \"time_s\": {:.6g}, "
-        "\"prepare_s\": {:.6g}, \"engine\": \"{}\", \"boxes\": {}",
-        opts.method, list(lower.data(), outSize), list(upper.data(), outSize), boundSeconds,
-        prepareSeconds, engine, batch);
+    nlohmann::ordered_json out;
+    out["method"] = opts.method;
+    out["lower"] = jsonList(lower.data(), outSize);
+    out["upper"] = jsonList(upper.data(), outSize);
+    out["time_s"] = boundSeconds;
+    out["prepare_s"] = prepareSeconds;
+    out["engine"] = engine;
+    out["boxes"] = batch;
     if (batch > 1) {
-      out += ", \"cases\": [";
+      nlohmann::ordered_json cases = nlohmann::ordered_json::array();
       for (int64_t c = 0; c < batch; ++c)
-        out += fmt::format("{}{{\"lower\": {}, \"upper\": {}}}", c ? ", " : "",
-                           list(&ylo[c * outSize], outSize), list(&yhi[c * outSize], outSize));
-      out += "]";
+        cases.push_back({{"lower", jsonList(&ylo[c * outSize], outSize)},
+                         {"upper", jsonList(&yhi[c * outSize], outSize)}});
+      out["cases"] = std::move(cases);
     }
-    std::printf("%s}\n", out.c_str());
+    std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("%s bounds of %s over %lld input box%s (%s, %.3f ms; prepared in %.3f s)\n",
                 opts.method.c_str(), opts.model.c_str(), static_cast<long long>(batch),

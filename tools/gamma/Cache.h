@@ -2,15 +2,30 @@
 //
 // `gamma verify` compiles a model on first sight into a shared library kept in
 // a cache directory, and later runs on the same model load that library
-// instead of compiling. Entries are named by a key over everything that
-// determines the code: the model's bytes (FNV-1a), gamma's version, the kernel
-// ABI, the gamma binary itself (size and modification time, so a rebuilt
-// compiler never reuses stale code) and the code generation options.
+// instead of compiling.
 //
-// Directory: $GAMMA_CACHE_DIR, else $XDG_CACHE_HOME/gamma, else ~/.cache/gamma.
-// Entries are written through a temporary and a rename (concurrent runs are
-// safe); an entry that does not load or does not match the model is ignored
-// and rebuilt.
+// Identity. An entry is named by an XXH3-128 key (support/Hash.h) over every
+// byte that determines its code: the model's digest (the ONNX file and every
+// external-data file it maps, ir::Graph::sourceDigest), the code-generation
+// fingerprint (a digest of gamma's code-generating sources, the C++ compiler
+// and LLVM, computed at build time: a rebuild that changes none of them keeps
+// the cache), the kernel ABI, the code generation options and the resolved
+// target CPU and features. The library records the model digest, and a
+// loaded entry must carry the very digest it is looked up for.
+//
+// Integrity. Each entry `<key>.so` has a digest file `<key>.so.xxh` beside it
+// holding the XXH3-128 of the library's bytes. Loading reads the library
+// through one descriptor (regular file, owned by the user), checks the digest
+// and dlopens that same descriptor; an entry that is missing its digest,
+// differs from it, or is not a regular file is removed and rebuilt, never
+// executed.
+//
+// Directory: $GAMMA_CACHE_DIR, else $XDG_CACHE_HOME/gamma, else
+// ~/.cache/gamma, else $TMPDIR/gamma-cache-<uid>. It is created with mode
+// 0700; a directory that the user does not own or that group or others can
+// write is refused (the run then compiles in process). Entries are written
+// through a temporary and a rename (concurrent runs are safe); temporaries
+// left by a killed run are removed after an hour.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -38,14 +53,17 @@ struct CompiledKernels {
 /// The cache directory (not created).
 std::string cacheDirectory();
 
-/// The cache key of a model (hex).
-std::string cacheKey(const std::string &modelBytes, const codegen::CodegenOptions &opts);
+/// The cache key of a model (32 hex digits) under `opts`; InvalidArgument if
+/// the target CPU is unknown.
+Expected<std::string> cacheKey(const std::string &modelDigest,
+                               const codegen::CodegenOptions &opts);
 
-/// Kernels for `optimized` (the default pipeline has run on the graph of
-/// `modelBytes`): from the cache, or compiled into it. When the cache cannot
-/// be used (unwritable directory, no linker) and `allowJit`, compiles in
-/// process instead and says why in `note`.
-Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, const std::string &modelBytes,
-                                        bool allowJit, std::string *note = nullptr);
+/// Kernels for `optimized` (the default pipeline has run on a graph imported
+/// from a file, so its sourceDigest is set): from the cache, or compiled into
+/// it. When the cache cannot be used (unwritable or unsafe directory, no
+/// linker) and `allowJit`, compiles in process instead and says why in
+/// `note`.
+Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJit,
+                                        std::string *note = nullptr);
 
 } // namespace gma::tools

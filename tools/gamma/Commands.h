@@ -3,6 +3,7 @@
 
 #include "tools/common/ExitCode.h"
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct BoundsOptions {
 ExitCode runBounds(const BoundsOptions &opts);
 
 struct VerifyOptions {
+  /// When the process started: the timeout counts from here.
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::string model;
   std::string vnnlib;
   double timeout = 0;   ///< Seconds of wall time from start-up; <= 0: none.

@@ -1,7 +1,6 @@
 //===- tools/gamma/ToolSupport.cpp - Helpers shared by gamma's commands ---===//
 #include "tools/gamma/ToolSupport.h"
 
-#include "runtime/ModelHash.h"
 
 #include <cstdio>
 #include <fmt/format.h>
@@ -13,18 +12,6 @@ namespace gma::tools {
 ExitCode fail(const Error &e) {
   std::fprintf(stderr, "gamma: %s\n", e.str().c_str());
   return ExitCode::UserError;
-}
-
-Expected<std::string> readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    Location loc;
-    loc.file = path;
-    return Error(ErrorCode::FileNotFound, "cannot open the file", loc);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 Status checkPropertyFits(const frontend::VnnlibProperty &p, int64_t inputs, int64_t outputs,
@@ -39,14 +26,16 @@ Status checkPropertyFits(const frontend::VnnlibProperty &p, int64_t inputs, int6
                loc);
 }
 
-Status checkLibraryModel(const gamma_kernel_info *info, const std::string &modelBytes,
+Status checkLibraryModel(const gamma_kernel_info *info, const std::string &modelDigest,
                          const std::string &modelPath, const std::string &libraryPath) {
-  if (info->model_hash == 0 || info->model_hash == runtime::fnv1a64(modelBytes))
+  if (info->model_digest && !modelDigest.empty() && modelDigest == info->model_digest)
     return Status::ok();
   Location loc;
   loc.file = libraryPath;
   return Error(ErrorCode::VerifierMismatch,
-               fmt::format("the library was compiled from a different model than '{}'", modelPath),
+               fmt::format("the library was compiled from a different model than '{}' (or from "
+                           "different external data); recompile it with gammac",
+                           modelPath),
                loc);
 }
 

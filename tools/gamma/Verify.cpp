@@ -15,22 +15,29 @@
 
 #include "frontend/onnx/OnnxImporter.h"
 #include "frontend/vnnlib/VnnLib.h"
+#include "ir/Interpreter.h"
 #include "ir/Rounding.h"
 #include "passes/PassManager.h"
 #include "runtime/Bab.h"
-#include "runtime/ModelHash.h"
 #include "runtime/Result.h"
 #include "runtime/VerifierLibrary.h"
 #include "runtime/KernelEngine.h"
 #include "tools/gamma/Cache.h"
 #include "tools/gamma/Engines.h"
 
+#include "support/Files.h"
+
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -48,9 +55,127 @@ bool referenceCrownSupports(const ir::Graph &g) {
 
 using Clock = std::chrono::steady_clock;
 
+/// Limits of option values (larger ones are refused with InvalidArgument).
+constexpr double kMaxTimeoutSeconds = 1e7; // 115 days
+constexpr int kMaxThreads = 1024;
+constexpr int64_t kMaxBatch = 1 << 16;
+/// The search's deadline and the watchdog's, before the limit.
+constexpr double kSearchMarginSeconds = 0.08;
+constexpr double kWatchdogMarginSeconds = 0.03;
+
 std::atomic<bool> gCancel{false};
 
 extern "C" void onSignal(int) { gCancel.store(true); }
+
+/// The answer of a run cut short before or outside the search: `timeout` when
+/// the limit runs out (while importing, compiling, or if the search overran
+/// its own deadline), `unknown` on SIGINT/SIGTERM before the search (which
+/// handles those itself). A thread polls every 10 ms; when it fires it prints
+/// the answer, writes the result file and ends the process, so no phase can
+/// hold a run past its limit. The main thread claims the answer before it
+/// prints one, so exactly one of them answers.
+class Watchdog {
+public:
+  using Answer = std::function<void(runtime::Verdict, const std::string &reason)>;
+
+  Watchdog(bool hasDeadline, Clock::time_point deadline, Answer answer)
+      : hasDeadline_(hasDeadline), deadline_(deadline), answer_(std::move(answer)),
+        thread_([this] { loop(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  /// What the run is doing, for the timeout's reason.
+  void phase(const char *what, bool searching = false) {
+    std::lock_guard<std::mutex> l(m_);
+    phase_ = what;
+    searching_ = searching;
+  }
+  /// Takes the right to answer; waits forever if the watchdog has it (it
+  /// ends the process).
+  void claim() {
+    m_.lock();
+    claimed_ = true;
+    m_.unlock();
+  }
+
+private:
+  void loop() {
+    std::unique_lock<std::mutex> l(m_);
+    while (!stop_ && !claimed_) {
+      bool late = hasDeadline_ && Clock::now() >= deadline_;
+      if (late || (gCancel.load() && !searching_)) {
+        // Keep the lock: the main thread can no longer answer.
+        answer_(late ? runtime::Verdict::Timeout : runtime::Verdict::Unknown,
+                late ? fmt::format("the time limit ran out while {}", phase_)
+                     : fmt::format("interrupted while {}", phase_));
+        std::fflush(stdout);
+        std::fflush(stderr);
+        std::_Exit(0);
+      }
+      cv_.wait_for(l, std::chrono::milliseconds(10));
+    }
+  }
+
+  bool hasDeadline_;
+  Clock::time_point deadline_;
+  Answer answer_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false, claimed_ = false, searching_ = false;
+  const char *phase_ = "starting";
+  std::thread thread_;
+};
+
+/// Writes the VNN-COMP result file for `r` (if asked) and prints the answer.
+/// The verdict reaches stdout even when the file cannot be written.
+ExitCode answer(const VerifyOptions &opts, const runtime::BabResult &r,
+                const nlohmann::ordered_json &extra) {
+  if (opts.json) {
+    nlohmann::ordered_json j = runtime::resultJsonObject(r);
+    for (const auto &[k, v] : extra.items())
+      j[k] = v;
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s\n", runtime::verdictName(r.verdict));
+  }
+  std::fflush(stdout);
+  if (!r.reason.empty())
+    std::fprintf(stderr, "gamma: %s: %s\n", runtime::verdictName(r.verdict), r.reason.c_str());
+  if (!opts.result.empty())
+    if (Status s = runtime::writeResultFile(opts.result, runtime::resultText(r)); !s)
+      return fail(s.error());
+  return ExitCode::Success;
+}
+
+/// Option values that parse but make no sense, with coded errors.
+Status checkVerifyOptions(const VerifyOptions &opts) {
+  auto bad = [](std::string msg) { return Error(ErrorCode::InvalidArgument, std::move(msg)); };
+  if (!(opts.timeout >= 0 && opts.timeout <= kMaxTimeoutSeconds))
+    return bad(fmt::format("--timeout must be a number of seconds in [0, {:g}] (0: no limit)",
+                           kMaxTimeoutSeconds));
+  if (opts.threads < 0 || opts.threads > kMaxThreads)
+    return bad(fmt::format("--threads must be in [0, {}] (0: all cores)", kMaxThreads));
+  if (opts.batch < 1 || opts.batch > kMaxBatch)
+    return bad(fmt::format("--batch must be in [1, {}]", kMaxBatch));
+  for (int l : opts.lookaheads)
+    if (l < 1 || l > 1024)
+      return bad("--lookahead values must be in [1, 1024]");
+  if (!opts.result.empty()) {
+    std::string why =
+        support::checkOutputTarget(opts.result, {opts.model, opts.vnnlib, opts.verifier});
+    if (!why.empty()) {
+      Location loc;
+      loc.file = opts.result;
+      return Error(ErrorCode::OutputTarget, "cannot write the result here: " + why, loc);
+    }
+  }
+  return Status::ok();
+}
 
 
 
@@ -74,7 +199,13 @@ runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
       conj.rows = static_cast<int64_t>(oc.C.size());
       for (const auto &row : oc.C)
         conj.C.insert(conj.C.end(), row.begin(), row.end());
-      conj.d = oc.d;
+      // The written threshold is a decimal; oc.d is the nearest double. One
+      // ulp up is above the decimal (refutations cover the property as
+      // written), one ulp down below it (counterexamples meet it).
+      for (double d : oc.d) {
+        conj.d.push_back(std::nextafter(d, std::numeric_limits<double>::infinity()));
+        conj.dSat.push_back(std::nextafter(d, -std::numeric_limits<double>::infinity()));
+      }
       c.disjuncts.push_back(std::move(conj));
     }
     s.cases.push_back(std::move(c));
@@ -82,8 +213,8 @@ runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
   return s;
 }
 
-Expected<ir::Graph> importOptimized(const std::string &bytes, const std::string &path) {
-  auto g = frontend::importOnnxBytes(bytes, path);
+Expected<ir::Graph> importChecked(const std::string &path) {
+  auto g = frontend::importOnnxFile(path);
   if (!g)
     return g.takeError();
   if (g->inputs.size() != 1 || g->outputs.size() != 1) {
@@ -94,22 +225,50 @@ Expected<ir::Graph> importOptimized(const std::string &bytes, const std::string 
                              g->inputs.size(), g->outputs.size()),
                  loc);
   }
+  return std::move(*g);
+}
+
+Expected<ir::Graph> importOptimized(const std::string &path) {
+  auto g = importChecked(path);
+  if (!g)
+    return g.takeError();
   if (auto s = passes::runDefaultPipeline(*g); !s)
     return s.takeError();
   return std::move(*g);
+}
+
+/// The independent gate to `sat`: the unoptimised graph (as imported, before
+/// any pass) evaluated in float64 by the IR interpreter, every row checked
+/// against the counterexample threshold with zero tolerance. Neither gamma's
+/// passes nor its compiled kernels take part.
+runtime::IndependentCheck float64Check(std::shared_ptr<const ir::Graph> original) {
+  return [original](const float *x, const runtime::Conjunction &conj, std::vector<double> &y) {
+    const ir::Graph &g = *original;
+    int64_t n = g.type(g.inputs[0]).numel();
+    auto out = ir::evaluate64(g, {std::vector<double>(x, x + n)}, 1);
+    if (!out)
+      return false;
+    y = std::move((*out)[0]);
+    int64_t m = static_cast<int64_t>(y.size());
+    for (int64_t r = 0; r < conj.rows; ++r) {
+      double s = 0;
+      for (int64_t j = 0; j < m; ++j)
+        s += conj.C[r * m + j] * y[j];
+      if (!(s <= conj.satThreshold(r))) // NaN fails
+        return false;
+    }
+    return true;
+  };
 }
 
 } // namespace
 
 ExitCode runPrepare(const std::string &model) {
   auto t0 = Clock::now();
-  auto bytes = readFile(model);
-  if (!bytes)
-    return fail(bytes.error());
-  auto graph = importOptimized(*bytes, model);
+  auto graph = importOptimized(model);
   if (!graph)
     return fail(graph.error());
-  auto k = loadOrCompile(*graph, *bytes, /*allowJit=*/false);
+  auto k = loadOrCompile(*graph, /*allowJit=*/false);
   if (!k)
     return fail(k.error());
   std::printf("%s %s (%.3f s)\n", k->source == "cache" ? "cached" : "compiled", k->path.c_str(),
@@ -118,19 +277,39 @@ ExitCode runPrepare(const std::string &model) {
 }
 
 ExitCode runVerify(const VerifyOptions &opts) {
-  auto t0 = Clock::now();
+  // The limit counts from process start-up (main), compilation included.
+  const Clock::time_point t0 = opts.start;
+  if (Status s = checkVerifyOptions(opts); !s)
+    return fail(s.error());
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
+  auto since = [&](double seconds) {
+    return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  };
+  const bool limited = opts.timeout > 0;
+  Watchdog watchdog(limited, since(std::max(0.0, opts.timeout - kWatchdogMarginSeconds)),
+                    [&](runtime::Verdict v, const std::string &why) {
+                      runtime::BabResult r;
+                      r.verdict = v;
+                      r.reason = why;
+                      r.cancelled = v == runtime::Verdict::Unknown;
+                      r.stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+                      answer(opts, r, {});
+                    });
 
-  auto bytes = readFile(opts.model);
-  if (!bytes)
-    return fail(bytes.error());
+  watchdog.phase("reading the property");
   auto prop = frontend::parseVnnlibFile(opts.vnnlib);
   if (!prop)
     return fail(prop.error());
-  auto graph = importOptimized(*bytes, opts.model);
-  if (!graph)
-    return fail(graph.error());
+  watchdog.phase("importing the model");
+  auto imported = importChecked(opts.model);
+  if (!imported)
+    return fail(imported.error());
+  auto original = std::make_shared<const ir::Graph>(*imported);
+  auto graph = std::move(imported);
+  if (auto s = passes::runDefaultPipeline(*graph); !s)
+    return fail(s.error());
+  watchdog.phase("compiling the model");
   int64_t inSize = graph->type(graph->inputs[0]).numel();
   int64_t outSize = graph->type(graph->outputs[0]).numel();
   if (Status s = checkPropertyFits(*prop, inSize, outSize, opts.vnnlib); !s)
@@ -147,7 +326,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
       return fail(lib.error());
     library = std::move(*lib);
     info = library->info();
-    if (Status s = checkLibraryModel(info, *bytes, opts.model, opts.verifier); !s)
+    if (Status s = checkLibraryModel(info, graph->sourceDigest, opts.model, opts.verifier); !s)
       return fail(s.error());
     Location loc;
     loc.file = opts.verifier;
@@ -156,7 +335,9 @@ ExitCode runVerify(const VerifyOptions &opts) {
                         "the library's input or output size differs from the model's", loc));
     source = "aot";
   } else if (opts.noCache) {
-    auto jit = codegen::JitVerifier::compile(*graph, {});
+    codegen::CodegenOptions copts;
+    copts.modelDigest = graph->sourceDigest;
+    auto jit = codegen::JitVerifier::compile(*graph, copts);
     if (!jit)
       return fail(jit.error());
     compiled.jit = std::move(*jit);
@@ -164,7 +345,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
     source = "jit";
   } else {
     std::string note;
-    auto k = loadOrCompile(*graph, *bytes, /*allowJit=*/true, &note);
+    auto k = loadOrCompile(*graph, /*allowJit=*/true, &note);
     if (!k)
       return fail(k.error());
     if (!note.empty())
@@ -174,6 +355,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
     source = compiled.source;
   }
   double prepareSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  watchdog.phase("starting the search");
 
   // Compiled crown/grad kernels (ReLU and sigmoid networks); the reference
   // CROWN of the IR on request; compiled IBP for a library without crown
@@ -186,6 +368,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
       useReference ? static_cast<const runtime::BoundEngine &>(reference) : kernelEngine;
   const char *boundsName = useReference ? "crown-reference" : hasCrown ? "crown-kernel" : "ibp-kernel";
   runtime::Spec spec = toSpec(*prop);
+  spec.independentCheck = float64Check(original);
   runtime::BabOptions bopts;
   bopts.threads = opts.threads;
   bopts.deterministic = opts.deterministic;
@@ -193,32 +376,21 @@ ExitCode runVerify(const VerifyOptions &opts) {
   bopts.batch = std::max<int64_t>(1, opts.batch);
   bopts.lookaheads = opts.lookaheads;
   bopts.stop.cancel = &gCancel;
-  if (opts.timeout > 0) {
-    // Leave time to write the result; the search stops within ~0.1 s of its
-    // deadline.
-    double budget = std::max(0.0, opts.timeout - 0.15);
+  if (limited) {
+    // The search stops within a few ms of its deadline; what is left is for
+    // writing the answer. The watchdog answers if it does not.
     bopts.stop.hasDeadline = true;
-    bopts.stop.deadline =
-        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(budget));
+    bopts.stop.deadline = since(std::max(0.0, opts.timeout - kSearchMarginSeconds));
   }
+  watchdog.phase("searching", /*searching=*/true);
   runtime::BabResult res = runtime::verify(engine, spec, bopts);
   res.stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-
-  if (!opts.result.empty())
-    if (Status s = runtime::writeResultFile(opts.result, runtime::resultText(res)); !s)
-      return fail(s.error());
-  if (opts.json) {
-    std::string j = runtime::resultJson(res);
-    j.pop_back(); // extend the object with the driver's fields
-    j += fmt::format(", \"prepare_s\": {:.6g}, \"kernels\": \"{}\", \"bounds\": \"{}\"}}",
-                     prepareSeconds, source, boundsName);
-    std::printf("%s\n", j.c_str());
-  } else {
-    std::printf("%s\n", runtime::verdictName(res.verdict));
-  }
-  if (!res.reason.empty())
-    std::fprintf(stderr, "gamma: %s: %s\n", runtime::verdictName(res.verdict), res.reason.c_str());
-  return ExitCode::Success;
+  watchdog.claim();
+  nlohmann::ordered_json extra;
+  extra["prepare_s"] = prepareSeconds;
+  extra["kernels"] = source;
+  extra["bounds"] = boundsName;
+  return answer(opts, res, extra);
 }
 
 } // namespace gma::tools

@@ -8,7 +8,7 @@
 // `<stem>_verifier.so`) and its C header beside it (`<stem>_verifier.h`).
 // `-o -` sends textual output to stdout. Outputs are written to a temporary
 // and renamed, so a failure never leaves a partial file. The model hash
-// recorded in the library is FNV-1a 64 of the model file's bytes.
+// recorded in the library is the model digest (support/Hash.h).
 //
 // A thin driver: the work is in frontend/, passes/ and codegen/.
 //
@@ -19,7 +19,8 @@
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "passes/PassManager.h"
-#include "runtime/ModelHash.h"
+#include "support/Files.h"
+#include "support/Hash.h"
 #include "tools/common/ExitCode.h"
 
 #include <CLI/CLI.hpp>
@@ -100,20 +101,49 @@ int run(const Options &o) {
     return fail(Error(ErrorCode::InvalidArgument,
                       fmt::format("-emit={} writes a binary file; give -o FILE", o.emit)));
 
-  std::ifstream in(o.input, std::ios::binary);
-  if (!in) {
-    Location loc;
-    loc.file = o.input;
-    return fail(Error(ErrorCode::FileNotFound, "cannot read the model file", loc));
+  // Every output path is checked before any work: never a link, device,
+  // FIFO or the input itself, and `-o x.h` cannot make the header replace
+  // the library.
+  {
+    std::vector<std::string> targets;
+    if (output != "-")
+      targets.push_back(output);
+    if (o.emit == "so") {
+      std::string headerPath = fs::path(output).replace_extension(".h").string();
+      if (headerPath == output)
+        return fail(Error(ErrorCode::OutputTarget,
+                          fmt::format("-o '{}': the header would be written over the library; "
+                                      "name the library *.so",
+                                      output)));
+      targets.push_back(headerPath);
+    }
+    for (const std::string &t : targets)
+      if (std::string why = support::checkOutputTarget(t, {o.input}); !why.empty()) {
+        Location loc;
+        loc.file = t;
+        return fail(Error(ErrorCode::OutputTarget, "cannot write the output here: " + why, loc));
+      }
   }
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  std::string data = bytes.str();
 
+  // ONNX models are memory-mapped by the importer; textual IR is read here.
   bool textualIr = fs::path(o.input).extension() == ".gir";
-  auto graph = textualIr ? ir::parseGraph(data, o.input) : frontend::importOnnxBytes(data, o.input);
+  std::string data;
+  if (textualIr) {
+    std::ifstream in(o.input, std::ios::binary);
+    if (!in) {
+      Location loc;
+      loc.file = o.input;
+      return fail(Error(ErrorCode::FileNotFound, "cannot read the model file", loc));
+    }
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    data = bytes.str();
+  }
+  auto graph = textualIr ? ir::parseGraph(data, o.input) : frontend::importOnnxFile(o.input);
   if (!graph)
     return fail(graph.error());
+  if (textualIr)
+    graph->sourceDigest = support::digestHex(data);
   if (textualIr && graph->name.empty())
     graph->name = stem;
 
@@ -138,7 +168,7 @@ int run(const Options &o) {
   cg.prefix = o.prefix.empty() ? identifierFrom(stem) : o.prefix;
   cg.cpu = o.mcpu;
   cg.optLevel = o.optLevel;
-  cg.modelHash = runtime::fnv1a64(data);
+  cg.modelDigest = graph->sourceDigest;
   cg.linker = o.linker;
 
   using codegen::EmitKind;

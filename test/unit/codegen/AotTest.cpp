@@ -54,7 +54,7 @@ TEST(Aot, SharedLibraryMatchesJit) {
   TempDir dir;
   codegen::CodegenOptions opts;
   opts.prefix = "mlpv";
-  opts.modelHash = 0x1234abcdULL;
+  opts.modelDigest = "0123456789abcdef0123456789abcdef";
   std::string so = (dir / "mlpv_verifier.so").string();
   Status st = codegen::emitToFile(g, codegen::EmitKind::SharedLibrary, so, opts);
   ASSERT_TRUE(st) << st.error().str();
@@ -65,7 +65,7 @@ TEST(Aot, SharedLibraryMatchesJit) {
   const gamma_kernel_info *info = (*lib)->info();
   EXPECT_STREQ(info->model_name, "mlp_views");
   EXPECT_STREQ(info->compiler_version, "0.1.0");
-  EXPECT_EQ(info->model_hash, 0x1234abcdULL);
+  EXPECT_STREQ(info->model_digest, "0123456789abcdef0123456789abcdef");
   ASSERT_EQ(info->input_rank, 2);
   EXPECT_EQ(info->input_shape[0], 1);
   EXPECT_EQ(info->input_shape[1], 6);

@@ -1,0 +1,146 @@
+//===- codegen/ShareKernels.cpp - One function per layer shape ------------===//
+//
+// See ShareKernels.h. For each candidate function F (local linkage, defined,
+// called directly everywhere):
+//   1. constant expressions over constant globals inside F become
+//      instructions, so every use of a global in F is an instruction operand;
+//   2. the globals F reads, in order of first use, become new trailing
+//      parameters of a copy NF that receives F's body;
+//   3. every call of F becomes a call of NF that passes the globals.
+// A global that F reads through a callee is passed to that callee by F's own
+// (rewritten) call, so the walk goes callees first.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/ShareKernels.h"
+
+#include <llvm/ADT/SetVector.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/InstIterator.h>
+#include <llvm/IR/Instructions.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/ReplaceConstant.h>
+
+#include <vector>
+
+namespace gma::codegen {
+
+using namespace llvm;
+
+namespace {
+
+bool isWeight(const Value *v) {
+  auto *gv = dyn_cast<GlobalVariable>(v);
+  return gv && gv->isConstant() && gv->hasLocalLinkage() && gv->hasInitializer() &&
+         gv->getValueType()->isArrayTy();
+}
+
+/// Whether every use of F is a direct call of it.
+bool onlyCalledDirectly(Function &f) {
+  for (const Use &u : f.uses()) {
+    auto *call = dyn_cast<CallInst>(u.getUser());
+    if (!call || call->getCalledOperand() != &f)
+      return false;
+  }
+  return !f.use_empty();
+}
+
+bool rewrite(Function &f) {
+  if (!f.hasLocalLinkage() || f.isDeclaration() || f.isVarArg() || !onlyCalledDirectly(f))
+    return false;
+  // 1. Constant expressions that use weights become instructions in F.
+  std::vector<Constant *> weights;
+  for (GlobalVariable &gv : f.getParent()->globals())
+    if (isWeight(&gv))
+      weights.push_back(&gv);
+  convertUsersOfConstantsToInstructions(weights, &f);
+  // 2. The weights F reads, in order of first use.
+  SetVector<GlobalVariable *> used;
+  for (Instruction &inst : instructions(f))
+    for (Value *op : inst.operands())
+      if (isWeight(op))
+        used.insert(cast<GlobalVariable>(op));
+  if (used.empty())
+    return false;
+
+  FunctionType *oldTy = f.getFunctionType();
+  std::vector<Type *> params(oldTy->param_begin(), oldTy->param_end());
+  PointerType *ptr = PointerType::getUnqual(f.getContext());
+  params.insert(params.end(), used.size(), ptr);
+  FunctionType *newTy = FunctionType::get(oldTy->getReturnType(), params, false);
+  Function *nf = Function::Create(newTy, f.getLinkage(), f.getAddressSpace(), "", f.getParent());
+  nf->copyAttributesFrom(&f);
+  unsigned first = oldTy->getNumParams();
+  for (unsigned i = 0; i < used.size(); ++i) {
+    unsigned a = first + i;
+    nf->addParamAttr(a, Attribute::NoAlias);
+    nf->addParamAttr(a, Attribute::NoCapture);
+    nf->addParamAttr(a, Attribute::ReadOnly);
+    nf->addParamAttr(a, Attribute::NonNull);
+    nf->addParamAttr(a, Attribute::NoUndef);
+    if (MaybeAlign al = used[i]->getAlign())
+      nf->addParamAttr(a, Attribute::getWithAlignment(f.getContext(), *al));
+  }
+  nf->splice(nf->begin(), &f);
+  for (unsigned i = 0; i < first; ++i) {
+    f.getArg(i)->replaceAllUsesWith(nf->getArg(i));
+    nf->getArg(i)->takeName(f.getArg(i));
+  }
+  for (unsigned i = 0; i < used.size(); ++i) {
+    Argument *arg = nf->getArg(first + i);
+    arg->setName("w");
+    used[i]->replaceUsesWithIf(arg, [nf](Use &u) {
+      auto *inst = dyn_cast<Instruction>(u.getUser());
+      return inst && inst->getFunction() == nf;
+    });
+  }
+
+  // 3. The callers pass the weights.
+  std::vector<CallInst *> calls;
+  for (User *u : f.users())
+    calls.push_back(cast<CallInst>(u));
+  for (CallInst *call : calls) {
+    std::vector<Value *> args(call->arg_begin(), call->arg_end());
+    args.insert(args.end(), used.begin(), used.end());
+    CallInst *nc = CallInst::Create(nf, args, "", call->getIterator());
+    nc->setCallingConv(call->getCallingConv());
+    nc->setAttributes(call->getAttributes());
+    nc->setTailCallKind(call->getTailCallKind());
+    nc->setDebugLoc(call->getDebugLoc());
+    if (!call->getType()->isVoidTy())
+      nc->takeName(call);
+    call->replaceAllUsesWith(nc);
+    call->eraseFromParent();
+  }
+  nf->takeName(&f);
+  f.eraseFromParent();
+  return true;
+}
+
+/// Functions in an order where callees come before their callers.
+void postOrder(Function &f, SmallPtrSetImpl<Function *> &seen, std::vector<Function *> &out) {
+  if (!seen.insert(&f).second)
+    return;
+  for (Instruction &inst : instructions(f))
+    if (auto *call = dyn_cast<CallInst>(&inst))
+      if (Function *callee = call->getCalledFunction(); callee && !callee->isDeclaration())
+        postOrder(*callee, seen, out);
+  out.push_back(&f);
+}
+
+} // namespace
+
+int parameteriseWeights(Module &m) {
+  SmallPtrSet<Function *, 32> seen;
+  std::vector<Function *> order;
+  for (Function &f : m)
+    if (!f.isDeclaration())
+      postOrder(f, seen, order);
+  int rewritten = 0;
+  for (Function *f : order)
+    rewritten += rewrite(*f) ? 1 : 0;
+  return rewritten;
+}
+
+} // namespace gma::codegen
