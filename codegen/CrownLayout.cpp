@@ -12,6 +12,7 @@
 #include "codegen/CrownLayout.h"
 
 #include <algorithm>
+#include <fmt/format.h>
 
 namespace gma::codegen {
 namespace {
@@ -121,6 +122,25 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
   lay.idxOff = lay.tmpOff + align16(2 * tmp);
   lay.dynOff = lay.idxOff + align16(2 * idx);
 
+  // Each intermediate pass runs back to the input, so the kernels' code (and
+  // this layout) grows with the square of the depth. Past a budget, counted
+  // before any pass is planned, the model gets eval and ibp kernels only
+  // (branch and bound then bounds with IBP) instead of code that takes
+  // minutes to compile.
+  int64_t steps = static_cast<int64_t>(plan.steps.size());
+  for (const Step &s : plan.steps) {
+    bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
+    if (activation && s.inValues[0] != plan.inputValue)
+      steps += lay.producer[s.inValues[0]] + 1; // at most this pass's length
+  }
+  if (steps > kMaxCrownPassSteps) {
+    lay.unsupportedReason = fmt::format(
+        "the CROWN passes would take up to {} backward steps (more than {}; they grow with the "
+        "square of the depth)",
+        steps, kMaxCrownPassSteps);
+    return lay;
+  }
+
   int64_t dynFixed = 0;
   for (const Step &s : plan.steps) {
     bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
@@ -136,6 +156,13 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
   lay.scratchBase = align16(lay.dynOff + dynFixed);
   lay.scratchPerRow = align16(2 * (lay.final.peak + 3));
   lay.gradFloats = align16(lay.dynOff + 2 * (lay.final.peak + 3));
+
+  // Each pass keeps a dense Λ: past a budget, no crown kernels either.
+  if (lay.scratchBase > kMaxCrownScratchFloats) {
+    lay.unsupportedReason =
+        fmt::format("CROWN would need {:.3g} GB of scratch per box", lay.scratchBase * 4e-9);
+    return lay;
+  }
   lay.supported = true;
   return lay;
 }

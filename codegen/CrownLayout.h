@@ -45,9 +45,13 @@ struct CrownPass {
   int64_t peak = 0; ///< Doubles per row of all Λ live at once.
 };
 
+/// Budgets past which a model gets no crown/grad kernels (computeCrownLayout).
+constexpr int64_t kMaxCrownPassSteps = 20000;
+constexpr int64_t kMaxCrownScratchFloats = int64_t(1) << 30; // 4 GB per box
+
 struct CrownLayout {
   bool supported = false;
-  std::string unsupportedReason; ///< Names the step when !supported.
+  std::string unsupportedReason; ///< Why not, when !supported.
 
   std::vector<int64_t> numel;     ///< Per value number.
   std::vector<int64_t> boundsOff; ///< Per value number: floats (lo; hi at +numel); -1: none.
@@ -66,8 +70,8 @@ struct CrownLayout {
   int64_t scratchBase = 0, scratchPerRow = 0, gradFloats = 0;
 };
 
-/// Never fails; `supported` is false when a step has no CROWN rule here
-/// (none today: every step kind of KernelPlan has one).
+/// Never fails; `supported` is false past kMaxCrownPassSteps or
+/// kMaxCrownScratchFloats (every step kind of KernelPlan has a CROWN rule).
 CrownLayout computeCrownLayout(const KernelPlan &plan);
 
 } // namespace gma::codegen

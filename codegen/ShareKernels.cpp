@@ -14,6 +14,7 @@
 #include "codegen/ShareKernels.h"
 
 #include <llvm/ADT/SetVector.h>
+#include <llvm/IR/CFG.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/GlobalVariable.h>
@@ -49,12 +50,7 @@ bool onlyCalledDirectly(Function &f) {
 bool rewrite(Function &f) {
   if (!f.hasLocalLinkage() || f.isDeclaration() || f.isVarArg() || !onlyCalledDirectly(f))
     return false;
-  // 1. Constant expressions that use weights become instructions in F.
-  std::vector<Constant *> weights;
-  for (GlobalVariable &gv : f.getParent()->globals())
-    if (isWeight(&gv))
-      weights.push_back(&gv);
-  convertUsersOfConstantsToInstructions(weights, &f);
+  // 1. (Done once for the module by parameteriseWeights.)
   // 2. The weights F reads, in order of first use.
   SetVector<GlobalVariable *> used;
   for (Instruction &inst : instructions(f))
@@ -129,9 +125,30 @@ void postOrder(Function &f, SmallPtrSetImpl<Function *> &seen, std::vector<Funct
   out.push_back(&f);
 }
 
+/// Whether F branches back to a block that comes earlier in its layout: the
+/// emitters lay every loop out header first, so this finds their loops (and
+/// at worst marks a loop-free function noinline, which is harmless).
+bool hasLoop(Function &f) {
+  SmallPtrSet<const BasicBlock *, 32> seen;
+  for (BasicBlock &bb : f) {
+    seen.insert(&bb);
+    for (const BasicBlock *succ : successors(&bb))
+      if (seen.contains(succ))
+        return true;
+  }
+  return false;
+}
+
 } // namespace
 
 int parameteriseWeights(Module &m) {
+  // 1. Constant expressions that use weights become instructions, in every
+  // function at once.
+  std::vector<Constant *> weights;
+  for (GlobalVariable &gv : m.globals())
+    if (isWeight(&gv))
+      weights.push_back(&gv);
+  convertUsersOfConstantsToInstructions(weights);
   SmallPtrSet<Function *, 32> seen;
   std::vector<Function *> order;
   for (Function &f : m)
@@ -140,6 +157,12 @@ int parameteriseWeights(Module &m) {
   int rewritten = 0;
   for (Function *f : order)
     rewritten += rewrite(*f) ? 1 : 0;
+  // A layer function that loops does thousands of operations per call: a
+  // call costs nothing next to it, while inlining it back into each caller
+  // would undo the sharing (ACAS Xu's crown kernel grew to 11k instructions).
+  for (Function &f : m)
+    if (f.hasLocalLinkage() && !f.isDeclaration() && hasLoop(f))
+      f.addFnAttr(Attribute::NoInline);
   return rewritten;
 }
 

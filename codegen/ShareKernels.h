@@ -14,6 +14,9 @@
 // Kernels stay specialised to shapes, not to weight values, which is also the
 // form that weights mapped from a file at run time need.
 //
+// Internal functions that contain loops are also marked noinline: inlining a
+// shared layer function back into its callers would undo the sharing.
+//
 // Call before optimizeModule, on the verified module the emitters produced.
 //
 //===----------------------------------------------------------------------===//

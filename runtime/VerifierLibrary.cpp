@@ -104,8 +104,8 @@ Status Kernels::crown(const float *xlo, const float *xhi, const double *C, int64
                       float *lower, float *inputCoefs, int64_t batch) {
   if (!info_->crown)
     return Error(ErrorCode::InvalidArgument,
-                 fmt::format("model '{}' was compiled without a crown kernel (an op has no CROWN "
-                             "rule in the kernels)",
+                 fmt::format("model '{}' was compiled without crown kernels (too deep or too "
+                             "wide for them; its header says why): use --method ibp",
                              info_->model_name));
   info_->crown(xlo, xhi, C, rows, lower, inputCoefs, batch,
                scratch(gamma_crown_scratch_floats(info_, rows, batch)));
