@@ -6,7 +6,7 @@
 // VNN-LIB property's input box; C is the property's first output conjunction.
 // It also prints the largest relative difference of the two bounds.
 //
-//   crown_bench [--batches 1,256] [--min-time 0.5] [--frac 0.125]
+//   crown_bench [--batches 1,256] [--min-time 0.5] [--frac 0.125] [-O 3]
 //               [--prop prop_2.vnnlib] [model.onnx]
 // Defaults: ../shared's ACAS Xu 1_1 with prop_2.
 //
@@ -46,6 +46,7 @@ int fail(const std::string &msg) {
 int main(int argc, char **argv) {
   std::vector<int64_t> batches = {1, 256};
   double minTime = 0.5, frac = 0.125;
+  int optLevel = 3;
   fs::path acas = fs::path(GAMMA_SOURCE_DIR) / ".." / "shared" / "benchmarks" / "vnncomp" / "acasxu";
   std::string model = (acas / "onnx" / "ACASXU_run2a_1_1_batch_2000.onnx").string();
   std::string propPath = (acas / "vnnlib" / "prop_2.vnnlib").string();
@@ -62,6 +63,8 @@ int main(int argc, char **argv) {
       minTime = std::stod(argv[++i]);
     } else if (!std::strcmp(argv[i], "--frac") && i + 1 < argc) {
       frac = std::stod(argv[++i]);
+    } else if (!std::strcmp(argv[i], "-O") && i + 1 < argc) {
+      optLevel = std::stoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--prop") && i + 1 < argc) {
       propPath = argv[++i];
     } else {
@@ -77,7 +80,12 @@ int main(int argc, char **argv) {
   auto prop = frontend::parseVnnlibFile(propPath);
   if (!prop)
     return fail(prop.error().str());
-  auto jit = codegen::JitVerifier::compile(*g);
+  codegen::CodegenOptions copts;
+  copts.optLevel = optLevel;
+  auto compileStart = Clock::now();
+  auto jit = codegen::JitVerifier::compile(*g, copts);
+  std::printf("compile (JIT, -O%d): %.3f s\n", optLevel,
+              std::chrono::duration<double>(Clock::now() - compileStart).count());
   if (!jit)
     return fail(jit.error().str());
   runtime::Kernels k((*jit)->info());

@@ -174,7 +174,7 @@ TEST_P(AcasXu, SolvesWithTheGroundTruthVerdict) {
   auto [net, prop] = GetParam();
   std::string truth = expected(net, prop);
   ASSERT_TRUE(truth == "sat" || truth == "unsat") << net << " " << prop;
-  std::string result = ::testing::TempDir() + "gamma_verify_" + net + "_" + prop + ".txt";
+  std::string result = ::testing::TempDir() + "gamma_verify_" + net + "_" + prop + "_" + std::to_string(getpid()) + ".txt";
   ToolRun r = runGamma("verify '" + netPath(net) + "' '" + propPath(prop) + "' --timeout 60 --result '" +
                    result + "'");
   ASSERT_EQ(r.exitCode, 0) << r.out;
@@ -209,7 +209,7 @@ TEST(Verify, TimeoutIsAnswerNotError) {
   if (!haveShared())
     GTEST_SKIP() << "../shared is absent";
   ASSERT_EQ(expected("3_3", "prop_2"), "unsat");
-  std::string result = ::testing::TempDir() + "gamma_verify_timeout.txt";
+  std::string result = ::testing::TempDir() + "gamma_verify_timeout_" + std::to_string(getpid()) + ".txt";
   ToolRun r = runGamma("verify '" + netPath("3_3") + "' '" + propPath("prop_2") +
                        "' --timeout 2 --json --result '" + result + "'");
   EXPECT_EQ(r.exitCode, 0);

@@ -24,3 +24,8 @@ config.substitutions.append(("%python", config.python3))
 
 if os.path.isdir(os.path.join(config.gamma_shared_dir, "benchmarks", "vnncomp")):
     config.available_features.add("shared")
+
+# Runs that do not name a cache use one inside the build tree, never the
+# user's ~/.cache/gamma (a fresh machine, or a concurrent run of another
+# clone, must see the same results).
+config.environment["GAMMA_CACHE_DIR"] = os.path.join(config.test_exec_root, "gamma-cache")

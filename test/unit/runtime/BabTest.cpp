@@ -20,6 +20,7 @@
 #include <limits>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 using namespace gma;
 using namespace gma::runtime;
@@ -426,7 +427,7 @@ TEST(Result, VnnCompTextAndJson) {
 }
 
 TEST(Result, WriteResultFileReplacesAtomically) {
-  std::string path = ::testing::TempDir() + "gamma_result_test.txt";
+  std::string path = ::testing::TempDir() + "gamma_result_test_" + std::to_string(getpid()) + ".txt";
   ASSERT_TRUE(static_cast<bool>(writeResultFile(path, "unknown\n")));
   ASSERT_TRUE(static_cast<bool>(writeResultFile(path, "unsat\n")));
   std::ifstream in(path);
