@@ -129,8 +129,17 @@ int run(const Options &o) {
   bool textualIr = fs::path(o.input).extension() == ".gir";
   std::string data;
   if (textualIr) {
+    // A regular file of sane size: never /dev/zero or a FIFO read forever.
+    constexpr uintmax_t kMaxTextualIrBytes = uintmax_t(1) << 30;
+    std::error_code ec;
+    if (fs::is_regular_file(o.input, ec) && fs::file_size(o.input, ec) > kMaxTextualIrBytes) {
+      Location loc;
+      loc.file = o.input;
+      return fail(Error(ErrorCode::InvalidArgument,
+                        "textual IR larger than 1 GiB is not supported; use the ONNX model", loc));
+    }
     std::ifstream in(o.input, std::ios::binary);
-    if (!in) {
+    if (!fs::is_regular_file(o.input, ec) || !in) {
       Location loc;
       loc.file = o.input;
       return fail(Error(ErrorCode::FileNotFound, "cannot read the model file", loc));
