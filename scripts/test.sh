@@ -2,7 +2,7 @@
 # Second command of the README (and what CI runs): installs anything missing,
 # builds, and runs the whole test suite through CTest. Tests that need
 # ../shared skip with a message when it is absent. Pass -DGAMMA_SLOW_TESTS=ON
-# to also run the slow tiers.
+# to also run the slow tier of test/regress/instances.csv (docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

@@ -1,19 +1,17 @@
-//===- test/e2e/VerifyTest.cpp - `gamma verify` on ACAS Xu ----------------===//
+//===- test/e2e/VerifyTest.cpp - `gamma verify` behaviour on ACAS Xu -------===//
 //
 // Runs the gamma binary on ACAS Xu instances whose ground truth is known
-// (../shared/benchmarks/vnncomp/acasxu/ground_truth.csv) and checks:
-//  - zero wrong answers: a verdict is either the ground truth or
-//    unknown/timeout, and the quick instances below must be solved;
-//  - every counterexample independently: the input lies in the VNN-LIB box as
-//    written (double), the JIT-compiled model maps it to exactly the printed
-//    outputs, and they satisfy every row of some output conjunction;
-//  - the timeout path (a hard instance with a short budget), the compile
-//    cache (a hit on the second run, a corrupt entry rebuilt) and
-//    deterministic mode.
+// (../shared/benchmarks/vnncomp/acasxu/ground_truth.csv) and checks the
+// behaviour around the search rather than the verdicts:
+//  - the timeout path (a hard instance with a short budget),
+//  - the compile cache (a hit on the second run, a corrupt entry rebuilt),
+//  - deterministic mode.
+// Verdicts and counterexamples on instances are checked by the regression
+// table instead (test/regress/instances.csv, docs/testing.md), whose checker
+// validates counterexamples independently of gamma's code.
 // Skipped when ../shared is absent.
 //
 //===----------------------------------------------------------------------===//
-#include "frontend/vnnlib/VnnLib.h"
 #include "test/e2e/E2eSupport.h"
 
 #include <nlohmann/json.hpp>
@@ -26,7 +24,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -114,91 +111,6 @@ std::string expected(const std::string &net, const std::string &prop) {
   auto it = truth.find({"onnx/ACASXU_run2a_" + net + "_batch_2000.onnx", "vnnlib/" + prop + ".vnnlib"});
   return it == truth.end() ? "" : it->second;
 }
-
-/// Checks a `sat` result file against the property and the JIT-compiled model.
-void checkCounterexample(const std::string &net, const std::string &prop,
-                         const std::string &resultText) {
-  std::regex entry(R"(\((X|Y)_(\d+) ([^)\s]+)\))");
-  std::vector<double> x(5, NAN), y(5, NAN);
-  for (auto it = std::sregex_iterator(resultText.begin(), resultText.end(), entry);
-       it != std::sregex_iterator(); ++it) {
-    size_t i = std::stoul((*it)[2]);
-    ASSERT_LT(i, 5u);
-    ((*it)[1] == "X" ? x : y)[i] = std::stod((*it)[3]);
-  }
-  auto p = frontend::parseVnnlibFile(propPath(prop));
-  ASSERT_TRUE(p) << p.error().str();
-  auto model = compileModel(netPath(net));
-  ASSERT_TRUE(model);
-  std::vector<float> xf(5), yf(5);
-  for (int i = 0; i < 5; ++i) {
-    xf[i] = static_cast<float>(x[i]);
-    ASSERT_EQ(static_cast<double>(xf[i]), x[i]) << "X_" << i << " is not an exact f32";
-  }
-  runtime::Kernels k(model->jit->info());
-  k.eval(xf.data(), yf.data(), 1);
-  for (int j = 0; j < 5; ++j)
-    EXPECT_EQ(static_cast<double>(yf[j]), y[j]) << "Y_" << j << " differs from the model's output";
-  bool someCase = false;
-  for (const frontend::PropertyCase &c : p->cases) {
-    bool inBox = true;
-    for (int i = 0; i < 5; ++i)
-      inBox = inBox && x[i] >= c.lo[i] && x[i] <= c.hi[i];
-    if (!inBox)
-      continue;
-    for (const frontend::OutputConjunction &conj : c.disjuncts) {
-      bool holds = true;
-      for (size_t r = 0; r < conj.C.size(); ++r) {
-        double s = 0;
-        for (int j = 0; j < 5; ++j)
-          s += conj.C[r][j] * static_cast<double>(yf[j]);
-        holds = holds && s <= conj.d[r];
-      }
-      someCase = someCase || holds;
-    }
-  }
-  EXPECT_TRUE(someCase) << "the counterexample satisfies no case of " << prop << ":\n"
-                        << resultText;
-}
-
-class AcasXu : public ::testing::TestWithParam<std::pair<const char *, const char *>> {
-protected:
-  void SetUp() override {
-    if (!haveShared())
-      GTEST_SKIP() << "../shared is absent";
-  }
-};
-
-// Quick instances (a second or two here): all must be solved, correctly.
-TEST_P(AcasXu, SolvesWithTheGroundTruthVerdict) {
-  auto [net, prop] = GetParam();
-  std::string truth = expected(net, prop);
-  ASSERT_TRUE(truth == "sat" || truth == "unsat") << net << " " << prop;
-  std::string result = ::testing::TempDir() + "gamma_verify_" + net + "_" + prop + "_" + std::to_string(getpid()) + ".txt";
-  ToolRun r = runGamma("verify '" + netPath(net) + "' '" + propPath(prop) + "' --timeout 60 --result '" +
-                   result + "'");
-  ASSERT_EQ(r.exitCode, 0) << r.out;
-  std::string text = readText(result);
-  std::string verdict = text.substr(0, text.find('\n'));
-  EXPECT_EQ(r.out, verdict + "\n");
-  ASSERT_EQ(verdict, truth) << net << " " << prop << " (a wrong answer is release-blocking)";
-  if (verdict == "sat")
-    checkCounterexample(net, prop, text);
-  else
-    EXPECT_EQ(text, verdict + "\n");
-  std::remove(result.c_str());
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Quick, AcasXu,
-    ::testing::Values(std::make_pair("1_1", "prop_1"), std::make_pair("1_9", "prop_1"),
-                      std::make_pair("4_4", "prop_1"), std::make_pair("5_1", "prop_4"),
-                      std::make_pair("4_9", "prop_4"), std::make_pair("2_1", "prop_2"),
-                      std::make_pair("3_1", "prop_2"), std::make_pair("3_5", "prop_2"),
-                      std::make_pair("1_2", "prop_2")),
-    [](const auto &info) {
-      return std::string("net") + info.param.first + "_" + info.param.second;
-    });
 
 // A property that holds but needs a long search: a 2 s budget ends in
 // `timeout`, written to the result file, compilation on a cold cache
