@@ -118,8 +118,12 @@ ExitCode runBounds(const BoundsOptions &opts) {
   std::vector<float> lo(batch * inSize), hi(batch * inSize);
   for (int64_t c = 0; c < batch; ++c)
     for (int64_t i = 0; i < inSize; ++i) {
-      lo[c * inSize + i] = ir::f32Below(prop->cases[c].lo[i]);
-      hi[c * inSize + i] = ir::f32Above(prop->cases[c].hi[i]);
+      // One double ulp outward first: the parsed doubles are only within
+      // half an ulp of the decimals as written.
+      lo[c * inSize + i] = ir::f32Below(
+          std::nextafter(prop->cases[c].lo[i], -std::numeric_limits<double>::infinity()));
+      hi[c * inSize + i] = ir::f32Above(
+          std::nextafter(prop->cases[c].hi[i], std::numeric_limits<double>::infinity()));
     }
   std::vector<float> ylo(batch * outSize), yhi(batch * outSize);
   auto t1 = Clock::now();

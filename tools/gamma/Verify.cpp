@@ -60,8 +60,8 @@ constexpr double kMaxTimeoutSeconds = 1e7; // 115 days
 constexpr int kMaxThreads = 1024;
 constexpr int64_t kMaxBatch = 1 << 16;
 /// The search's deadline and the watchdog's, before the limit.
-constexpr double kSearchMarginSeconds = 0.08;
-constexpr double kWatchdogMarginSeconds = 0.03;
+constexpr double kSearchMarginSeconds = 0.1;
+constexpr double kWatchdogMarginSeconds = 0.02;
 
 std::atomic<bool> gCancel{false};
 
@@ -181,18 +181,33 @@ Status checkVerifyOptions(const VerifyOptions &opts) {
 
 
 /// The property in runtime terms: outer boxes rounded outward (proofs cover
-/// the box as written), inner boxes rounded inward (counterexamples lie in it).
+/// the box as written), inner boxes rounded inward (counterexamples lie in it),
+/// both against the decimals as written, not only their nearest doubles.
 runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
   runtime::Spec s;
   s.numInputs = p.numInputs;
   s.numOutputs = p.numOutputs;
   for (const frontend::PropertyCase &pc : p.cases) {
     runtime::SpecCase c;
+    // pc.lo/hi are the doubles nearest to the decimals as written, within
+    // half an ulp of them: one double ulp further out (in) is certainly
+    // outside (inside) the written box, before rounding to f32. A dimension
+    // the written box pins to one value that is not an f32 (lo == hi) has no
+    // f32 inside it at all; there the inner box keeps the f32 nearest to the
+    // parsed double, which may lie outside the written box by less than
+    // half a double ulp (docs/soundness.md, "Counterexamples").
+    const double inf = std::numeric_limits<double>::infinity();
     for (int64_t i = 0; i < p.numInputs; ++i) {
-      c.outerLo.push_back(ir::f32Below(pc.lo[i]));
-      c.outerHi.push_back(ir::f32Above(pc.hi[i]));
-      c.innerLo.push_back(ir::f32Above(pc.lo[i]));
-      c.innerHi.push_back(ir::f32Below(pc.hi[i]));
+      c.outerLo.push_back(ir::f32Below(std::nextafter(pc.lo[i], -inf)));
+      c.outerHi.push_back(ir::f32Above(std::nextafter(pc.hi[i], inf)));
+      float lo = ir::f32Above(std::nextafter(pc.lo[i], inf));
+      float hi = ir::f32Below(std::nextafter(pc.hi[i], -inf));
+      if (lo > hi) {
+        lo = ir::f32Above(pc.lo[i]);
+        hi = ir::f32Below(pc.hi[i]);
+      }
+      c.innerLo.push_back(lo);
+      c.innerHi.push_back(hi);
     }
     for (const frontend::OutputConjunction &oc : pc.disjuncts) {
       runtime::Conjunction conj;
@@ -246,8 +261,15 @@ runtime::IndependentCheck float64Check(std::shared_ptr<const ir::Graph> original
     const ir::Graph &g = *original;
     int64_t n = g.type(g.inputs[0]).numel();
     auto out = ir::evaluate64(g, {std::vector<double>(x, x + n)}, 1);
-    if (!out)
+    if (!out) {
+      // Then no counterexample can be confirmed: say why, once.
+      static std::once_flag once;
+      std::call_once(once, [&] {
+        std::fprintf(stderr, "gamma: note: counterexamples cannot be confirmed: %s\n",
+                     out.error().str().c_str());
+      });
       return false;
+    }
     y = std::move((*out)[0]);
     int64_t m = static_cast<int64_t>(y.size());
     for (int64_t r = 0; r < conj.rows; ++r) {
