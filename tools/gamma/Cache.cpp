@@ -173,6 +173,16 @@ Status recordDigest(const fs::path &so) {
   return codegen::writeFileAtomically(so.string() + ".xxh", support::digestHex(bytes) + "\n");
 }
 
+CompiledKernels fromLibrary(std::unique_ptr<runtime::VerifierLibrary> lib, const char *source,
+                            const fs::path &path) {
+  CompiledKernels k;
+  k.library = std::move(lib);
+  k.info = k.library->info();
+  k.source = source;
+  k.path = path.string();
+  return k;
+}
+
 } // namespace
 
 std::string cacheDirectory() {
@@ -225,14 +235,8 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
     removeStaleTemporaries(dir);
     std::error_code ec;
     if (fs::exists(fs::symlink_status(path, ec))) {
-      if (auto lib = loadVerified(path, copts.modelDigest, why)) {
-        CompiledKernels k;
-        k.library = std::move(lib);
-        k.info = k.library->info();
-        k.source = "cache";
-        k.path = path.string();
-        return k;
-      }
+      if (auto lib = loadVerified(path, copts.modelDigest, why))
+        return fromLibrary(std::move(lib), "cache", path);
       // A damaged, foreign or planted entry: never executed, rebuilt below
       // (the renames are atomic, so a concurrent reader sees the old entry or
       // the new one).
@@ -244,14 +248,8 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
       s = recordDigest(path);
     if (s) {
       std::string loadWhy;
-      if (auto lib = loadVerified(path, copts.modelDigest, loadWhy)) {
-        CompiledKernels k;
-        k.library = std::move(lib);
-        k.info = k.library->info();
-        k.source = "compiled";
-        k.path = path.string();
-        return k;
-      }
+      if (auto lib = loadVerified(path, copts.modelDigest, loadWhy))
+        return fromLibrary(std::move(lib), "compiled", path);
       why = "the compiled library cannot be loaded: " + loadWhy;
     } else {
       why = s.error().str();
