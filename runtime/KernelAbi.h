@@ -57,7 +57,7 @@ typedef struct gamma_kernel_info {
   uint32_t abi_version;          /* GAMMA_KERNEL_ABI_VERSION */
   const char *model_name;        /* graph name */
   const char *compiler_version;  /* gamma version that generated the code */
-  /* Since ABI version 4: the digest (XXH3-128, 32 hex digits) of the model
+  /* Since ABI version 4: the digest (BLAKE3, 64 hex digits) of the model
    * file and every external-data file it names; never empty. A library is
    * only used with the model it was compiled from (support/Hash.h). */
   const char *model_digest;

@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   llvm-19-dev llvm-19-tools            # LLVM 19 (codegen, JIT) + FileCheck and lit
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libeigen3-dev libtbb-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
+  libeigen3-dev libtbb-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   python3 python3-onnx python3-numpy   # lit, and regenerating test models
 )

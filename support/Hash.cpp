@@ -1,22 +1,20 @@
-//===- support/Hash.cpp - Content digests (XXH3-128) ----------------------===//
+//===- support/Hash.cpp - Content digests (BLAKE3) ------------------------===//
 #include "support/Hash.h"
 
-#include <cstdio>
-#include <xxhash.h>
+#include <llvm-c/blake3.h>
 
 namespace gma::support {
 
 struct Hasher::State {
-  XXH3_state_t *s = XXH3_createState();
-  ~State() { XXH3_freeState(s); }
+  llvm_blake3_hasher h;
 };
 
-Hasher::Hasher() : state_(std::make_unique<State>()) { XXH3_128bits_reset(state_->s); }
+Hasher::Hasher() : state_(std::make_unique<State>()) { llvm_blake3_hasher_init(&state_->h); }
 Hasher::~Hasher() = default;
 
 void Hasher::bytes(const void *data, size_t size) {
   if (size)
-    XXH3_128bits_update(state_->s, data, size);
+    llvm_blake3_hasher_update(&state_->h, data, size);
 }
 
 void Hasher::field(uint64_t v) {
@@ -31,15 +29,22 @@ void Hasher::field(std::string_view s) {
   bytes(s.data(), s.size());
 }
 
-static std::string toHex(XXH128_hash_t h) {
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
-                static_cast<unsigned long long>(h.low64));
-  return buf;
+std::string Hasher::hex() const {
+  uint8_t out[LLVM_BLAKE3_OUT_LEN];
+  llvm_blake3_hasher_finalize(&state_->h, out, sizeof out);
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : out) {
+    s += digits[b >> 4];
+    s += digits[b & 15];
+  }
+  return s;
 }
 
-std::string Hasher::hex() const { return toHex(XXH3_128bits_digest(state_->s)); }
-
-std::string digestHex(const void *data, size_t size) { return toHex(XXH3_128bits(data, size)); }
+std::string digestHex(const void *data, size_t size) {
+  Hasher h;
+  h.bytes(data, size);
+  return h.hex();
+}
 
 } // namespace gma::support

@@ -1,12 +1,12 @@
-//===- support/Hash.h - Content digests (XXH3-128) --------------*- C++ -*-===//
+//===- support/Hash.h - Content digests (BLAKE3) ----------------*- C++ -*-===//
 //
-// gamma identifies models and compiled artefacts by a 128-bit XXH3 digest of
-// every byte that determines them (Debian's libxxhash). XXH3 is fast (several
-// GB/s, so hashing a 2.4 GB weights file costs well under a second) and,
-// unlike FNV-1a, has no known cheap way of constructing a second input with
-// the same 128-bit digest as a given one. It is not a cryptographic hash: the
-// compile cache also refuses directories that other users can write
-// (tools/gamma/Cache.cpp), so nobody else can plant a colliding entry.
+// gamma identifies models and compiled artefacts by a BLAKE3 digest (256
+// bits, LLVM's implementation, llvm-c/blake3.h) of every byte that determines
+// them. BLAKE3 is a cryptographic hash: nobody can construct a second model
+// with the digest of a first one, so neither a crafted model nor a crafted
+// cache entry is ever taken for another (FNV-1a, used before, has cheap
+// collisions). It is also fast (SIMD; a 2.4 GB weights file in about a
+// second), and every digest is computed once per run.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -19,8 +19,11 @@
 
 namespace gma::support {
 
-/// A streaming XXH3-128 digest. Each `field` is length-prefixed, so the
-/// sequence of fields (not only their concatenation) determines the digest.
+/// Hex digits of a digest.
+constexpr size_t kDigestHexLength = 64;
+
+/// A streaming BLAKE3 digest. Each `field` is length-prefixed, so the sequence
+/// of fields (not only their concatenation) determines the digest.
 class Hasher {
 public:
   Hasher();
@@ -33,7 +36,7 @@ public:
   /// A length-prefixed field.
   void field(std::string_view s);
   void field(uint64_t v);
-  /// 32 lower-case hex digits.
+  /// kDigestHexLength lower-case hex digits.
   std::string hex() const;
 
 private:
@@ -41,7 +44,7 @@ private:
   std::unique_ptr<State> state_;
 };
 
-/// The XXH3-128 digest of `data` as 32 hex digits.
+/// The digest of `data` as kDigestHexLength hex digits.
 std::string digestHex(const void *data, size_t size);
 inline std::string digestHex(std::string_view s) { return digestHex(s.data(), s.size()); }
 

@@ -116,7 +116,7 @@ void removeStaleTemporaries(const fs::path &dir) {
 void removeEntry(const fs::path &so) {
   std::error_code ec;
   fs::remove(so, ec);
-  fs::remove(fs::path(so.string() + ".xxh"), ec);
+  fs::remove(fs::path(so.string() + ".b3"), ec);
 }
 
 /// Loads the entry `so` if its bytes have the digest recorded beside it and
@@ -124,16 +124,16 @@ void removeEntry(const fs::path &so) {
 std::unique_ptr<runtime::VerifierLibrary> loadVerified(const fs::path &so,
                                                        const std::string &modelDigest,
                                                        std::string &why) {
-  int dfd = openOwnedRegular(fs::path(so.string() + ".xxh"));
+  int dfd = openOwnedRegular(fs::path(so.string() + ".b3"));
   std::string recorded;
-  bool ok = dfd >= 0 && readAll(dfd, recorded, 64);
+  bool ok = dfd >= 0 && readAll(dfd, recorded, 2 * support::kDigestHexLength);
   if (dfd >= 0)
     ::close(dfd);
-  if (!ok || recorded.size() < 32) {
+  if (!ok || recorded.size() < support::kDigestHexLength) {
     why = "the cached library has no valid digest file";
     return nullptr;
   }
-  recorded.resize(32);
+  recorded.resize(support::kDigestHexLength);
   int fd = openOwnedRegular(so);
   if (fd < 0) {
     why = "the cached library is not a regular file of this user";
@@ -170,7 +170,7 @@ Status recordDigest(const fs::path &so) {
   if (!ok)
     return Error(ErrorCode::FileWrite,
                  fmt::format("cannot read back the compiled library '{}'", so.string()));
-  return codegen::writeFileAtomically(so.string() + ".xxh", support::digestHex(bytes) + "\n");
+  return codegen::writeFileAtomically(so.string() + ".b3", support::digestHex(bytes) + "\n");
 }
 
 CompiledKernels fromLibrary(std::unique_ptr<runtime::VerifierLibrary> lib, const char *source,

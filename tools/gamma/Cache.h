@@ -4,7 +4,7 @@
 // a cache directory, and later runs on the same model load that library
 // instead of compiling.
 //
-// Identity. An entry is named by an XXH3-128 key (support/Hash.h) over every
+// Identity. An entry is named by a BLAKE3 key (support/Hash.h) over every
 // byte that determines its code: the model's digest (the ONNX file and every
 // external-data file it maps, ir::Graph::sourceDigest), the code-generation
 // fingerprint (a digest of gamma's code-generating sources, the C++ compiler
@@ -13,8 +13,8 @@
 // target CPU and features. The library records the model digest, and a
 // loaded entry must carry the very digest it is looked up for.
 //
-// Integrity. Each entry `<key>.so` has a digest file `<key>.so.xxh` beside it
-// holding the XXH3-128 of the library's bytes. Loading reads the library
+// Integrity. Each entry `<key>.so` has a digest file `<key>.so.b3` beside it
+// holding the BLAKE3 digest of the library's bytes. Loading reads the library
 // through one descriptor (regular file, owned by the user), checks the digest
 // and dlopens that same descriptor; an entry that is missing its digest,
 // differs from it, or is not a regular file is removed and rebuilt, never
