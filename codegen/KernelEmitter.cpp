@@ -19,6 +19,7 @@
 #include "codegen/KernelEmitter.h"
 
 #include "codegen/IrHelpers.h"
+#include "ir/Rounding.h"
 #include "runtime/KernelAbi.h"
 
 #include <llvm/IR/Constants.h>
@@ -216,7 +217,20 @@ std::pair<Value *, Value *> ModuleEmitter::intervalRule(IRBuilder<> &b, const St
       Value *e = b.CreateCall(expF64(), {b.CreateFNeg(toDouble(b, v))});
       return b.CreateFDiv(one, b.CreateFAdd(one, e));
     };
-    return {roundDown(b, sig(lo), 8.0), roundUp(b, sig(hi), 8.0)};
+    // σ > 0 and < 1 for every real x: the upper bound is floored at the
+    // smallest positive f32 (the double σ is 0 from x < -709.78, where exp
+    // overflows, and below 2^-149 from x < -103), and 0 <= σ <= 1 caps both
+    // ends, as ir::ibp (docs/soundness.md, "sigmoid floor").
+    Type *f32 = b.getFloatTy();
+    Value *l32 = roundDown(b, sig(lo), 8.0), *h32 = roundUp(b, sig(hi), 8.0);
+    if (ir::roundingMutation() != ir::RoundingCharge::SigmoidFloor) {
+      Value *floor = ConstantFP::get(f32, static_cast<double>(ir::kMinPositiveF32));
+      h32 = b.CreateSelect(b.CreateFCmpOLT(h32, floor), floor, h32);
+    }
+    Value *zero32 = ConstantFP::get(f32, 0.0), *one32 = ConstantFP::get(f32, 1.0);
+    l32 = b.CreateSelect(b.CreateFCmpOLT(l32, zero32), zero32, l32);
+    h32 = b.CreateSelect(b.CreateFCmpOGT(h32, one32), one32, h32);
+    return {l32, h32};
   }
   case StepKind::BinaryConst: {
     Value *cd = toDouble(b, c), *ld = toDouble(b, lo), *hd = toDouble(b, hi);
