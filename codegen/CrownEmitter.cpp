@@ -1044,6 +1044,29 @@ Function *CrownEmitter::emitCrownEntry() {
   Value *xlo = f->getArg(0), *xhi = f->getArg(1), *C = f->getArg(2), *rows = f->getArg(3);
   Value *lower = f->getArg(4), *coefs = f->getArg(5), *batch = f->getArg(6);
   Value *scratch = f->getArg(7);
+  {
+    // A foreign FP environment (FTZ/DAZ, directed rounding): lower = -inf and
+    // the linear bound 0·x - inf, which are sound (KernelEmitter.h).
+    BasicBlock *bad = BasicBlock::Create(ctx_, "fpenv.bad", f);
+    BasicBlock *good = BasicBlock::Create(ctx_, "fpenv.ok", f);
+    b.CreateCondBr(b.CreateCall(fpEnvironmentCheck(m_, prefix_)), good, bad);
+    b.SetInsertPoint(bad);
+    const int64_t nIn = plan_.inputSize;
+    Value *ninf = ConstantFP::get(b.getFloatTy(), -std::numeric_limits<float>::infinity());
+    Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+    emitLoop(b, b.getInt64(0), b.CreateMul(batch, rows), 1, "inf", [&](IRBuilder<> &b, Value *i) {
+      storeF32(b, ninf, lower, i);
+      emitIf(b, b.CreateIsNotNull(coefs), "coefs", [&] {
+        Value *row = b.CreateMul(i, b.getInt64(nIn + 1));
+        emitLoop(b, nIn, "k", [&](IRBuilder<> &b, Value *k) {
+          storeF32(b, zero, coefs, b.CreateAdd(row, k));
+        });
+        storeF32(b, ninf, coefs, b.CreateAdd(row, b.getInt64(nIn)));
+      });
+    });
+    b.CreateRetVoid();
+    b.SetInsertPoint(good);
+  }
   Value *per = b.CreateAdd(b.getInt64(lay_.scratchBase),
                            b.CreateMul(rows, b.getInt64(lay_.scratchPerRow)), "slice.floats");
   const int64_t nIn = plan_.inputSize;

@@ -68,6 +68,47 @@ FunctionCallee declareExpF64(Module &m) {
   return callee;
 }
 
+Function *fpEnvironmentCheck(Module &m, const std::string &prefix) {
+  std::string name = prefix + ".fpenv_ok";
+  if (Function *f = m.getFunction(name))
+    return f;
+  LLVMContext &ctx = m.getContext();
+  Type *f64 = Type::getDoubleTy(ctx), *f32 = Type::getFloatTy(ctx);
+  Function *f = Function::Create(FunctionType::get(Type::getInt1Ty(ctx), false),
+                                 GlobalValue::InternalLinkage, name, m);
+  f->addFnAttr(Attribute::StrictFP);
+  f->addFnAttr(Attribute::NoInline);
+  f->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", f));
+  b.setIsFPConstrained(true);
+  b.setDefaultConstrainedRounding(RoundingMode::Dynamic);
+  b.setDefaultConstrainedExcept(fp::ebIgnore);
+  auto probe = [&](Type *t, double v, const char *n) {
+    auto *gv = new GlobalVariable(m, t, /*isConstant=*/false, GlobalValue::PrivateLinkage,
+                                  ConstantFP::get(t, v), prefix + ".fpenv." + n);
+    LoadInst *ld = b.CreateLoad(t, gv, n);
+    ld->setVolatile(true);
+    return ld;
+  };
+  // A subnormal operand and result, scaled back to the normal range before
+  // the comparison (DAZ would read a subnormal comparand as 0 too): 0 under
+  // DAZ or FTZ.
+  Value *d = probe(f64, 0x1p-1074, "d"), *dScale = probe(f64, 0x1p1000, "dscale");
+  Value *okD = b.CreateFCmpOEQ(b.CreateFMul(b.CreateFAdd(d, d), dScale),
+                               ConstantFP::get(f64, 0x1p-73));
+  Value *s = probe(f32, 0x1p-149, "s"), *sScale = probe(f32, 0x1p100, "sscale");
+  Value *okS = b.CreateFCmpOEQ(b.CreateFMul(b.CreateFAdd(s, s), sScale),
+                               ConstantFP::get(f32, 0x1p-48));
+  // Round to nearest: 1 + 2^-54 is 1 (not upward), 1 + 1.5·2^-53 is
+  // 1 + 2^-52 (not downward, not toward zero).
+  Value *one = probe(f64, 1.0, "one");
+  Value *q = probe(f64, 0x1p-54, "quarter"), *h = probe(f64, 0x1.8p-53, "threehalves");
+  Value *okUp = b.CreateFCmpOEQ(b.CreateFAdd(one, q), ConstantFP::get(f64, 1.0));
+  Value *okDown = b.CreateFCmpOEQ(b.CreateFAdd(one, h), ConstantFP::get(f64, 1.0 + 0x1p-52));
+  b.CreateRet(b.CreateAnd(b.CreateAnd(okD, okS), b.CreateAnd(okUp, okDown)));
+  return f;
+}
+
 Function *createStepFunction(Module &m, const std::string &name, unsigned numPtrs) {
   LLVMContext &ctx = m.getContext();
   SmallVector<Type *, 8> params(numPtrs, PointerType::getUnqual(ctx));
@@ -390,6 +431,22 @@ Function *ModuleEmitter::emitEntry(Kernel kernel) {
   }
 
   IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+  if (ibp) {
+    // A foreign FP environment (FTZ/DAZ, directed rounding) voids the
+    // rounding lemmas: answer [-inf, inf], which is sound.
+    BasicBlock *bad = BasicBlock::Create(ctx_, "fpenv.bad", f);
+    BasicBlock *good = BasicBlock::Create(ctx_, "fpenv.ok", f);
+    b.CreateCondBr(b.CreateCall(fpEnvironmentCheck(*m_, opts_.prefix)), good, bad);
+    b.SetInsertPoint(bad);
+    float inf = std::numeric_limits<float>::infinity();
+    emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(plan_.outputSize)), 1, "inf",
+             [&](IRBuilder<> &b, Value *i) {
+               storeF32(b, ConstantFP::get(b.getFloatTy(), -inf), f->getArg(2), i);
+               storeF32(b, ConstantFP::get(b.getFloatTy(), inf), f->getArg(3), i);
+             });
+    b.CreateRetVoid();
+    b.SetInsertPoint(good);
+  }
   auto plane = [&](const BufferRef &r, bool hiPlane) -> Value * {
     Value *base = nullptr;
     int64_t offset = r.offset;
