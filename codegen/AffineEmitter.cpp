@@ -153,7 +153,8 @@ Function *emitAffineIbp(Module &m, ConstantPool &pool, const Step &s, const std:
   auto storeD = [&](IRBuilder<> &b, Value *v, AllocaInst *acc, Value *idx) {
     b.CreateAlignedStore(v, accPtr(b, acc, idx), Align(8));
   };
-  // xc and xr of input element `i`, in double (exact for f32 endpoints).
+  // xc and xr of input element `i`, in double (one rounding each: an f32 sum
+  // is not always exact in double; docs/soundness.md).
   auto centreRadius = [&](IRBuilder<> &b, Value *i) {
     Value *lo = toDouble(b, loadF32(b, xlo, i));
     Value *hi = toDouble(b, loadF32(b, xhi, i));

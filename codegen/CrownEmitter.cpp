@@ -22,12 +22,16 @@
 // result, accumulating into Λ on the operand and into per-row c and err:
 //   affine   Λx[r, k] += Σ_n Λ[r, n]·W[k, n] (W read as [N, K]: the inner loop
 //            runs along K with a constant trip count and vectorises),
-//            c += Λ·b, err += (γ_{N+2} + ulp_error·2^-24)·|Λ|·(|W|ᵀ·m_x + |b|);
+//            c += Λ·b, err += |Λ|·(γ_F·|W|ᵀ·m_x + γ_N·|b|) (+ ulp_error·2^-24);
 //   relu     l >= 0: Λ;  u <= 0: 0;  else λ >= 0: a·λ (a = [u > -l]),
 //            λ < 0: s·λ with s = u/(u - l) and t = -s·l rounded up,
-//            c += λ·t, err += u·|λ·s|·m + 2u·|λ·t| (u = 2^-53);
+//            c += Σ λ·t, err += γ_F·|λ·s|·m + γ_n·|λ·t|;
 //   x ± C    c ± Λ·C, err += γ_n·|Λ|·|C|;  x·C, x/C: Λ·C (1/C),
-//            err += 3u·|Λ·C|·m_x;  neg, copy, x ± y: exact.
+//            err += γ_{F+1} (γ_{F+2})·|Λ·C|·m_x;  neg, copy, x ± y: exact
+//            (γ_{F-1}·|Λ|·m_x when the operand has other consumers);
+//   every add of a rule's constant sum into c: err += u·|c_new|.
+// F is the operand's fan-in count (fanInCounts), n the rule's term count;
+// docs/soundness.md derives each charge from its rounding lemma.
 // Row reductions (c, err, the concretisation) carry the `reassoc` flag so
 // that the vectorizer can split them: their error bounds (γ_n·Σ|terms|) hold
 // for any summation order, and err itself is widened by (1 + 1e-9) at the end

@@ -21,9 +21,10 @@
 //   input:                    Λ·x >= Λ·xc - |Λ|·xr.
 //
 // Rounding: every step adds a bound on its own floating-point error to a
-// per-row margin: a product summing n terms errs by at most γ_n·Σ|terms|,
-// and |terms| is bounded with the magnitudes m = max(|l|, |u|) of the values
-// the coefficients multiply. Slopes and intercepts of the upper line are
+// per-row margin: a sum of n terms errs by at most γ_n·Σ|terms| (each Λ
+// coefficient is one sum over all consumers of its value: fanInCounts), each
+// add into c by u·|c_new|, and |terms| is bounded with the magnitudes
+// m = max(|l|, |u|) of the values the coefficients multiply. Slopes and intercepts of the upper line are
 // rounded up, which keeps the line above the ReLU on [l, u].
 //
 //===----------------------------------------------------------------------===//

@@ -334,8 +334,11 @@ Status ibpOpImpl(const Graph &g, const Op &op, Tensors &t, int64_t batch) {
     case OpKind::Affine: {
       // Each output is sum_k x[k] * w[k] (+ bias) with one side an interval
       // and the other a constant (or, for matmul, both intervals).
-      // Sum in double: products of f32 are exact, a K-term sum in any order
-      // errs by at most K * 2^-53 * sum |terms| (docs/soundness.md).
+      // Sum in double (docs/soundness.md, "affine"): xc = (l + h)/2 and
+      // xr = (h - l)/2 round once each (f32 + f32 is not always exact in
+      // double), w·xc once more (an f32 times a double); K-1 adds and the
+      // two of c + b ± a follow, so every term carries at most K + 3
+      // roundings: error <= γ_{K+3}·mag < (K + 4)·2^-53·mag (L1, L2).
       int64_t K;
       std::vector<int64_t> xBase, wBase;
       int64_t xStride, wStride;
