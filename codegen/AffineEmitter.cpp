@@ -28,6 +28,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/IrHelpers.h"
 #include "codegen/KernelEmitter.h"
+#include "ir/Rounding.h"
 
 #include <llvm/IR/Function.h>
 #include <llvm/IR/Intrinsics.h>
@@ -132,8 +133,9 @@ Function *emitAffineIbp(Module &m, ConstantPool &pool, const Step &s, const std:
   GlobalVariable *colAbs = pool.get(s.colAbsSum, s.name + ".colabs");
   const int64_t kk = s.k, nn = s.n;
   const int64_t nt = std::min(nn, kColTile);
-  const double coef = static_cast<double>(kk + 4) * 0x1p-53 +
-                      static_cast<double>(s.ulpError) * 0x1p-24;
+  const double coef = (static_cast<double>(kk + 4) * 0x1p-53 +
+                       static_cast<double>(s.ulpError) * 0x1p-24) *
+                      ir::chargeOn(ir::RoundingCharge::AffineIbp);
 
   AllocaInst *accC = alignedAlloca(b, f64, kRowTile * nt, "acc.c");
   AllocaInst *accA = alignedAlloca(b, f64, kRowTile * nt, "acc.a");
@@ -151,7 +153,8 @@ Function *emitAffineIbp(Module &m, ConstantPool &pool, const Step &s, const std:
   auto storeD = [&](IRBuilder<> &b, Value *v, AllocaInst *acc, Value *idx) {
     b.CreateAlignedStore(v, accPtr(b, acc, idx), Align(8));
   };
-  // xc and xr of input element `i`, in double (exact for f32 endpoints).
+  // xc and xr of input element `i`, in double (one rounding each: an f32 sum
+  // is not always exact in double; docs/soundness.md).
   auto centreRadius = [&](IRBuilder<> &b, Value *i) {
     Value *lo = toDouble(b, loadF32(b, xlo, i));
     Value *hi = toDouble(b, loadF32(b, xhi, i));

@@ -22,12 +22,16 @@
 // result, accumulating into Λ on the operand and into per-row c and err:
 //   affine   Λx[r, k] += Σ_n Λ[r, n]·W[k, n] (W read as [N, K]: the inner loop
 //            runs along K with a constant trip count and vectorises),
-//            c += Λ·b, err += (γ_{N+2} + ulp_error·2^-24)·|Λ|·(|W|ᵀ·m_x + |b|);
+//            c += Λ·b, err += |Λ|·(γ_F·|W|ᵀ·m_x + γ_N·|b|) (+ ulp_error·2^-24);
 //   relu     l >= 0: Λ;  u <= 0: 0;  else λ >= 0: a·λ (a = [u > -l]),
 //            λ < 0: s·λ with s = u/(u - l) and t = -s·l rounded up,
-//            c += λ·t, err += u·|λ·s|·m + 2u·|λ·t| (u = 2^-53);
+//            c += Σ λ·t, err += γ_F·|λ·s|·m + γ_n·|λ·t|;
 //   x ± C    c ± Λ·C, err += γ_n·|Λ|·|C|;  x·C, x/C: Λ·C (1/C),
-//            err += 3u·|Λ·C|·m_x;  neg, copy, x ± y: exact.
+//            err += γ_{F+1} (γ_{F+2})·|Λ·C|·m_x;  neg, copy, x ± y: exact
+//            (γ_{F-1}·|Λ|·m_x when the operand has other consumers);
+//   every add of a rule's constant sum into c: err += u·|c_new|.
+// F is the operand's fan-in count (fanInCounts), n the rule's term count;
+// docs/soundness.md derives each charge from its rounding lemma.
 // Row reductions (c, err, the concretisation) carry the `reassoc` flag so
 // that the vectorizer can split them: their error bounds (γ_n·Σ|terms|) hold
 // for any summation order, and err itself is widened by (1 + 1e-9) at the end
@@ -37,6 +41,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/IrHelpers.h"
 #include "codegen/KernelEmitter.h"
+#include "ir/Rounding.h"
 #include "ir/SigmoidRelaxation.h"
 
 #include <llvm/IR/Constants.h>
@@ -53,12 +58,21 @@ using namespace llvm;
 
 namespace {
 
-constexpr double kU = 0x1p-53;
+constexpr double kU = ir::kUnitRoundoff;
+using ir::chargeOn;
+using ir::gammaBound;
+using ir::RoundingCharge;
 
-/// γ_n of ir/Crown.cpp, bit for bit.
-double gammaN(int64_t n) {
-  double nu = static_cast<double>(n + 2) * kU;
-  return nu / (1 - nu) * (1 + 1e-9);
+/// Terms summed into each coefficient of Λ on each value over all its
+/// consumers (ir/Crown.cpp's fanInCounts on the plan; views are resolved, so
+/// a reshape is no consumer): affine N products, every other step 1 term.
+std::vector<int64_t> fanInCounts(const KernelPlan &plan) {
+  std::vector<int64_t> f(static_cast<size_t>(std::max<int32_t>(plan.numValues, 0)), 0);
+  for (const Step &s : plan.steps)
+    for (int32_t v : s.inValues)
+      if (v >= 0 && v < plan.numValues)
+        f[v] += s.kind == StepKind::Affine ? s.n : 1;
+  return f;
 }
 
 /// Crown: the adaptive lower ReLU slope a = [u > -l]; CrownParallel: a = u/(u - l),
@@ -83,7 +97,7 @@ public:
   CrownEmitter(Module &m, ConstantPool &pool, const KernelPlan &plan, const CrownLayout &lay,
                const std::string &prefix, const IbpStepFactory &ibpStep)
       : m_(m), ctx_(m.getContext()), pool_(pool), plan_(plan), lay_(lay), prefix_(prefix),
-        ibpStep_(ibpStep) {}
+        ibpStep_(ibpStep), fanIn_(fanInCounts(plan)) {}
 
   CrownFunctions run() {
     CrownFunctions fns;
@@ -138,9 +152,23 @@ private:
     b.CreateBr(join);
     b.SetInsertPoint(join);
   }
-  void zeroDoubles(IRBuilder<> &b, Value *base, Value *count) {
+  void zeroDoubles(IRBuilder<> &b, Value *base, Value *count, double value = 0.0) {
     emitLoop(b, b.getInt64(0), count, 1, "zero",
-             [&](IRBuilder<> &b, Value *i) { storeD(b, cd(0.0), base, i); });
+             [&](IRBuilder<> &b, Value *i) { storeD(b, cd(value), base, i); });
+  }
+  /// γ of a Λ term on value v with `extra` roundings of its own, summed with
+  /// the other F_v - 1 terms (ir::crown's termGamma).
+  double termGamma(int32_t v, int64_t extra) const {
+    int64_t f = v >= 0 && v < static_cast<int32_t>(fanIn_.size()) ? fanIn_[v] : 1;
+    return gammaBound(std::max<int64_t>(f, 1) - 1 + extra);
+  }
+  /// c[r] += sum; err[r] += u·|c[r]| (the add's rounding, L1).
+  void addConstant(IRBuilder<> &b, Value *c, Value *err, Value *r, Value *sum) {
+    Value *cn = b.CreateFAdd(loadD(b, c, r), sum);
+    storeD(b, cn, c, r);
+    double k = kU * chargeOn(RoundingCharge::CrownConstant);
+    if (k != 0)
+      addD(b, b.CreateFMul(cd(k), fabs(b, cn)), err, r);
   }
 
   /// Pointers into the slice of a box.
@@ -178,7 +206,16 @@ private:
     return b.CreateFDiv(cd(1.0), b.CreateFAdd(cd(1.0), b.CreateCall(declareExpF64(m_), {b.CreateFNeg(x)})));
   }
   Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
-  Function *linearRule(const Step &s, const std::string &name);
+  Function *linearRule(const Step &s, Mode mode, const std::string &name);
+  /// Whether a linear step's exact terms are charged (an operand with other
+  /// consumers, F > 1): the rule then also takes (c, err, tmp) and the
+  /// bounds of each distinct operand.
+  bool linearCharged(const Step &s) const {
+    for (int32_t v : s.inValues)
+      if (termGamma(v, 0) > 0)
+        return true;
+    return false;
+  }
 
   // --- passes and entries ---------------------------------------------
   Function *pass(const CrownPass &p, Mode mode);
@@ -194,6 +231,7 @@ private:
   const CrownLayout &lay_;
   std::string prefix_;
   const IbpStepFactory &ibpStep_;
+  std::vector<int64_t> fanIn_;
   std::map<std::pair<int, Mode>, Function *> rules_;
   std::map<std::pair<int32_t, Mode>, Function *> passes_;
   std::map<const Step *, ConstData> transposed_;
@@ -214,7 +252,7 @@ Function *CrownEmitter::rule(int stepIdx, Mode mode) {
   case StepKind::Relu: f = reluRule(s, mode, name); break;
   case StepKind::Sigmoid: f = sigmoidRule(s, mode, name); break;
   case StepKind::BinaryConst: f = binaryConstRule(s, mode, name); break;
-  default: f = linearRule(s, name); break;
+  default: f = linearRule(s, mode, name); break;
   }
   rules_[key] = f;
   return f;
@@ -265,8 +303,12 @@ Function *CrownEmitter::affineRule(const Step &s, Mode mode, const std::string &
       });
     });
   }
-  const double coef =
-      gammaN(N + 2) + static_cast<double>(s.ulpError) * 0x1p-24;
+  // Λx[k] sums N rounded products (and x's other consumers' terms): γ_F·|λ|·q;
+  // the bias dot product γ_N·|λ|·|b|; the folding error on both (ir::crown).
+  const double ulp = static_cast<double>(s.ulpError) * 0x1p-24;
+  const double chargeA = chargeOn(RoundingCharge::CrownAffine);
+  const double coefQ = (termGamma(s.inValues[0], 1) + ulp) * chargeA;
+  const double coefB = (gammaBound(N) + ulp) * chargeA;
   AllocaInst *cAcc = crown ? accumulator(b, "cacc") : nullptr;
   AllocaInst *sAcc = crown ? accumulator(b, "sacc") : nullptr;
   emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
@@ -283,7 +325,8 @@ Function *CrownEmitter::affineRule(const Step &s, Mode mode, const std::string &
           Value *bn = toDouble(b, loadF32(b, bias, n));
           reduce(b, cAcc, b.CreateFMul(lam, bn));
           Value *qn = loadD(b, q, b.CreateAdd(b.CreateMul(row, b.getInt64(N)), n));
-          reduce(b, sAcc, b.CreateFMul(fabs(b, lam), b.CreateFAdd(qn, fabs(b, bn))));
+          reduce(b, sAcc, b.CreateFMul(fabs(b, lam), b.CreateFAdd(b.CreateFMul(cd(coefQ), qn),
+                                                                   b.CreateFMul(cd(coefB), fabs(b, bn)))));
         }
         // Rows of Λ are mostly zero behind inactive ReLUs: skip them.
         emitIf(b, b.CreateFCmpUNE(lam, cd(0.0)), "nz", [&] {
@@ -295,8 +338,8 @@ Function *CrownEmitter::affineRule(const Step &s, Mode mode, const std::string &
         });
       });
       if (crown) {
-        addD(b, b.CreateLoad(f64(), cAcc), c, r);
-        addD(b, b.CreateFMul(cd(coef), b.CreateLoad(f64(), sAcc)), err, r);
+        addD(b, b.CreateLoad(f64(), sAcc), err, r);
+        addConstant(b, c, err, r, b.CreateLoad(f64(), cAcc));
       }
     });
   });
@@ -337,8 +380,13 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
     return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 + 4 * kU)),
                           b.CreateFMul(v, cd(1 - 4 * kU)));
   };
-  // Per neuron: lower slope a, upper slope s, intercept t, magnitude m (m and
-  // t are 0 for stable neurons, whose rule is exact).
+  // Per neuron: lower slope a, upper slope s, intercept t (0 for stable
+  // neurons) and magnitude m. Charges (ir::crown): λ·s and parallel λ·a are
+  // rounded products (γ_F), λ·1 and λ·0 exact (γ_{F-1}); the intercepts form
+  // the rule's n-term constant sum (γ_n), then added into c.
+  const double gExact = termGamma(s.inValues[0], 0);
+  const double gProd = termGamma(s.inValues[0], 1);
+  const double gSum = gammaBound(n);
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
     Value *active = b.CreateFCmpOGE(l, cd(0.0));
@@ -355,7 +403,7 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
     storeD(b, b.CreateSelect(stable, stableSlope, a), aArr, i);
     storeD(b, b.CreateSelect(stable, stableSlope, sl), sArr, i);
     storeD(b, b.CreateSelect(stable, cd(0.0), t), tArr, i);
-    storeD(b, b.CreateSelect(stable, cd(0.0), maxMag(b, l, u)), mArr, i);
+    storeD(b, maxMag(b, l, u), mArr, i);
   });
   AllocaInst *cAcc = accumulator(b, "cacc"), *eAcc = accumulator(b, "eacc");
   emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
@@ -370,16 +418,19 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
       addD(b, b.CreateSelect(neg, ls, la), lx, idx);
       Value *lt = b.CreateFMul(lam, loadD(b, tArr, i));
       reduce(b, cAcc, b.CreateSelect(neg, lt, cd(0.0)));
-      Value *e = b.CreateFAdd(b.CreateFMul(b.CreateFMul(cd(kU), fabs(b, ls)), loadD(b, mArr, i)),
-                              b.CreateFMul(cd(2 * kU), fabs(b, lt)));
-      // λ·a rounds unless a is 0 or 1: u·|λ·a|·m (parallel slopes only).
-      Value *ePos = mode == Mode::CrownParallel
-                        ? b.CreateFMul(b.CreateFMul(cd(kU), fabs(b, la)), loadD(b, mArr, i))
-                        : cd(0.0);
+      // The stable neurons' products λ·1 and λ·0 are exact; so is λ·a for a
+      // in {0, 1} (not parallel).
+      Value *mi = loadD(b, mArr, i);
+      Value *stableN = b.CreateFCmpOEQ(loadD(b, tArr, i), cd(0.0));
+      Value *gNeg = b.CreateSelect(stableN, cd(gExact), cd(gProd));
+      Value *gPos = mode == Mode::CrownParallel ? gNeg : cd(gExact);
+      Value *e = b.CreateFAdd(b.CreateFMul(b.CreateFMul(gNeg, fabs(b, ls)), mi),
+                              b.CreateFMul(cd(gSum), fabs(b, lt)));
+      Value *ePos = b.CreateFMul(b.CreateFMul(gPos, fabs(b, la)), mi);
       reduce(b, eAcc, b.CreateSelect(neg, e, ePos));
     });
-    addD(b, b.CreateLoad(f64(), cAcc), c, r);
     addD(b, b.CreateLoad(f64(), eAcc), err, r);
+    addConstant(b, c, err, r, b.CreateLoad(f64(), cAcc));
   });
   b.CreateRetVoid();
   return f;
@@ -564,6 +615,8 @@ Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string 
   }
 
   // Per neuron: the two lines (4 doubles at tmp + 4i) and the magnitude m.
+  // Charges as ir::crown: λ·slope γ_F, the n-term intercept sum γ_n.
+  const double gProd = termGamma(s.inValues[0], 1), gSum = gammaBound(n);
   Value *c = f->getArg(2), *err = f->getArg(3), *tmp = f->getArg(4);
   Value *mArr = dPtr(b, tmp, b.getInt64(4 * n));
   Function *relax = sigmoidRelax();
@@ -588,11 +641,11 @@ Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string 
       Value *la = b.CreateFMul(lam, slope), *lb = b.CreateFMul(lam, icpt);
       addD(b, la, lx, idx);
       reduce(b, cAcc, lb);
-      reduce(b, eAcc, b.CreateFAdd(b.CreateFMul(b.CreateFMul(cd(kU), fabs(b, la)), loadD(b, mArr, i)),
-                                   b.CreateFMul(cd(2 * kU), fabs(b, lb))));
+      reduce(b, eAcc, b.CreateFAdd(b.CreateFMul(b.CreateFMul(cd(gProd), fabs(b, la)), loadD(b, mArr, i)),
+                                   b.CreateFMul(cd(gSum), fabs(b, lb))));
     });
-    addD(b, b.CreateLoad(f64(), cAcc), c, r);
     addD(b, b.CreateLoad(f64(), eAcc), err, r);
+    addConstant(b, c, err, r, b.CreateLoad(f64(), cAcc));
   });
   b.CreateRetVoid();
   return f;
@@ -613,11 +666,15 @@ Function *CrownEmitter::binaryConstRule(const Step &s, Mode mode, const std::str
   const bool negX = s.bin == BinOp::Sub && s.constOnLeft;
   AllocaInst *cAcc = crown ? accumulator(b, "cacc") : nullptr;
   AllocaInst *eAcc = crown ? accumulator(b, "eacc") : nullptr;
+  AllocaInst *fAcc = crown ? accumulator(b, "facc") : nullptr;
+  const double gFan = termGamma(s.inValues[0], 0);
+  const double gScaled = termGamma(s.inValues[0], s.bin == BinOp::Div ? 2 : 1);
 
   emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
     if (crown) {
       b.CreateStore(cd(0.0), cAcc);
       b.CreateStore(cd(0.0), eAcc);
+      b.CreateStore(cd(0.0), fAcc);
     }
     emitLoop(b, s.outer, "o", [&](IRBuilder<> &b, Value *o) {
       emitLoop(b, s.mid, "m", [&](IRBuilder<> &b, Value *mi) {
@@ -633,6 +690,12 @@ Function *CrownEmitter::binaryConstRule(const Step &s, Mode mode, const std::str
             if (crown) {
               reduce(b, cAcc, b.CreateFMul(lam, cv));
               reduce(b, eAcc, b.CreateFMul(fabs(b, lam), fabs(b, cv)));
+              // The exact term ±λ summed with x's other consumers' terms.
+              if (gFan > 0) {
+                Value *xlo = f->getArg(5), *xhi = f->getArg(6);
+                Value *mx = maxMag(b, toDouble(b, loadF32(b, xlo, e)), toDouble(b, loadF32(b, xhi, e)));
+                reduce(b, fAcc, b.CreateFMul(fabs(b, lam), mx));
+              }
             }
             return;
           }
@@ -656,21 +719,30 @@ Function *CrownEmitter::binaryConstRule(const Step &s, Mode mode, const std::str
     Value *c = f->getArg(2), *err = f->getArg(3);
     if (additive) {
       Value *sum = b.CreateLoad(f64(), cAcc);
-      addD(b, negConst ? b.CreateFNeg(sum) : sum, c, r);
-      addD(b, b.CreateFMul(cd(gammaN(numel)), b.CreateLoad(f64(), eAcc)), err, r);
+      addD(b, b.CreateFMul(cd(gammaBound(numel)), b.CreateLoad(f64(), eAcc)), err, r);
+      if (gFan > 0)
+        addD(b, b.CreateFMul(cd(gFan), b.CreateLoad(f64(), fAcc)), err, r);
+      addConstant(b, c, err, r, negConst ? b.CreateFNeg(sum) : sum);
     } else {
-      addD(b, b.CreateFMul(cd(3 * kU), b.CreateLoad(f64(), eAcc)), err, r);
+      // One rounding per coefficient (two for the reciprocal) and the sum
+      // with x's other consumers' terms.
+      addD(b, b.CreateFMul(cd(gScaled), b.CreateLoad(f64(), eAcc)), err, r);
     }
   });
   b.CreateRetVoid();
   return f;
 }
 
-/// Neg, copy and x ± y: (Ly, Lx..., rows), one Lx per distinct operand value.
-Function *CrownEmitter::linearRule(const Step &s, const std::string &name) {
+/// Neg, copy and x ± y: (Ly, Lx..., rows), one Lx per distinct operand value;
+/// with linearCharged (crown modes): (Ly, Lx..., c, err, tmp, lo/hi of each
+/// distinct operand, rows). The terms ±λ are exact; summed with the other
+/// consumers' terms of an operand v they err by γ_{F_v - 1}·|λ|·m_v.
+Function *CrownEmitter::linearRule(const Step &s, Mode mode, const std::string &name) {
   const bool twoOperands = s.kind == StepKind::BinaryAct;
   const bool sameOperand = twoOperands && s.inValues[0] == s.inValues[1];
-  Function *f = createStepFunction(m_, name, twoOperands && !sameOperand ? 3 : 2);
+  const unsigned nLx = twoOperands && !sameOperand ? 2 : 1;
+  const bool charged = mode != Mode::Grad && linearCharged(s);
+  Function *f = createStepFunction(m_, name, 1 + nLx + (charged ? 3 + 2 * nLx : 0));
   Value *ly = f->getArg(0);
   Value *rows = f->getArg(f->arg_size() - 1);
   IRBuilder<> b(&f->getEntryBlock());
@@ -688,6 +760,26 @@ Function *CrownEmitter::linearRule(const Step &s, const std::string &name) {
                addD(b, second, f->getArg(sameOperand ? 1 : 2), i);
              }
            });
+  if (charged) {
+    Value *err = f->getArg(1 + nLx + 1);
+    AllocaInst *acc = accumulator(b, "facc");
+    emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+      b.CreateStore(cd(0.0), acc);
+      emitLoop(b, n, "e", [&](IRBuilder<> &b, Value *e) {
+        Value *lam = fabs(b, loadD(b, ly, b.CreateAdd(b.CreateMul(r, b.getInt64(n)), e)));
+        for (unsigned j = 0; j < nLx; ++j) {
+          // x + x: λ twice into the one operand.
+          double g = termGamma(s.inValues[j], 0) * (sameOperand ? 2.0 : 1.0);
+          if (g == 0)
+            continue;
+          Value *lo = f->getArg(1 + nLx + 3 + 2 * j), *hi = f->getArg(1 + nLx + 3 + 2 * j + 1);
+          Value *mx = maxMag(b, toDouble(b, loadF32(b, lo, e)), toDouble(b, loadF32(b, hi, e)));
+          reduce(b, acc, b.CreateFMul(cd(g), b.CreateFMul(lam, mx)));
+        }
+      });
+      addD(b, b.CreateLoad(f64(), acc), err, r);
+    });
+  }
   b.CreateRetVoid();
   return f;
 }
@@ -709,7 +801,7 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
   Value *tmp = floatAt(b, sl.base, lay_.tmpOff);
   if (crown) {
     zeroDoubles(b, d.c, rows);
-    zeroDoubles(b, d.err, rows);
+    zeroDoubles(b, d.err, rows, ir::kUnderflowCharge); // ir/Rounding.h
   }
   auto zeroBorn = [&](size_t pos) {
     for (int32_t v : p.bornAt[pos])
@@ -729,10 +821,16 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
     }
     bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
     bool withBounds = s.kind == StepKind::Affine || activation || s.kind == StepKind::BinaryConst;
-    if (crown && withBounds)
+    bool linear = !withBounds;
+    if (crown && (withBounds || (linear && linearCharged(s))))
       args.append({d.c, d.err, tmp});
     if (withBounds && (crown || activation))
       args.append({boundsLo(b, sl, s.inValues[0]), boundsHi(b, sl, s.inValues[0])});
+    if (crown && linear && linearCharged(s)) {
+      args.append({boundsLo(b, sl, s.inValues[0]), boundsHi(b, sl, s.inValues[0])});
+      if (s.kind == StepKind::BinaryAct && s.inValues[1] != s.inValues[0])
+        args.append({boundsLo(b, sl, s.inValues[1]), boundsHi(b, sl, s.inValues[1])});
+    }
     args.push_back(rows);
     b.CreateCall(fn, args);
   }
@@ -760,7 +858,9 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
       Value *c = loadD(b, d.c, r);
       Value *val = b.CreateFAdd(b.CreateLoad(f64(), vAcc), c);
       Value *mag = b.CreateFAdd(b.CreateLoad(f64(), mAcc), fabs(b, c));
-      Value *e = b.CreateFAdd(loadD(b, d.err, r), b.CreateFMul(cd(gammaN(2 * nIn + 2)), mag));
+      Value *e = b.CreateFAdd(
+          loadD(b, d.err, r),
+          b.CreateFMul(cd(gammaBound(2 * nIn + 4) * chargeOn(RoundingCharge::CrownConcretise)), mag));
       Value *res = b.CreateFSub(val, b.CreateFMul(e, cd(1 + 1e-9)));
       res = b.CreateSelect(b.CreateFCmpUNO(res, res),
                            cd(-std::numeric_limits<double>::infinity()), res);
@@ -924,7 +1024,7 @@ Function *CrownEmitter::emitCrownEntry() {
                                      b.CreateFMul(cv, h)));
         reduce(b, mm, b.CreateFMul(fabs(b, cv), maxMag(b, l, h)));
       });
-      Value *m = b.CreateFMul(cd(gammaN(nOut + 2)), b.CreateLoad(f64(), mm));
+      Value *m = b.CreateFMul(cd(gammaBound(nOut + 4)), b.CreateLoad(f64(), mm));
       Value *fromCrown = roundDown(b, loadD(b, d.lower, r));
       Value *fromIbp = roundDown(b, b.CreateFSub(b.CreateLoad(f64(), il), m));
       storeF32(b, b.CreateSelect(b.CreateFCmpOLT(fromCrown, fromIbp), fromIbp, fromCrown), lower,
@@ -948,6 +1048,29 @@ Function *CrownEmitter::emitCrownEntry() {
   Value *xlo = f->getArg(0), *xhi = f->getArg(1), *C = f->getArg(2), *rows = f->getArg(3);
   Value *lower = f->getArg(4), *coefs = f->getArg(5), *batch = f->getArg(6);
   Value *scratch = f->getArg(7);
+  {
+    // A foreign FP environment (FTZ/DAZ, directed rounding): lower = -inf and
+    // the linear bound 0·x - inf, which are sound (KernelEmitter.h).
+    BasicBlock *bad = BasicBlock::Create(ctx_, "fpenv.bad", f);
+    BasicBlock *good = BasicBlock::Create(ctx_, "fpenv.ok", f);
+    b.CreateCondBr(b.CreateCall(fpEnvironmentCheck(m_, prefix_)), good, bad);
+    b.SetInsertPoint(bad);
+    const int64_t nIn = plan_.inputSize;
+    Value *ninf = ConstantFP::get(b.getFloatTy(), -std::numeric_limits<float>::infinity());
+    Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+    emitLoop(b, b.getInt64(0), b.CreateMul(batch, rows), 1, "inf", [&](IRBuilder<> &b, Value *i) {
+      storeF32(b, ninf, lower, i);
+      emitIf(b, b.CreateIsNotNull(coefs), "coefs", [&] {
+        Value *row = b.CreateMul(i, b.getInt64(nIn + 1));
+        emitLoop(b, nIn, "k", [&](IRBuilder<> &b, Value *k) {
+          storeF32(b, zero, coefs, b.CreateAdd(row, k));
+        });
+        storeF32(b, ninf, coefs, b.CreateAdd(row, b.getInt64(nIn)));
+      });
+    });
+    b.CreateRetVoid();
+    b.SetInsertPoint(good);
+  }
   Value *per = b.CreateAdd(b.getInt64(lay_.scratchBase),
                            b.CreateMul(rows, b.getInt64(lay_.scratchPerRow)), "slice.floats");
   const int64_t nIn = plan_.inputSize;

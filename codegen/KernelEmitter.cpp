@@ -19,6 +19,7 @@
 #include "codegen/KernelEmitter.h"
 
 #include "codegen/IrHelpers.h"
+#include "ir/Rounding.h"
 #include "runtime/KernelAbi.h"
 
 #include <llvm/IR/Constants.h>
@@ -65,6 +66,47 @@ FunctionCallee declareExpF64(Module &m) {
     f->setDoesNotAccessMemory();
   }
   return callee;
+}
+
+Function *fpEnvironmentCheck(Module &m, const std::string &prefix) {
+  std::string name = prefix + ".fpenv_ok";
+  if (Function *f = m.getFunction(name))
+    return f;
+  LLVMContext &ctx = m.getContext();
+  Type *f64 = Type::getDoubleTy(ctx), *f32 = Type::getFloatTy(ctx);
+  Function *f = Function::Create(FunctionType::get(Type::getInt1Ty(ctx), false),
+                                 GlobalValue::InternalLinkage, name, m);
+  f->addFnAttr(Attribute::StrictFP);
+  f->addFnAttr(Attribute::NoInline);
+  f->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", f));
+  b.setIsFPConstrained(true);
+  b.setDefaultConstrainedRounding(RoundingMode::Dynamic);
+  b.setDefaultConstrainedExcept(fp::ebIgnore);
+  auto probe = [&](Type *t, double v, const char *n) {
+    auto *gv = new GlobalVariable(m, t, /*isConstant=*/false, GlobalValue::PrivateLinkage,
+                                  ConstantFP::get(t, v), prefix + ".fpenv." + n);
+    LoadInst *ld = b.CreateLoad(t, gv, n);
+    ld->setVolatile(true);
+    return ld;
+  };
+  // A subnormal operand and result, scaled back to the normal range before
+  // the comparison (DAZ would read a subnormal comparand as 0 too): 0 under
+  // DAZ or FTZ.
+  Value *d = probe(f64, 0x1p-1074, "d"), *dScale = probe(f64, 0x1p1000, "dscale");
+  Value *okD = b.CreateFCmpOEQ(b.CreateFMul(b.CreateFAdd(d, d), dScale),
+                               ConstantFP::get(f64, 0x1p-73));
+  Value *s = probe(f32, 0x1p-149, "s"), *sScale = probe(f32, 0x1p100, "sscale");
+  Value *okS = b.CreateFCmpOEQ(b.CreateFMul(b.CreateFAdd(s, s), sScale),
+                               ConstantFP::get(f32, 0x1p-48));
+  // Round to nearest: 1 + 2^-54 is 1 (not upward), 1 + 1.5·2^-53 is
+  // 1 + 2^-52 (not downward, not toward zero).
+  Value *one = probe(f64, 1.0, "one");
+  Value *q = probe(f64, 0x1p-54, "quarter"), *h = probe(f64, 0x1.8p-53, "threehalves");
+  Value *okUp = b.CreateFCmpOEQ(b.CreateFAdd(one, q), ConstantFP::get(f64, 1.0));
+  Value *okDown = b.CreateFCmpOEQ(b.CreateFAdd(one, h), ConstantFP::get(f64, 1.0 + 0x1p-52));
+  b.CreateRet(b.CreateAnd(b.CreateAnd(okD, okS), b.CreateAnd(okUp, okDown)));
+  return f;
 }
 
 Function *createStepFunction(Module &m, const std::string &name, unsigned numPtrs) {
@@ -216,7 +258,20 @@ std::pair<Value *, Value *> ModuleEmitter::intervalRule(IRBuilder<> &b, const St
       Value *e = b.CreateCall(expF64(), {b.CreateFNeg(toDouble(b, v))});
       return b.CreateFDiv(one, b.CreateFAdd(one, e));
     };
-    return {roundDown(b, sig(lo), 8.0), roundUp(b, sig(hi), 8.0)};
+    // σ > 0 and < 1 for every real x: the upper bound is floored at the
+    // smallest positive f32 (the double σ is 0 from x < -709.78, where exp
+    // overflows, and below 2^-149 from x < -103), and 0 <= σ <= 1 caps both
+    // ends, as ir::ibp (docs/soundness.md, "sigmoid floor").
+    Type *f32 = b.getFloatTy();
+    Value *l32 = roundDown(b, sig(lo), 8.0), *h32 = roundUp(b, sig(hi), 8.0);
+    if (ir::roundingMutation() != ir::RoundingCharge::SigmoidFloor) {
+      Value *floor = ConstantFP::get(f32, static_cast<double>(ir::kMinPositiveF32));
+      h32 = b.CreateSelect(b.CreateFCmpOLT(h32, floor), floor, h32);
+    }
+    Value *zero32 = ConstantFP::get(f32, 0.0), *one32 = ConstantFP::get(f32, 1.0);
+    l32 = b.CreateSelect(b.CreateFCmpOLT(l32, zero32), zero32, l32);
+    h32 = b.CreateSelect(b.CreateFCmpOGT(h32, one32), one32, h32);
+    return {l32, h32};
   }
   case StepKind::BinaryConst: {
     Value *cd = toDouble(b, c), *ld = toDouble(b, lo), *hd = toDouble(b, hi);
@@ -376,6 +431,22 @@ Function *ModuleEmitter::emitEntry(Kernel kernel) {
   }
 
   IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+  if (ibp) {
+    // A foreign FP environment (FTZ/DAZ, directed rounding) voids the
+    // rounding lemmas: answer [-inf, inf], which is sound.
+    BasicBlock *bad = BasicBlock::Create(ctx_, "fpenv.bad", f);
+    BasicBlock *good = BasicBlock::Create(ctx_, "fpenv.ok", f);
+    b.CreateCondBr(b.CreateCall(fpEnvironmentCheck(*m_, opts_.prefix)), good, bad);
+    b.SetInsertPoint(bad);
+    float inf = std::numeric_limits<float>::infinity();
+    emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(plan_.outputSize)), 1, "inf",
+             [&](IRBuilder<> &b, Value *i) {
+               storeF32(b, ConstantFP::get(b.getFloatTy(), -inf), f->getArg(2), i);
+               storeF32(b, ConstantFP::get(b.getFloatTy(), inf), f->getArg(3), i);
+             });
+    b.CreateRetVoid();
+    b.SetInsertPoint(good);
+  }
   auto plane = [&](const BufferRef &r, bool hiPlane) -> Value * {
     Value *base = nullptr;
     int64_t offset = r.offset;

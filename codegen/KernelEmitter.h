@@ -77,6 +77,14 @@ private:
 /// what ir/ computes with std::exp.
 llvm::FunctionCallee declareExpF64(llvm::Module &m);
 
+/// `internal i1 <prefix>.fpenv_ok()`: whether the floating-point environment
+/// at the call is the one docs/soundness.md assumes (round to nearest, no
+/// flush-to-zero, no denormals-are-zero): probes in constrained (strictfp)
+/// arithmetic on volatile loads, so that nothing folds them. The ibp and
+/// crown entries call it once per call and return infinite bounds when it
+/// fails (sound, never wrong). One definition per module.
+llvm::Function *fpEnvironmentCheck(llvm::Module &m, const std::string &prefix);
+
 /// `internal void name(ptr noalias × numPtrs, i64 batch)`, nounwind, with an
 /// entry block.
 llvm::Function *createStepFunction(llvm::Module &m, const std::string &name, unsigned numPtrs);

@@ -21,9 +21,10 @@
 //   input:                    Λ·x >= Λ·xc - |Λ|·xr.
 //
 // Rounding: every step adds a bound on its own floating-point error to a
-// per-row margin: a product summing n terms errs by at most γ_n·Σ|terms|,
-// and |terms| is bounded with the magnitudes m = max(|l|, |u|) of the values
-// the coefficients multiply. Slopes and intercepts of the upper line are
+// per-row margin: a sum of n terms errs by at most γ_n·Σ|terms| (each Λ
+// coefficient is one sum over all consumers of its value: fanInCounts), each
+// add into c by u·|c_new|, and |terms| is bounded with the magnitudes
+// m = max(|l|, |u|) of the values the coefficients multiply. Slopes and intercepts of the upper line are
 // rounded up, which keeps the line above the ReLU on [l, u].
 //
 //===----------------------------------------------------------------------===//
@@ -47,12 +48,35 @@ namespace {
 using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using Vec = Eigen::VectorXd;
 
-constexpr double kU = 0x1p-53;
+constexpr double kU = kUnitRoundoff;
 
-/// γ_n = n·u / (1 - n·u), with a little slack for the arithmetic that forms it.
-double gammaN(int64_t n) {
-  double nu = static_cast<double>(n + 2) * kU;
-  return nu / (1 - nu) * (1 + 1e-9);
+/// Number of terms summed into each coefficient of Λ on `v` over all its
+/// consumers (docs/soundness.md, "fan-in"): an affine consumer adds N
+/// products, an elementwise one 1 term, a broadcasting add or product one
+/// term per result element that reads the same operand element. The whole
+/// coefficient is then one sum of F terms in some order (L2: error γ_F, or
+/// γ_{F-1} for terms that are exact). codegen/CrownEmitter.cpp counts the
+/// same terms on the kernel plan.
+std::vector<int64_t> fanInCounts(const Graph &g) {
+  std::vector<int64_t> f(g.values.size(), 0);
+  for (const Op &op : g.ops) {
+    if (op.kind == OpKind::Const)
+      continue;
+    const TensorType &rt = g.type(op.result);
+    for (size_t k = 0; k < op.operands.size(); ++k) {
+      ValueId v = op.operands[k];
+      if (g.isConstant(v))
+        continue;
+      int64_t terms = 1;
+      if ((op.kind == OpKind::Affine || op.kind == OpKind::MatMul) && k == 0)
+        terms = rt.shape.empty() ? 1 : rt.shape.back();
+      else if (op.kind == OpKind::Add || op.kind == OpKind::Sub || op.kind == OpKind::Mul ||
+               op.kind == OpKind::Div)
+        terms = std::max<int64_t>(1, rt.numel() / std::max<int64_t>(1, g.type(v).numel()));
+      f[v] += terms;
+    }
+  }
+  return f;
 }
 
 double upRel(double v) { return v >= 0 ? v * (1 + 4 * kU) : v * (1 - 4 * kU); }
@@ -64,7 +88,7 @@ struct Bounds {
 
 class CrownEngine {
 public:
-  explicit CrownEngine(const Graph &g) : g_(g) {}
+  explicit CrownEngine(const Graph &g) : g_(g), fanIn_(fanInCounts(g)) {}
 
   /// Steps 1 and 2: interval bounds of every value in schedule order; the
   /// input of each ReLU is first tightened by CROWN over the neurons its
@@ -136,7 +160,8 @@ public:
     int64_t rows = spec.rows();
     std::vector<std::optional<Mat>> lam(g_.values.size());
     lam[target] = spec;
-    Vec c = Vec::Zero(rows), err = Vec::Zero(rows);
+    // err starts at the underflow allowance (ir/Rounding.h, kUnderflowCharge).
+    Vec c = Vec::Zero(rows), err = Vec::Constant(rows, kUnderflowCharge);
     int32_t start = g_.values[target].def;
     for (int32_t i = start; i >= 0; --i) {
       const Op &op = g_.ops[i];
@@ -163,7 +188,7 @@ public:
     Mat absL = L.cwiseAbs();
     Vec val = L * xc - absL * xr + c;
     Vec mag = absL * (xc.cwiseAbs() + xr) + c.cwiseAbs();
-    err += gammaN(2 * L.cols() + 2) * mag;
+    err += gammaBound(2 * L.cols() + 4) * chargeOn(RoundingCharge::CrownConcretise) * mag;
     Vec result = val - err * (1 + 1e-9);
     for (int64_t r = 0; r < rows; ++r)
       if (std::isnan(result[r]))
@@ -172,6 +197,19 @@ public:
   }
 
 private:
+  /// γ of a Λ term on `v` with `extra` roundings of its own (0: exact term,
+  /// 1: one rounded product) summed with the other F_v - 1 terms.
+  double termGamma(ValueId v, int64_t extra) const {
+    return gammaBound(std::max<int64_t>(fanIn_[v], 1) - 1 + extra);
+  }
+
+  /// c += s, the rule's constant sum: the add rounds by at most u·|c_new|
+  /// (L1 in the form |fl(a + b) - (a + b)| <= u·|fl(a + b)|).
+  void addConstant(Vec &c, Vec &err, const Vec &sum) {
+    c += sum;
+    err += kU * chargeOn(RoundingCharge::CrownConstant) * c.cwiseAbs();
+  }
+
   void accumulate(std::vector<std::optional<Mat>> &lam, ValueId v, const Mat &m) {
     if (g_.isConstant(v))
       return;
@@ -217,10 +255,11 @@ private:
     switch (op.kind) {
     case OpKind::Reshape:
     case OpKind::Identity:
-      accumulate(lam, op.operands[0], L);
-      return Status::ok();
     case OpKind::Neg:
-      accumulate(lam, op.operands[0], -L);
+      // Exact terms ±λ; they round only when summed with other consumers'.
+      if (double gx = termGamma(op.operands[0], 0); gx > 0)
+        err += gx * (L.cwiseAbs() * boundsOf(op.operands[0]).mag());
+      accumulate(lam, op.operands[0], op.kind == OpKind::Neg ? Mat(-L) : L);
       return Status::ok();
     case OpKind::Add:
     case OpKind::Sub: {
@@ -229,9 +268,12 @@ private:
         double sign = (op.kind == OpKind::Sub && k == 1) ? -1 : 1;
         if (g_.isConstant(v)) {
           Vec cv = broadcastConst(v, rs);
-          c += sign * (L * cv);
-          err += gammaN(cv.size()) * (L.cwiseAbs() * cv.cwiseAbs());
+          Vec sum = sign * (L * cv);
+          err += gammaBound(cv.size()) * (L.cwiseAbs() * cv.cwiseAbs());
+          addConstant(c, err, sum);
         } else {
+          // Exact terms ±λ, summed over broadcast positions and consumers.
+          err += termGamma(v, 0) * (L.cwiseAbs() * broadcastMag(v, rs));
           accumulate(lam, v, sign * reduceBroadcast(L, g_.type(v).shape, rs));
         }
       }
@@ -247,10 +289,11 @@ private:
       if (op.kind == OpKind::Div)
         cv = cv.cwiseInverse();
       Mat scaled = L * cv.asDiagonal();
-      // One rounding per coefficient (two for the reciprocal): bounded with
-      // the magnitudes of x broadcast to the result.
+      // One rounding per coefficient (two for the reciprocal), then the sum
+      // with the coefficient's other terms: bounded with the magnitudes of x
+      // broadcast to the result.
       Vec mx = broadcastMag(x, rs);
-      err += 3 * kU * (scaled.cwiseAbs() * mx);
+      err += termGamma(x, op.kind == OpKind::Div ? 2 : 1) * (scaled.cwiseAbs() * mx);
       accumulate(lam, x, reduceBroadcast(scaled, g_.type(x).shape, rs));
       return Status::ok();
     }
@@ -276,17 +319,20 @@ private:
       Vec mx = boundsOf(x).mag();
       Mat Lx(L.rows(), rowsX * K);
       double ulp = static_cast<double>(op.intAttr("ulp_error")) * 0x1p-24;
+      // Λx[k] sums N rounded products λ_n·W[k,n] (and the terms of x's other
+      // consumers): γ_F·Σ_n |λ_n|·|W[k,n]|, times m_x[k] summed over k, is
+      // γ_F·|λ|·q. The bias dot product has N rounded products: γ_N·|λ|·|b|.
+      const double chargeA = chargeOn(RoundingCharge::CrownAffine);
+      const double gq = (termGamma(x, 1) + ulp) * chargeA, gb = (gammaBound(N) + ulp) * chargeA;
       for (int64_t row = 0; row < rowsX; ++row) {
         auto Lr = L.middleCols(row * N, N);
         Lx.middleCols(row * K, K) = Lr * W.transpose();
-        c += Lr * bias;
         // q[n] = sum_k |W[k,n]|·m_x[k] bounds |x·W| columnwise.
         Vec q = absW.transpose() * mx.segment(row * K, K);
         Mat absLr = Lr.cwiseAbs();
-        err += gammaN(N + 2) * (absLr * (q + bias.cwiseAbs()));
-        // Folding error recorded by the passes (docs/ir.md: ulp_error).
-        if (ulp > 0)
-          err += ulp * (absLr * (q + bias.cwiseAbs()));
+        // Folding error recorded by the passes (docs/ir.md: ulp_error) on both.
+        err += absLr * (gq * q + gb * bias.cwiseAbs());
+        addConstant(c, err, Lr * bias);
       }
       accumulate(lam, x, Lx);
       return Status::ok();
@@ -297,10 +343,17 @@ private:
       int64_t n = b.lo.size();
       Mat Lx(L.rows(), n);
       Vec mx = b.mag();
+      // Λx terms: λ·s and (parallel) λ·a are rounded products (γ_F), λ·1 and
+      // λ·0 exact (γ_{F-1}); the intercepts λ·t form the rule's n-term
+      // constant sum (γ_n), then added into c.
+      const double gExact = termGamma(x, 0), gProd = termGamma(x, 1);
+      const double gSum = gammaBound(n);
+      Vec csum = Vec::Zero(L.rows());
       for (int64_t i = 0; i < n; ++i) {
         double l = b.lo[i], u = b.hi[i];
         if (l >= 0) {
           Lx.col(i) = L.col(i);
+          err += gExact * mx[i] * L.col(i).cwiseAbs();
         } else if (u <= 0) {
           Lx.col(i).setZero();
         } else {
@@ -312,16 +365,17 @@ private:
             double lamv = L(r, i);
             if (lamv >= 0) {
               Lx(r, i) = lamv * a;
-              if (parallel_) // λ·a rounds: its error on |x| <= m
-                err[r] += kU * std::fabs(lamv * a) * mx[i];
+              // λ·a rounds for parallel slopes, is exact for a in {0, 1}.
+              err[r] += (parallel_ ? gProd : gExact) * std::fabs(lamv * a) * mx[i];
             } else {
               Lx(r, i) = lamv * s;
-              c[r] += lamv * t;
-              err[r] += kU * std::fabs(lamv * s) * mx[i] + 2 * kU * std::fabs(lamv * t);
+              csum[r] += lamv * t;
+              err[r] += gProd * std::fabs(lamv * s) * mx[i] + gSum * std::fabs(lamv * t);
             }
           }
         }
       }
+      addConstant(c, err, csum);
       accumulate(lam, x, Lx);
       return Status::ok();
     }
@@ -333,17 +387,20 @@ private:
       int64_t n = b.lo.size();
       Mat Lx(L.rows(), n);
       Vec mx = b.mag();
+      const double gProd = termGamma(x, 1), gSum = gammaBound(n);
+      Vec csum = Vec::Zero(L.rows());
       for (int64_t i = 0; i < n; ++i) {
         SigmoidLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
         for (int64_t r = 0; r < L.rows(); ++r) {
           double lamv = L(r, i);
           const Line &line = lamv >= 0 ? lines.lower : lines.upper;
           Lx(r, i) = lamv * line.slope;
-          c[r] += lamv * line.intercept;
-          err[r] += kU * std::fabs(lamv * line.slope) * mx[i] +
-                    2 * kU * std::fabs(lamv * line.intercept);
+          csum[r] += lamv * line.intercept;
+          err[r] += gProd * std::fabs(lamv * line.slope) * mx[i] +
+                    gSum * std::fabs(lamv * line.intercept);
         }
       }
+      addConstant(c, err, csum);
       accumulate(lam, x, Lx);
       return Status::ok();
     }
@@ -369,6 +426,7 @@ private:
   }
 
   const Graph &g_;
+  std::vector<int64_t> fanIn_;
   IntervalState state_;
   bool parallel_ = false;
 };
@@ -431,7 +489,7 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
       il += c >= 0 ? c * ylo[j] : c * yhi[j];
       iu += c >= 0 ? c * yhi[j] : c * ylo[j];
     }
-    double m = gammaN(n + 2) * (spec.row(r).cwiseAbs().dot(
+    double m = gammaBound(n + 4) * (spec.row(r).cwiseAbs().dot(
                    Eigen::Map<const Eigen::VectorXf>(ylo.data(), n).cast<double>().cwiseAbs().cwiseMax(
                        Eigen::Map<const Eigen::VectorXf>(yhi.data(), n).cast<double>().cwiseAbs())));
     res.lower.push_back(std::max(roundDown((*lower)[r]), roundDown(il - m)));

@@ -324,10 +324,19 @@ Status ibpOpImpl(const Graph &g, const Op &op, Tensors &t, int64_t batch) {
       break;
     case OpKind::Sigmoid:
       // Monotone: endpoints map to endpoints. exp is within 1 ulp and three
-      // more double ops follow, so a slack of 8 double ulps covers it.
+      // more double ops follow, so a slack of 8 double ulps covers it while
+      // σ is a normal double. Below 2^-149 (x < -103) the double σ may be 0
+      // (exp(-x) overflows from x < -709.78) or subnormal, while σ(x) > 0:
+      // the upper bound is floored at the smallest positive f32, above every
+      // σ(x) < 2^-149 (docs/soundness.md, "sigmoid floor"). 0 <= σ <= 1 caps
+      // both ends (and maps NaN endpoints to [0, 1]).
       for (int64_t i = 0; i < n; ++i) {
-        rl[i] = roundDown(1.0 / (1.0 + std::exp(-static_cast<double>(L(0)[i]))), 8);
-        rh[i] = roundUp(1.0 / (1.0 + std::exp(-static_cast<double>(H(0)[i]))), 8);
+        float lo = roundDown(1.0 / (1.0 + std::exp(-static_cast<double>(L(0)[i]))), 8);
+        float hi = roundUp(1.0 / (1.0 + std::exp(-static_cast<double>(H(0)[i]))), 8);
+        if (roundingMutation() != RoundingCharge::SigmoidFloor)
+          hi = std::max(hi, kMinPositiveF32);
+        rl[i] = std::max(lo, 0.0f);
+        rh[i] = std::min(hi, 1.0f);
       }
       break;
     case OpKind::Reshape:
@@ -347,8 +356,11 @@ Status ibpOpImpl(const Graph &g, const Op &op, Tensors &t, int64_t batch) {
     case OpKind::Affine: {
       // Each output is sum_k x[k] * w[k] (+ bias) with one side an interval
       // and the other a constant (or, for matmul, both intervals).
-      // Sum in double: products of f32 are exact, a K-term sum in any order
-      // errs by at most K * 2^-53 * sum |terms| (docs/soundness.md).
+      // Sum in double (docs/soundness.md, "affine"): xc = (l + h)/2 and
+      // xr = (h - l)/2 round once each (f32 + f32 is not always exact in
+      // double), w·xc once more (an f32 times a double); K-1 adds and the
+      // two of c + b ± a follow, so every term carries at most K + 3
+      // roundings: error <= γ_{K+3}·mag < (K + 4)·2^-53·mag (L1, L2).
       int64_t K;
       std::vector<int64_t> xBase, wBase;
       int64_t xStride, wStride;
@@ -411,7 +423,8 @@ Status ibpOpImpl(const Graph &g, const Op &op, Tensors &t, int64_t batch) {
         }
         double bv = bias ? bias[i % rs.back()] : 0.0;
         mag += std::fabs(bv);
-        double margin = (static_cast<double>(K + 4) * kU53 + ulpError * kU24) * mag;
+        double margin = (static_cast<double>(K + 4) * kU53 + ulpError * kU24) * mag *
+                        chargeOn(RoundingCharge::AffineIbp);
         // NaN (from inf - inf) becomes the infinite endpoint in roundDown/Up.
         rl[i] = roundDown(lo + bv - margin);
         rh[i] = roundUp(hi + bv + margin);

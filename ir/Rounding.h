@@ -11,9 +11,58 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace gma::ir {
+
+/// The unit roundoff of double (round to nearest): fl(a op b) = (a op b)(1 + δ),
+/// |δ| <= kUnitRoundoff, for results in the normal range (docs/soundness.md, L1).
+inline constexpr double kUnitRoundoff = 0x1p-53;
+
+/// The smallest positive f32 (a subnormal): a sound upper bound of σ(x) when
+/// σ(x) computed in double falls below it (docs/soundness.md, "sigmoid floor").
+inline constexpr float kMinPositiveF32 = 0x1p-149f;
+
+/// The absolute part of every CROWN margin: gradual underflow of a double
+/// product errs by at most 2^-1075 (L1'), and a pass forms fewer than 2^40
+/// products per row, each multiplying a magnitude below 2^128 (a finite f32
+/// bound), so their total is below 2^-907 < 2^-900.
+inline constexpr double kUnderflowCharge = 0x1p-900;
+
+/// Higham's γ_n = n·u / (1 - n·u) (L2: an n-term sum or dot product in any
+/// order errs by at most γ_n times the sum of the terms' magnitudes), widened
+/// by 1e-9 relative for the rounding of this formula itself. γ_0 = 0.
+inline double gammaBound(int64_t n) {
+  if (n <= 0)
+    return 0.0;
+  double nu = static_cast<double>(n) * kUnitRoundoff;
+  return nu / (1 - nu) * (1 + 1e-9);
+}
+
+/// Test-only mutation knob (the mutation check of the soundness suite,
+/// test/unit/codegen/MutationTest.cpp): zeroes ONE rounding charge in the
+/// interpreter, ir::crown and in kernels emitted while it is set. Never set
+/// outside tests; the default, None, charges everything.
+enum class RoundingCharge : int {
+  None = 0,
+  AffineIbp,       ///< the IBP affine margin (interpreter, ibp kernel)
+  SigmoidFloor,    ///< σ's upper bound floor kMinPositiveF32 (interval rules)
+  CrownAffine,     ///< CROWN: the Λ·Wᵀ accumulation and the bias terms
+  CrownConstant,   ///< CROWN: adding each rule's constant sum into c
+  CrownConcretise, ///< CROWN: the concretisation Λ·xc - |Λ|·xr + c
+  Count
+};
+
+inline RoundingCharge &roundingMutationRef() {
+  static RoundingCharge m = RoundingCharge::None;
+  return m;
+}
+/// The charge zeroed (RoundingCharge::None: none).
+inline RoundingCharge roundingMutation() { return roundingMutationRef(); }
+inline void setRoundingMutation(RoundingCharge c) { roundingMutationRef() = c; }
+/// 0 if `c` is the zeroed charge, else 1: multiply each charge by it.
+inline double chargeOn(RoundingCharge c) { return roundingMutation() == c ? 0.0 : 1.0; }
 
 /// An f32 <= every real within slack double-ulps (relative) of d.
 inline float roundDown(double d, double slack = 2.0) {

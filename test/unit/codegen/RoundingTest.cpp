@@ -1,0 +1,312 @@
+//===- test/unit/codegen/RoundingTest.cpp - Rounding margins that matter --===//
+//
+// Hand-made cases in which double evaluation of a bound loses everything to
+// cancellation or overflow, so that each rounding charge of docs/soundness.md
+// is the only thing between the computed bound and the exact value:
+//
+//   affine-ibp     x = [1, 2^-30, -1] (a point), W = [1, 2^-30, 1]ᵀ: the exact
+//                  y is 2^-60, the double sum 0 (AffineIbp);
+//   sigmoid-floor  σ over [-1000, -800]: the double σ is 0 at both ends,
+//                  σ(-800) ≈ 1e-348 > 0 (SigmoidFloor);
+//   crown-concr.   y = -(-x) with C = [1, 1, 1], x = [1, 2^-60, -1]: Λ·xc
+//                  cancels (CrownConcretise);
+//   crown-bias     y = x·0 + b, b = [1, 2^-60, -1], C = [1, 1, 1]: Λ·b
+//                  cancels (CrownAffine);
+//   crown-weights  y = x·W, W = [1, 2^-60, -1], C = [1, 1, 1], x = 1: Λ·Wᵀ
+//                  cancels (CrownAffine);
+//   crown-chain    20 steps y += C_i with C = 1, 2^-54 × 18, -1: each add
+//                  into c rounds the small term away (a tie to even at 1),
+//                  18·2^-54 lost against per-term charges of 2·2^-53
+//                  (CrownConstant).
+// Three orders of the terms each, since the sums may be evaluated in any order.
+// Every bound is compared with the exact value (long double: 64-bit
+// significands hold every sum here exactly) at the point that attains it,
+// for the JIT kernels and for ir::ibp / ir::crown.
+//
+// The mutation check (RoundingMutation.*) rebuilds the kernels with one
+// charge zeroed (ir/Rounding.h, setRoundingMutation) and asserts that the
+// suite then fails, in the kernels and in the interpreter/ir::crown alike.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Compiler.h"
+#include "ir/Crown.h"
+#include "ir/Rounding.h"
+#include "runtime/VerifierLibrary.h"
+#include "test/unit/codegen/TestSupport.h"
+
+#include <gtest/gtest.h>
+
+#include <cfenv>
+#include <cmath>
+#include <functional>
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
+#include <iostream>
+#include <sstream>
+
+namespace gma::test {
+namespace {
+
+using ir::RoundingCharge;
+
+/// Sets the mutation knob for a scope.
+struct MutationScope {
+  explicit MutationScope(RoundingCharge c) { ir::setRoundingMutation(c); }
+  ~MutationScope() { ir::setRoundingMutation(RoundingCharge::None); }
+};
+
+struct Case {
+  std::string name;
+  Graph g;
+  std::vector<float> lo, hi; ///< the box (one sample)
+  std::vector<float> witness; ///< the point whose exact output is checked
+  std::vector<double> C;      ///< CROWN specification rows (empty: IBP only)
+  int64_t rows = 0;
+};
+
+struct Outcome {
+  int kernel = 0, ir = 0; ///< failed checks
+  std::ostringstream log;
+};
+
+/// lower <= v <= upper, with v exact; counts and logs a failure.
+void expectEnclosed(Outcome &o, bool kernel, const std::string &what, long double lower,
+                    long double v, long double upper) {
+  if (lower <= v && v <= upper)
+    return;
+  ++(kernel ? o.kernel : o.ir);
+  o.log << what << ": [" << static_cast<double>(lower) << ", " << static_cast<double>(upper)
+        << "] excludes the exact " << static_cast<double>(v) << "\n";
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> cs;
+  const float tiny30 = 0x1p-30f, tiny60 = 0x1p-60f;
+  // Three orders of (big, tiny, -big) in each case.
+  const std::vector<std::vector<int>> orders = {{0, 1, 2}, {1, 0, 2}, {0, 2, 1}};
+  auto permute = [](const std::vector<float> &v, const std::vector<int> &p) {
+    return std::vector<float>{v[p[0]], v[p[1]], v[p[2]]};
+  };
+  for (size_t oi = 0; oi < orders.size(); ++oi) {
+    const auto &p = orders[oi];
+    std::string tag = " order " + std::to_string(oi);
+    for (float sign : {1.0f, -1.0f}) {
+      GraphBuilder gb;
+      ValueId x = gb.input({3});
+      std::vector<float> w = permute({sign, sign * tiny30, sign}, p);
+      ValueId y = gb.op(OpKind::Affine, {x, gb.constant({3, 1}, w), gb.constant({1}, {0.0f})}, {1});
+      gb.finish(y, -1);
+      std::vector<float> xv = permute({1.0f, tiny30, -1.0f}, p);
+      cs.push_back({"affine-ibp" + tag + (sign > 0 ? " +" : " -"), std::move(gb.g), xv, xv, xv,
+                    {}, 0});
+    }
+    {
+      GraphBuilder gb;
+      ValueId x = gb.input({3});
+      ValueId n1 = gb.op(OpKind::Neg, {x}, {3});
+      ValueId n2 = gb.op(OpKind::Neg, {n1}, {3});
+      gb.finish(n2, -1);
+      std::vector<float> xv = permute({1.0f, tiny60, -1.0f}, p);
+      cs.push_back({"crown-concretise" + tag, std::move(gb.g), xv, xv, xv,
+                    {1, 1, 1, -1, -1, -1}, 2});
+    }
+    {
+      GraphBuilder gb;
+      ValueId x = gb.input({1});
+      ValueId y = gb.op(OpKind::Affine,
+                        {x, gb.constant({1, 3}, {0.0f, 0.0f, 0.0f}),
+                         gb.constant({3}, permute({1.0f, tiny60, -1.0f}, p))},
+                        {3});
+      gb.finish(y, -1);
+      cs.push_back({"crown-bias" + tag, std::move(gb.g), {0.5f}, {0.5f}, {0.5f},
+                    {1, 1, 1, -1, -1, -1}, 2});
+    }
+    {
+      GraphBuilder gb;
+      ValueId x = gb.input({1});
+      ValueId y = gb.op(OpKind::Affine,
+                        {x, gb.constant({1, 3}, permute({1.0f, tiny60, -1.0f}, p)),
+                         gb.constant({3}, {0.0f, 0.0f, 0.0f})},
+                        {3});
+      gb.finish(y, -1);
+      cs.push_back({"crown-weights" + tag, std::move(gb.g), {1.0f}, {1.0f}, {1.0f},
+                    {1, 1, 1, -1, -1, -1}, 2});
+    }
+  }
+  // σ far out on both sides, through an identity affine layer; CROWN too.
+  for (auto [l, h] : {std::pair{-1000.0f, -800.0f}, std::pair{800.0f, 1000.0f},
+                      std::pair{-720.0f, -710.0f}, std::pair{-105.0f, -104.0f}}) {
+    for (float at : {l, h}) {
+      GraphBuilder gb;
+      ValueId x = gb.input({1});
+      ValueId a = gb.op(OpKind::Affine, {x, gb.constant({1, 1}, {1.0f}), gb.constant({1}, {0.0f})},
+                        {1});
+      ValueId s = gb.op(OpKind::Sigmoid, {a}, {1});
+      gb.finish(s, -1);
+      cs.push_back({"sigmoid [" + std::to_string(l) + ", " + std::to_string(h) + "] at " +
+                        std::to_string(at),
+                    std::move(gb.g), {l}, {h}, {at}, {1, -1}, 2});
+    }
+  }
+  {
+    // y = x + 1 + 2^-54 + ... + 2^-54 - 1 (20 steps), x = 0.
+    GraphBuilder gb;
+    ValueId v = gb.input({1});
+    const int steps = 20;
+    for (int i = 0; i < steps; ++i) {
+      float c = i == 0 ? 1.0f : i + 1 == steps ? -1.0f : 0x1p-54f;
+      v = gb.op(OpKind::Add, {v, gb.constant({1}, {c})}, {1});
+    }
+    gb.finish(v, -1);
+    cs.push_back({"crown-chain", std::move(gb.g), {0.0f}, {0.0f}, {0.0f}, {1, -1}, 2});
+  }
+  return cs;
+}
+
+/// Runs every case through the kernels (compiled now, so under the current
+/// mutation) and through ir::ibp / ir::crown.
+Outcome runSuite() {
+  Outcome o;
+  for (Case &c : cases()) {
+    std::vector<long double> exact = exactForward(c.g, c.witness);
+    const int64_t out = static_cast<int64_t>(exact.size());
+    auto jit = codegen::JitVerifier::compile(c.g);
+    if (!jit) {
+      ++o.kernel;
+      o.log << c.name << ": " << jit.error().str() << "\n";
+      continue;
+    }
+    runtime::Kernels k((*jit)->info());
+    // IBP, kernel and interpreter.
+    std::vector<float> ylo(out), yhi(out);
+    k.ibp(c.lo.data(), c.hi.data(), ylo.data(), yhi.data(), 1);
+    auto ref = ir::ibp(c.g, {{c.lo, c.hi}}, 1);
+    if (!ref) {
+      ++o.ir;
+      o.log << c.name << ": " << ref.error().str() << "\n";
+      continue;
+    }
+    for (int64_t j = 0; j < out; ++j) {
+      expectEnclosed(o, true, c.name + " ibp kernel", ylo[j], exact[j], yhi[j]);
+      expectEnclosed(o, false, c.name + " ir::ibp", (*ref)[0].lo[j], exact[j], (*ref)[0].hi[j]);
+    }
+    if (c.rows == 0)
+      continue;
+    // CROWN rows come in pairs (C; -C): lower and minus the upper bound.
+    long double v[8] = {};
+    for (int64_t r = 0; r < c.rows; ++r)
+      for (int64_t j = 0; j < out; ++j)
+        v[r] += static_cast<long double>(c.C[r * out + j]) * exact[j];
+    std::vector<float> lower(c.rows);
+    Status st = k.crown(c.lo.data(), c.hi.data(), c.C.data(), c.rows, lower.data(), nullptr, 1);
+    if (!st) {
+      ++o.kernel;
+      o.log << c.name << ": " << st.error().str() << "\n";
+      continue;
+    }
+    auto cr = ir::crown(c.g, c.lo, c.hi, c.C, c.rows);
+    if (!cr) {
+      ++o.ir;
+      o.log << c.name << ": " << cr.error().str() << "\n";
+      continue;
+    }
+    const long double inf = INFINITY;
+    for (int64_t r = 0; r < c.rows; ++r) {
+      std::string row = " row " + std::to_string(r);
+      expectEnclosed(o, true, c.name + " crown kernel" + row, lower[r], v[r], inf);
+      expectEnclosed(o, false, c.name + " ir::crown" + row, cr->lower[r], v[r], cr->upper[r]);
+    }
+  }
+  return o;
+}
+
+TEST(Rounding, EveryCancellationCaseIsEnclosed) {
+  Outcome o = runSuite();
+  EXPECT_EQ(o.kernel, 0) << o.log.str();
+  EXPECT_EQ(o.ir, 0) << o.log.str();
+}
+
+// Under directed rounding or FTZ/DAZ the rounding lemmas do not hold: the
+// kernels notice at entry and answer infinite bounds (sound), and finite ones
+// again once the environment is restored.
+TEST(Rounding, ForeignFpEnvironmentGivesInfiniteBounds) {
+  GraphBuilder gb;
+  ValueId x = gb.input({2});
+  ValueId y = gb.op(OpKind::Affine,
+                    {x, gb.constant({2, 1}, {1.0f, -2.0f}), gb.constant({1}, {0.5f})}, {1});
+  gb.finish(gb.op(OpKind::Relu, {y}, {1}), -1);
+  auto jit = codegen::JitVerifier::compile(gb.g);
+  ASSERT_TRUE(jit) << jit.error().str();
+  runtime::Kernels k((*jit)->info());
+  std::vector<float> lo = {0.0f, 0.0f}, hi = {1.0f, 0.25f};
+  std::vector<double> C = {1.0, -1.0};
+  auto run = [&](std::vector<float> &ylo, std::vector<float> &yhi, std::vector<float> &lower,
+                 const std::function<void()> &enter, const std::function<void()> &leave) {
+    ylo.assign(1, NAN);
+    yhi.assign(1, NAN);
+    lower.assign(2, NAN);
+    enter();
+    k.ibp(lo.data(), hi.data(), ylo.data(), yhi.data(), 1);
+    Status st = k.crown(lo.data(), hi.data(), C.data(), 2, lower.data(), nullptr, 1);
+    leave();
+    ASSERT_TRUE(st) << st.error().str();
+  };
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> ylo, yhi, lower;
+  for (int mode : {FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO}) {
+    SCOPED_TRACE("rounding mode " + std::to_string(mode));
+    int old = std::fegetround();
+    run(ylo, yhi, lower, [&] { std::fesetround(mode); }, [&] { std::fesetround(old); });
+    EXPECT_EQ(ylo[0], -inf);
+    EXPECT_EQ(yhi[0], inf);
+    EXPECT_EQ(lower[0], -inf);
+    EXPECT_EQ(lower[1], -inf);
+  }
+#if defined(__SSE2__)
+  for (unsigned bits : {0x8000u /*FTZ*/, 0x0040u /*DAZ*/}) {
+    SCOPED_TRACE("MXCSR bits " + std::to_string(bits));
+    unsigned csr = _mm_getcsr();
+    run(ylo, yhi, lower, [&] { _mm_setcsr(csr | bits); }, [&] { _mm_setcsr(csr); });
+    EXPECT_EQ(ylo[0], -inf);
+    EXPECT_EQ(yhi[0], inf);
+    EXPECT_EQ(lower[0], -inf);
+  }
+#endif
+  // The default environment: finite, sound bounds (y in [0, 1.5]).
+  run(ylo, yhi, lower, [] {}, [] {});
+  EXPECT_LE(ylo[0], 0.0f);
+  EXPECT_GE(yhi[0], 1.5f);
+  EXPECT_LT(yhi[0], 1.6f);
+  EXPECT_GT(lower[1], -1.6f);
+}
+
+// Each charge zeroed in turn: the suite must notice, in the kernels and in
+// the interpreter / ir::crown alike. (The ReLU and sigmoid rules' charges are
+// not in the list: docs/soundness.md, "What the mutation check covers".)
+TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
+  const std::pair<RoundingCharge, const char *> charges[] = {
+      {RoundingCharge::AffineIbp, "AffineIbp"},
+      {RoundingCharge::SigmoidFloor, "SigmoidFloor"},
+      {RoundingCharge::CrownAffine, "CrownAffine"},
+      {RoundingCharge::CrownConstant, "CrownConstant"},
+      {RoundingCharge::CrownConcretise, "CrownConcretise"},
+  };
+  for (auto [charge, name] : charges) {
+    SCOPED_TRACE(name);
+    Outcome o;
+    {
+      MutationScope scope(charge);
+      o = runSuite();
+    }
+    std::string log = o.log.str();
+    std::cout << name << " zeroed: " << o.kernel << " kernel and " << o.ir
+              << " interpreter checks fail; e.g. " << log.substr(0, log.find('\n')) << "\n";
+    EXPECT_GT(o.kernel, 0) << name << " zeroed: every kernel check still passes";
+    EXPECT_GT(o.ir, 0) << name << " zeroed: every interpreter / ir::crown check still passes";
+  }
+  EXPECT_EQ(ir::roundingMutation(), RoundingCharge::None);
+}
+
+} // namespace
+} // namespace gma::test
