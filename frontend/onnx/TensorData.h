@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "frontend/io/InputFile.h"
 #include "frontend/onnx/ImportContext.h"
 
 #include <map>
@@ -36,9 +37,8 @@ public:
   Expected<Slice> map(const std::string &location, int64_t offset, int64_t length);
 
 private:
-  struct Mapping;
   std::string modelDir_;
-  std::map<std::string, std::shared_ptr<const Mapping>> files_;
+  std::map<std::string, std::shared_ptr<const MappedFile>> files_;
 };
 
 /// Decodes `t`. `owner` keeps `t` alive (float data may point into it).
@@ -47,6 +47,9 @@ private:
 Expected<ConstTensor> decodeTensor(const onnx::TensorProto &t,
                                    const std::shared_ptr<const void> &owner,
                                    ExternalDataFiles &external);
+
+/// OnnxNonFinite if a float tensor holds a NaN or an infinity; no location.
+Status checkFinite(const ConstTensor &c);
 
 /// The ONNX name of an element type ("float32", "int64", "float16", ...).
 std::string onnxTypeName(int elemType);
