@@ -360,7 +360,7 @@ std::vector<std::string> supportedOnnxOps() {
   return names;
 }
 
-Expected<ir::Graph> importOnnxBytes(const std::string &bytes, const std::string &fileName,
+Expected<ir::Graph> importOnnxBytes(std::string_view bytes, const std::string &fileName,
                                     const OnnxImportOptions &opts) {
   return importModel(bytes.data(), bytes.size(), fileName, opts);
 }
