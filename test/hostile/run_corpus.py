@@ -164,6 +164,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--wall", type=float, default=20.0)
     ap.add_argument("--filter", default="")
+    ap.add_argument("--only-tools", default="",
+                    help="comma-separated subset of bounds,verify,gammac,opt (e.g. on a partial "
+                         "sanitizer build)")
     ap.add_argument("--sanitizer", action="store_true",
                     help="tools built with ASan/UBSan: no RLIMIT_AS, sanitizer options set")
     args = ap.parse_args()
@@ -194,6 +197,8 @@ def main():
         for tool in ("bounds", "verify", "gammac", "opt"):
             dirs[tool] = os.path.join(work, "runs", f"{i:03d}_{e['name']}", tool)
         cmds = tool_commands(e, args.corpus, dirs, tools)
+        if args.only_tools:
+            cmds = {t: c for t, c in cmds.items() if t in args.only_tools.split(",")}
         for tool, cmd in cmds.items():
             os.makedirs(dirs[tool])
             jobs.append((e, tool, cmd, dirs[tool]))
