@@ -678,7 +678,10 @@ def gen_gir(c):
     c.gir("gir_dense_1e400", g.replace("dense<[1, 1, 1, -1]>", "dense<[1, 1e400, 1, -1]>"),
           "answer", why="1e400 reads as inf, like the printed 'inf'")
     c.gir("gir_dense_huge", g.replace("dense<[1, 1, 1, -1]>", "dense<[" + ", ".join(
-        ["1"] * 4) + "]>").replace(": f32[2,2]", f": f32[{2**40},{2**40}]"), "error")
+        ["1"] * 4) + "]>").replace(": f32[2,2]", f": f32[{2**40},{2**40}]"), "E3001",
+          why="the element count overflows int64 (UBSan found it under build-asan)")
+    c.gir("gir_input_type_overflow", g.replace("f32[1,2]) ->", f"f32[{2**32},{2**32},4]) ->"),
+          "E3001")
     c.gir("gir_type_mismatch", g.replace("%4 = relu %3 : f32[1,2]", "%4 = relu %3 : f32[1,3]"),
           "error")
     c.gir("gir_nul_bytes", g.replace("relu", "re\0lu").encode(), "error")
