@@ -198,17 +198,17 @@ Expected<ExternalDataFiles::Slice> ExternalDataFiles::map(const std::string &loc
                              ErrorCode::OnnxMalformed, "external data file");
     if (!file)
       return withLocation(file.takeError(), Location{path, {}, {}});
-    it = files_.emplace(path, std::move(*file)).first;
+    it = files_.emplace(path, Mapping{location, std::move(*file)}).first;
   }
 
-  const MappedFile &m = *it->second;
+  const MappedFile &m = *it->second.file;
   uint64_t size = m.size();
   if (static_cast<uint64_t>(offset) > size ||
       (length >= 0 && static_cast<uint64_t>(length) > size - static_cast<uint64_t>(offset)))
     return malformed(fmt::format("external data [{}, +{}) lies outside '{}' ({} bytes)", offset,
                                  length, path, size));
   Slice s;
-  s.owner = it->second;
+  s.owner = it->second.file;
   s.data = m.data() + offset;
   s.size = length >= 0 ? static_cast<size_t>(length) : size - offset;
   return s;

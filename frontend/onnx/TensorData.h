@@ -37,8 +37,13 @@ public:
   Expected<Slice> map(const std::string &location, int64_t offset, int64_t length);
 
 private:
+  /// One mapped file, keyed in `files_` by its path under the model folder.
+  struct Mapping {
+    std::string location; ///< As written in the model.
+    std::shared_ptr<const MappedFile> file;
+  };
   std::string modelDir_;
-  std::map<std::string, std::shared_ptr<const MappedFile>> files_;
+  std::map<std::string, Mapping> files_;
 };
 
 /// Decodes `t`. `owner` keeps `t` alive (float data may point into it).
