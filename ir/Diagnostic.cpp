@@ -20,6 +20,26 @@ std::string errorCodeName(ErrorCode code) {
   return fmt::format("E{:04d}", static_cast<int>(code));
 }
 
+std::string escapeControlChars(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += fmt::format("\\x{:02x}", u);
+    }
+  }
+  return out;
+}
+
 std::string Error::str() const {
   std::string where = loc_.file;
   if (loc_.line > 0) {
@@ -36,7 +56,10 @@ std::string Error::str() const {
   }
   if (!where.empty())
     where += ": ";
-  return fmt::format("{}error {}: {}", where, errorCodeName(code_), message_);
+  // Names in locations and messages come from the input (node names, tensor
+  // names, paths): escape them so a model cannot write escape sequences or
+  // fake lines to the user's terminal.
+  return escapeControlChars(fmt::format("{}error {}: {}", where, errorCodeName(code_), message_));
 }
 
 } // namespace gma

@@ -18,6 +18,7 @@
 #include <cassert>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -34,6 +35,10 @@ enum class ErrorCode : int {
 const char *errorCodeSummary(ErrorCode code);
 /// "E2002" for ErrorCode::OnnxUnsupportedOp.
 std::string errorCodeName(ErrorCode code);
+
+/// `text` with every control character (bytes < 0x20 and 0x7f) written as a
+/// C escape (\n, \r, \t, \x1b): safe to print to a terminal, one line.
+std::string escapeControlChars(std::string_view text);
 
 /// Where an error was found. Every field is optional; set what is known.
 struct Location {
@@ -55,7 +60,8 @@ public:
   const Location &location() const { return loc_; }
   Location &location() { return loc_; }
 
-  /// "model.onnx:node 'fc1' (Gemm, opset 13): error E2004: <message>".
+  /// "model.onnx:node 'fc1' (Gemm, opset 13): error E2004: <message>", on one
+  /// line: control characters (from untrusted names) are escaped as \n, \xNN.
   std::string str() const;
 
 private:

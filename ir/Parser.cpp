@@ -21,6 +21,9 @@
 namespace gma::ir {
 namespace {
 
+/// The largest element count of a tensor type.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
 enum class Tok { Eof, Percent, At, Ident, String, Number, Punct, Arrow };
 
 struct Token {
@@ -325,6 +328,13 @@ private:
     });
     if (!s)
       return s.takeError();
+    // Element counts are int64 everywhere (TensorType::numel): a type whose
+    // product overflows is refused here, as the ONNX importer refuses tensors
+    // of more than 2^40 elements.
+    int64_t n = 1;
+    for (int64_t d : t.shape)
+      if (__builtin_mul_overflow(n, d, &n) || n > kMaxElements)
+        return error(fmt::format("tensor type {} has more than 2^40 elements", t.str()));
     return t;
   }
 

@@ -112,11 +112,16 @@ Status lowerConstant(NodeLowering &n) {
     auto c = decodeTensor(*t, n.context().model, *n.context().external);
     return defineFolded(n, std::move(c));
   }
+  auto finite = [&](ConstTensor c) -> Expected<ConstTensor> {
+    if (Status s = checkFinite(c); !s)
+      return s.takeError();
+    return c;
+  };
   if (n.hasAttr("value_float"))
-    return defineFolded(n, ConstTensor::ofFloats({}, {n.floatAttr("value_float", 0.0f)}));
+    return defineFolded(n, finite(ConstTensor::ofFloats({}, {n.floatAttr("value_float", 0.0f)})));
   if (auto v = n.floatsAttr("value_floats")) {
     int64_t size = static_cast<int64_t>(v->size());
-    return defineFolded(n, ConstTensor::ofFloats({size}, std::move(*v)));
+    return defineFolded(n, finite(ConstTensor::ofFloats({size}, std::move(*v))));
   }
   if (n.hasAttr("value_int"))
     return defineFolded(n, ConstTensor::ofInts({}, {n.intAttr("value_int", 0)}));

@@ -23,26 +23,27 @@
 #include "frontend/onnx/ImportContext.h"
 #include "frontend/onnx/Lowering.h"
 #include "frontend/onnx/TensorData.h"
+#include "frontend/io/InputFile.h"
 
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
 #include <climits>
-#include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <set>
 
 namespace gma::frontend {
 namespace {
 
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 21;
-/// Larger inputs are certainly a corrupt shape, and would overflow products.
-constexpr int64_t kMaxInputElements = int64_t(1) << 32;
+/// Larger inputs are certainly a corrupt shape: an input box of 2^28 floats
+/// already takes 2 GiB (its lower and upper bounds), and every dimension must
+/// fit the 32-bit loop bounds of generated kernels.
+constexpr int64_t kMaxInputElements = int64_t(1) << 28;
+constexpr int64_t kMaxDimension = (int64_t(1) << 31) - 1;
 
 const std::map<std::string, LowerFn> &loweringTable() {
   static const std::map<std::string, LowerFn> table = {
@@ -101,6 +102,14 @@ public:
       return s;
     if (Status s = readInputs(); !s)
       return s;
+    for (const onnx::NodeProto &node : g.node())
+      for (const std::string &out : node.output())
+        if (!out.empty() && !defined_.insert(out).second)
+          return error(ErrorCode::OnnxRedefinition,
+                       fmt::format("tensor '{}' is defined twice (ONNX graphs are in SSA "
+                                   "form: each name has one producer)",
+                                   out),
+                       node.name(), node.op_type());
     for (int i = 0; i < g.node_size(); ++i)
       if (Status s = lowerNode(g.node(i), i); !s)
         return s;
@@ -137,6 +146,10 @@ private:
       return error(ErrorCode::OnnxUnsupportedType, "sparse initializers are not supported",
                    g.sparse_initializer(0).values().name(), "initializer");
     for (const onnx::TensorProto &t : g.initializer()) {
+      if (!defined_.insert(t.name()).second)
+        return error(ErrorCode::OnnxRedefinition,
+                     fmt::format("initializer '{}' is defined twice", t.name()), t.name(),
+                     "initializer");
       if (!ctx_.consumed.count(t.name()))
         continue; // Unused weights need not be decodable.
       auto c = decodeTensor(t, ctx_.model, external_);
@@ -152,12 +165,16 @@ private:
 
   Status readInputs() {
     const onnx::GraphProto &g = model_.graph();
+    std::set<std::string> inputNames;
     for (const onnx::ValueInfoProto &in : g.input()) {
-      if (ctx_.tensors.count(in.name()))
-        continue; // An initializer: a default value, not a model input.
       auto where = [&](ErrorCode code, std::string msg) {
         return error(code, std::move(msg), in.name(), "graph input");
       };
+      if (!inputNames.insert(in.name()).second)
+        return where(ErrorCode::OnnxRedefinition, "the graph lists this input twice");
+      if (defined_.count(in.name()))
+        continue; // An initializer: a default value, not a model input.
+      defined_.insert(in.name());
       if (!in.type().has_tensor_type())
         return where(ErrorCode::OnnxGraphShape, "graph inputs must be tensors");
       const onnx::TypeProto_Tensor &tt = in.type().tensor_type();
@@ -170,7 +187,11 @@ private:
         return where(ErrorCode::OnnxDynamicShape, "graph input has no shape (not even a rank)");
       ir::Shape shape;
       for (const onnx::TensorShapeProto_Dimension &d : tt.shape().dim()) {
-        if (d.has_dim_value() && d.dim_value() > 0) {
+        if (d.has_dim_value() && d.dim_value() > kMaxDimension) {
+          return where(ErrorCode::OnnxGraphShape,
+                       fmt::format("graph input has a dimension of {}; gamma's limit is 2^31 - 1",
+                                   d.dim_value()));
+        } else if (d.has_dim_value() && d.dim_value() > 0) {
           shape.push_back(d.dim_value());
         } else if (d.has_dim_value() && d.dim_value() == 0) {
           return where(ErrorCode::OnnxGraphShape, "graph input has a dimension of size 0");
@@ -185,7 +206,7 @@ private:
       for (int64_t d : shape) {
         if (d > kMaxInputElements / numel)
           return where(ErrorCode::OnnxGraphShape,
-                       fmt::format("graph input {} has more than 2^32 elements", type.str()));
+                       fmt::format("graph input {} has more than 2^28 elements", type.str()));
         numel *= d;
       }
       TensorEntry e;
@@ -220,10 +241,13 @@ private:
     const onnx::GraphProto &g = model_.graph();
     if (g.output_size() == 0)
       return error(ErrorCode::OnnxGraphShape, "the model has no outputs");
+    std::set<std::string> outputNames;
     for (const onnx::ValueInfoProto &out : g.output()) {
       auto where = [&](ErrorCode code, std::string msg) {
         return error(code, std::move(msg), out.name(), "graph output");
       };
+      if (!outputNames.insert(out.name()).second)
+        return where(ErrorCode::OnnxRedefinition, "the graph lists this output twice");
       auto it = ctx_.tensors.find(out.name());
       if (it == ctx_.tensors.end())
         return where(ErrorCode::OnnxMissingInput,
@@ -266,6 +290,8 @@ private:
   const onnx::ModelProto &model_;
   ImportContext &ctx_;
   ExternalDataFiles external_;
+  /// Every tensor name defined so far: initializers, graph inputs, node outputs.
+  std::set<std::string> defined_;
 };
 
 Location fileLocation(const std::string &file) {
@@ -343,35 +369,22 @@ std::vector<std::string> supportedOnnxOps() {
   return names;
 }
 
-Expected<ir::Graph> importOnnxBytes(const std::string &bytes, const std::string &fileName,
+Expected<ir::Graph> importOnnxBytes(std::string_view bytes, const std::string &fileName,
                                     const OnnxImportOptions &opts) {
   return importModel(bytes.data(), bytes.size(), fileName, opts);
 }
 
 Expected<ir::Graph> importOnnxFile(const std::string &path, const OnnxImportOptions &opts) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0)
-      ::close(fd);
-    return Error(ErrorCode::FileNotFound, fmt::format("cannot open ONNX model '{}'", path),
-                 fileLocation(path));
-  }
-  size_t size = static_cast<size_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return Error(ErrorCode::OnnxMalformed, "the file is empty", fileLocation(path));
-  }
   // Parse straight from a read-only mapping: the weights are copied once, into
-  // the ModelProto, which the graph's weights then reference.
-  void *base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (base == MAP_FAILED)
-    return Error(ErrorCode::FileNotFound, fmt::format("cannot memory-map '{}'", path),
-                 fileLocation(path));
-  Expected<ir::Graph> g = importModel(base, size, path, opts);
-  ::munmap(base, size);
-  return g;
+  // the ModelProto, which the graph's weights then reference. Protobuf cannot
+  // parse messages of 2 GiB or more, so larger files are refused unread.
+  auto file = mapInputFile(path, static_cast<uint64_t>(INT_MAX), ErrorCode::OnnxMalformed,
+                           "ONNX model");
+  if (!file)
+    return file.takeError();
+  if ((*file)->size() == 0)
+    return Error(ErrorCode::OnnxMalformed, "the file is empty", fileLocation(path));
+  return importModel((*file)->data(), (*file)->size(), path, opts);
 }
 
 } // namespace gma::frontend

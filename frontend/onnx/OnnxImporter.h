@@ -21,6 +21,7 @@
 #include "ir/Graph.h"
 
 #include <string>
+#include <string_view>
 
 namespace gma::frontend {
 
@@ -34,8 +35,10 @@ struct OnnxImportOptions {
 Expected<ir::Graph> importOnnxFile(const std::string &path, const OnnxImportOptions &opts = {});
 
 /// Imports a serialized ModelProto. `fileName` names the graph and appears in
-/// errors; external-data locations are relative to its folder.
-Expected<ir::Graph> importOnnxBytes(const std::string &bytes, const std::string &fileName,
+/// errors; external-data locations are relative to its folder. To read a
+/// model file safely (no FIFO hang, size checked before reading), map it with
+/// frontend::mapInputFile (frontend/io/InputFile.h) and pass its bytes().
+Expected<ir::Graph> importOnnxBytes(std::string_view bytes, const std::string &fileName,
                                     const OnnxImportOptions &opts = {});
 
 } // namespace gma::frontend

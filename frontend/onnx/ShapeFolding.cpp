@@ -117,7 +117,12 @@ Expected<ir::Shape> reshapeShape(const ir::Shape &in, const std::vector<int64_t>
     if (d < 0)
       return mismatch(fmt::format("Reshape target {} has a negative size", str(spec)));
     out[i] = d;
-    known *= d;
+    // The element count must equal the input's, which is far below 2^63:
+    // a product that overflows can never be right (and must not wrap around
+    // to the right value).
+    if (__builtin_mul_overflow(known, d, &known))
+      return mismatch(
+          fmt::format("Reshape target {} has more elements than int64 can count", str(spec)));
   }
   int64_t total = product(in, 0, in.size());
   if (inferred >= 0) {

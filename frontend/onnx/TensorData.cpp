@@ -17,37 +17,23 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/onnx/TensorData.h"
 
+#include "frontend/io/InputFile.h"
+
 #include <onnx/onnx_pb.h>
 
 #include <bit>
 #include <charconv>
 #include <cstring>
-#include <fcntl.h>
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <limits>
 
 static_assert(std::endian::native == std::endian::little,
               "ONNX raw_data is little endian; decoding assumes a little-endian host");
 
 namespace gma::frontend {
-
-/// One read-only mapping of a whole file.
-struct ExternalDataFiles::Mapping {
-  std::string location; ///< As written in the model.
-  void *base = nullptr;
-  size_t size = 0;
-
-  Mapping() = default;
-  Mapping(const Mapping &) = delete;
-  Mapping &operator=(const Mapping &) = delete;
-  ~Mapping() {
-    if (base)
-      munmap(base, size);
-  }
-};
 
 namespace {
 
@@ -180,15 +166,19 @@ std::string onnxTypeName(int elemType) {
 void ExternalDataFiles::digest(support::Hasher &h) const {
   h.field(static_cast<uint64_t>(files_.size()));
   for (const auto &[path, m] : files_) { // std::map: sorted by path
-    h.field(m->location);
-    h.field(static_cast<uint64_t>(m->size));
-    h.bytes(m->base, m->size);
+    h.field(m.location);
+    h.field(static_cast<uint64_t>(m.file->size()));
+    h.bytes(m.file->data(), m.file->size());
   }
 }
 
 Expected<ExternalDataFiles::Slice> ExternalDataFiles::map(const std::string &location,
                                                           int64_t offset, int64_t length) {
   namespace fs = std::filesystem;
+  // A NUL would cut the path short when passed to open(): refuse it, rather
+  // than open a file other than the one named.
+  if (location.find('\0') != std::string::npos)
+    return malformed("external data location contains a NUL byte");
   fs::path rel(location);
   if (location.empty() || rel.is_absolute())
     return malformed(fmt::format("external data location '{}' must be a relative path", location));
@@ -200,48 +190,72 @@ Expected<ExternalDataFiles::Slice> ExternalDataFiles::map(const std::string &loc
 
   auto it = files_.find(path);
   if (it == files_.end()) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    // Symbolic links may point anywhere: the file they resolve to must lie
+    // inside the model's folder too (ONNX's own checker requires the same).
+    std::error_code ec;
+    fs::path dir = fs::canonical(modelDir_, ec);
+    fs::path target = ec ? fs::path() : fs::canonical(path, ec);
+    if (ec)
       return Error(ErrorCode::FileNotFound,
-                   fmt::format("cannot open external data file '{}'", path));
-    struct stat st;
-    auto mapping = std::make_shared<Mapping>();
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      return Error(ErrorCode::FileNotFound,
-                   fmt::format("external data '{}' is not a regular file", path));
-    }
-    mapping->location = location;
-    mapping->size = static_cast<size_t>(st.st_size);
-    if (mapping->size > 0) {
-      void *base = ::mmap(nullptr, mapping->size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (base == MAP_FAILED) {
-        ::close(fd);
-        return Error(ErrorCode::FileNotFound,
-                     fmt::format("cannot memory-map external data file '{}'", path));
-      }
-      mapping->base = base;
-    }
-    ::close(fd); // The mapping stays valid after the descriptor is closed.
-    it = files_.emplace(path, std::move(mapping)).first;
+                   fmt::format("cannot open external data file '{}': {}", path, ec.message()));
+    auto [d, t] = std::mismatch(dir.begin(), dir.end(), target.begin(), target.end());
+    if (d != dir.end() || t == target.end())
+      return malformed(fmt::format("external data location '{}' resolves to '{}', outside the "
+                                   "model's folder",
+                                   location, target.string()));
+    auto file = mapInputFile(target.string(), std::numeric_limits<uint64_t>::max(),
+                             ErrorCode::OnnxMalformed, "external data file");
+    if (!file)
+      return withLocation(file.takeError(), Location{path, {}, {}});
+    it = files_.emplace(path, Mapping{location, std::move(*file)}).first;
   }
 
-  const Mapping &m = *it->second;
-  uint64_t size = m.size;
+  const MappedFile &m = *it->second.file;
+  uint64_t size = m.size();
   if (static_cast<uint64_t>(offset) > size ||
       (length >= 0 && static_cast<uint64_t>(length) > size - static_cast<uint64_t>(offset)))
     return malformed(fmt::format("external data [{}, +{}) lies outside '{}' ({} bytes)", offset,
                                  length, path, size));
   Slice s;
-  s.owner = it->second;
-  s.data = static_cast<const char *>(m.base) + offset;
+  s.owner = it->second.file;
+  s.data = m.data() + offset;
   s.size = length >= 0 ? static_cast<size_t>(length) : size - offset;
   return s;
 }
 
+Status checkFinite(const ConstTensor &c) {
+  if (!c.isFloat())
+    return Status::ok();
+  int64_t n = c.numel();
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(c.floats[i]))
+      return Error(ErrorCode::OnnxNonFinite,
+                   fmt::format("element {} is {} (as float32); no sound bound passes through a "
+                               "non-finite weight",
+                               i, c.floats[i]));
+  return Status::ok();
+}
+
+namespace {
+Expected<ConstTensor> decodeTensorData(const onnx::TensorProto &t,
+                                       const std::shared_ptr<const void> &owner,
+                                       ExternalDataFiles &external);
+} // namespace
+
 Expected<ConstTensor> decodeTensor(const onnx::TensorProto &t,
                                    const std::shared_ptr<const void> &owner,
                                    ExternalDataFiles &external) {
+  auto c = decodeTensorData(t, owner, external);
+  if (c)
+    if (Status s = checkFinite(*c); !s)
+      return s.takeError();
+  return c;
+}
+
+namespace {
+Expected<ConstTensor> decodeTensorData(const onnx::TensorProto &t,
+                                       const std::shared_ptr<const void> &owner,
+                                       ExternalDataFiles &external) {
   int type = t.data_type();
   if (type != onnx::TensorProto::FLOAT && type != onnx::TensorProto::DOUBLE &&
       type != onnx::TensorProto::INT64 && type != onnx::TensorProto::INT32 &&
@@ -325,5 +339,7 @@ Expected<ConstTensor> decodeTensor(const onnx::TensorProto &t,
   }
   }
 }
+
+} // namespace
 
 } // namespace gma::frontend

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "support/Hash.h"
+#include "frontend/io/InputFile.h"
 #include "frontend/onnx/ImportContext.h"
 
 #include <map>
@@ -41,9 +42,13 @@ public:
   void digest(support::Hasher &h) const;
 
 private:
-  struct Mapping;
+  /// One mapped file, keyed in `files_` by its path under the model folder.
+  struct Mapping {
+    std::string location; ///< As written in the model.
+    std::shared_ptr<const MappedFile> file;
+  };
   std::string modelDir_;
-  std::map<std::string, std::shared_ptr<const Mapping>> files_;
+  std::map<std::string, Mapping> files_;
 };
 
 /// Decodes `t`. `owner` keeps `t` alive (float data may point into it).
@@ -52,6 +57,9 @@ private:
 Expected<ConstTensor> decodeTensor(const onnx::TensorProto &t,
                                    const std::shared_ptr<const void> &owner,
                                    ExternalDataFiles &external);
+
+/// OnnxNonFinite if a float tensor holds a NaN or an infinity; no location.
+Status checkFinite(const ConstTensor &c);
 
 /// The ONNX name of an element type ("float32", "int64", "float16", ...).
 std::string onnxTypeName(int elemType);

@@ -5,26 +5,43 @@
 // 2. Check the commands: `declare-const` of X_i / Y_i with sort Real, `assert`.
 // 3. Turn each asserted formula into DNF: a list of conjunctions of linear atoms
 //    `sum coef·var + const <= 0`. `and` multiplies DNFs, `or` concatenates them.
-//    The size is capped so a pathological file errors instead of exhausting memory.
+//    The size is capped (disjuncts, atoms, box entries) so a pathological file
+//    gets a coded error instead of exhausting memory.
 // 4. Split each conjunction into input bounds (atoms on one X variable) and
 //    output rows (atoms over Y only), and group conjunctions by input box.
+//
+// Hostile input: the file is fstat-checked and memory-mapped (no FIFO or
+// /dev/zero is read); nesting is capped at kMaxDepth so recursion cannot
+// overflow the stack (also under ASan, whose frames are several times larger);
+// numbers follow SMT-LIB's decimal grammar and must be finite, and so must
+// every coefficient arithmetic produces.
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/vnnlib/VnnLib.h"
 
+#include "frontend/io/InputFile.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
-#include <sstream>
+#include <optional>
+#include <string_view>
 
 namespace gma::frontend {
 namespace {
 
-constexpr size_t kMaxDisjuncts = 1u << 20;
+constexpr size_t kMaxDisjuncts = 1u << 16;
+/// Atoms over all conjunctions of a DNF (~150 bytes each).
+constexpr size_t kMaxAtoms = 1u << 21;
+/// Doubles in the built property: input boxes and output rows.
+constexpr uint64_t kMaxPropertyCells = uint64_t(1) << 25;
+/// Parentheses nesting. VNN-COMP files nest 3-5 deep.
+constexpr int64_t kMaxDepth = 256;
+/// The largest VNN-LIB file read (VNN-COMP's largest are tens of MB).
+constexpr uint64_t kMaxFileBytes = uint64_t(1) << 30;
 
 struct SExpr {
   bool isList = false;
@@ -48,9 +65,16 @@ struct Atom {
 using Conjunction = std::vector<Atom>;
 using Dnf = std::vector<Conjunction>;
 
+size_t atomCount(const Dnf &d) {
+  size_t n = 0;
+  for (const Conjunction &c : d)
+    n += c.size();
+  return n;
+}
+
 class VnnlibParser {
 public:
-  VnnlibParser(const std::string &text, std::string file) : text_(text), file_(std::move(file)) {}
+  VnnlibParser(std::string_view text, std::string file) : text_(text), file_(std::move(file)) {}
 
   Expected<VnnlibProperty> parse() {
     std::vector<SExpr> commands;
@@ -80,6 +104,11 @@ public:
         if (d->size() == 1) {
           // The common case (one bound per assert): extend in place, since a
           // full product would copy every conjunction once per assert.
+          if (atomCount(all) + all.size() * d->front().size() > kMaxAtoms)
+            return error(c, fmt::format("the property has more than {} constraints in disjunctive "
+                                        "normal form",
+                                        kMaxAtoms),
+                         ErrorCode::VnnlibLimit);
           for (Conjunction &conj : all)
             conj.insert(conj.end(), d->front().begin(), d->front().end());
           continue;
@@ -144,9 +173,11 @@ private:
     if (c == ')')
       return error(e, "unbalanced ')'");
     if (c == '(') {
-      // Deeply nested input must not overflow the stack.
-      if (depth_ >= 10000)
-        return error(e, "nesting is too deep", ErrorCode::VnnlibUnsupported);
+      // Deeply nested input must not overflow the stack: readExpr, toDnf and
+      // linear recurse once per level.
+      if (depth_ >= kMaxDepth)
+        return error(e, fmt::format("parentheses nest more than {} deep", kMaxDepth),
+                     ErrorCode::VnnlibLimit);
       advance();
       ++depth_;
       e.isList = true;
@@ -174,7 +205,7 @@ private:
     while (pos_ < text_.size() && !std::isspace(static_cast<unsigned char>(text_[pos_])) &&
            text_[pos_] != '(' && text_[pos_] != ')' && text_[pos_] != ';')
       advance();
-    e.atom = text_.substr(start, pos_ - start);
+    e.atom = std::string(text_.substr(start, pos_ - start));
     return e;
   }
 
@@ -210,13 +241,60 @@ private:
     return Status::ok();
   }
 
+  /// SMT-LIB numerals and decimals, with the sign and exponent VNN-COMP files
+  /// use: [+-]?digits[.digits]?([eE][+-]?digits)?. strtod alone would also
+  /// take "inf", "nan", hex floats, and stop silently at a NUL byte.
+  static bool isDecimal(const std::string &s) {
+    size_t i = 0, n = s.size();
+    auto digits = [&] {
+      size_t start = i;
+      while (i < n && std::isdigit(static_cast<unsigned char>(s[i])))
+        ++i;
+      return i > start;
+    };
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+      ++i;
+    bool intPart = digits();
+    bool fracPart = false;
+    if (i < n && s[i] == '.') {
+      ++i;
+      fracPart = digits();
+    }
+    if (!intPart && !fracPart)
+      return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+      ++i;
+      if (i < n && (s[i] == '+' || s[i] == '-'))
+        ++i;
+      if (!digits())
+        return false;
+    }
+    return i == n;
+  }
+
   Expected<double> number(const SExpr &e) {
     const std::string &s = e.atom;
-    char *end = nullptr;
-    double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0' || std::isnan(v))
+    if (!isDecimal(s))
       return error(e, fmt::format("'{}' is not a number or a declared variable", s));
+    double v = std::strtod(s.c_str(), nullptr);
+    // Overflow gives ±HUGE_VAL (infinity); underflow to 0 or a subnormal is
+    // harmless for bounds and thresholds.
+    if (!std::isfinite(v))
+      return error(e, fmt::format("'{}' is outside the range of double", s),
+                   ErrorCode::VnnlibNumber);
     return v;
+  }
+
+  /// Arithmetic on large numbers can overflow to infinity or produce NaN
+  /// (inf - inf, 0 * inf): refuse the term rather than compare with NaN.
+  Expected<Linear> finite(Linear r, const SExpr &at) {
+    bool ok = std::isfinite(r.constant);
+    for (auto &[v, k] : r.coefs)
+      ok = ok && std::isfinite(k);
+    if (!ok)
+      return error(at, "the arithmetic term evaluates to an infinite or NaN coefficient",
+                   ErrorCode::VnnlibNumber);
+    return r;
   }
 
   Expected<Linear> linear(const SExpr &e) {
@@ -254,12 +332,12 @@ private:
     if (op == "+" || op == "-") {
       if (op == "-" && args.size() == 1) {
         addInto(r, args[0], -1);
-        return r;
+        return finite(std::move(r), e);
       }
       r = args[0];
       for (size_t i = 1; i < args.size(); ++i)
         addInto(r, args[i], op == "+" ? 1 : -1);
-      return r;
+      return finite(std::move(r), e);
     }
     if (op == "*") {
       r = args[0];
@@ -273,16 +351,26 @@ private:
         addInto(p, lin, k);
         r = std::move(p);
       }
-      return r;
+      return finite(std::move(r), e);
     }
     return error(e.items[0], fmt::format("unsupported arithmetic operator '{}'", op),
                  ErrorCode::VnnlibUnsupported);
   }
 
+  Error tooLarge(const SExpr &at) const {
+    return error(at,
+                 fmt::format("the property has more than {} disjuncts or {} constraints in "
+                             "disjunctive normal form",
+                             kMaxDisjuncts, kMaxAtoms),
+                 ErrorCode::VnnlibLimit);
+  }
+
   Expected<Dnf> product(const Dnf &a, const Dnf &b, const SExpr &at) {
-    if (a.size() * b.size() > kMaxDisjuncts)
-      return error(at, fmt::format("the property has more than {} disjuncts", kMaxDisjuncts),
-                   ErrorCode::VnnlibUnsupported);
+    // Sizes are checked before anything is allocated; both factors are
+    // within the limits, so these products cannot overflow size_t.
+    if (a.size() * b.size() > kMaxDisjuncts ||
+        a.size() * atomCount(b) + b.size() * atomCount(a) > kMaxAtoms)
+      return tooLarge(at);
     Dnf r;
     r.reserve(a.size() * b.size());
     for (const Conjunction &x : a)
@@ -305,8 +393,9 @@ private:
         if (!d)
           return d.takeError();
         if (op == "or") {
-          if (r.size() + d->size() > kMaxDisjuncts)
-            return error(f, "too many disjuncts", ErrorCode::VnnlibUnsupported);
+          if (r.size() + d->size() > kMaxDisjuncts ||
+              atomCount(r) + atomCount(*d) > kMaxAtoms)
+            return tooLarge(f);
           r.insert(r.end(), d->begin(), d->end());
         } else {
           auto p = product(r, *d, f);
@@ -339,6 +428,10 @@ private:
         for (auto &[v, k] : rhs.coefs)
           atom.lin.coefs[v] -= k;
         atom.lin.constant -= rhs.constant;
+        auto checked = finite(std::move(atom.lin), f);
+        if (!checked)
+          return checked.takeError();
+        atom.lin = std::move(*checked);
         c.push_back(std::move(atom));
       }
       return Dnf{c};
@@ -364,6 +457,22 @@ private:
     VnnlibProperty prop;
     prop.numInputs = numX_;
     prop.numOutputs = numY_;
+    uint64_t cells = 0;
+    auto budget = [&](uint64_t n, const Atom *a) -> std::optional<Error> {
+      cells += n;
+      if (cells <= kMaxPropertyCells)
+        return std::nullopt;
+      SExpr at;
+      at.line = a ? a->line : 1;
+      at.col = a ? a->col : 1;
+      return error(at,
+                   fmt::format("the property's input boxes and output rows need more than {} "
+                               "numbers",
+                               kMaxPropertyCells),
+                   ErrorCode::VnnlibLimit);
+    };
+    // The first empty box seen, for the error if no box is left.
+    std::optional<std::pair<SExpr, std::string>> emptyBox;
     std::map<std::pair<std::vector<double>, std::vector<double>>, size_t> caseOf;
     const double inf = std::numeric_limits<double>::infinity();
     for (const Conjunction &conj : all) {
@@ -403,6 +512,8 @@ private:
           else
             lo[i] = std::max(lo[i], bound);
         } else if (hasY) {
+          if (auto e = budget(static_cast<uint64_t>(numY_), &a))
+            return *e;
           std::vector<double> row(numY_, 0.0);
           for (auto &[v, c] : a.lin.coefs)
             row[varIndex(v).second] += c;
@@ -422,13 +533,26 @@ private:
                                        std::isinf(lo[i]) ? "lower" : "upper"),
                        ErrorCode::VnnlibUnbounded);
         }
-        if (lo[i] > hi[i])
-          goto nextConjunction; // an empty box: nothing to check
+        if (lo[i] > hi[i]) {
+          // An empty box: nothing to check here. One disjunct of a union may
+          // be empty; if all are, the property is an error (below).
+          if (!emptyBox) {
+            SExpr at;
+            at.line = conj.empty() ? 1 : conj.front().line;
+            at.col = conj.empty() ? 1 : conj.front().col;
+            emptyBox.emplace(at, fmt::format("X_{} has lower bound {} above its upper bound {}",
+                                             i, lo[i], hi[i]));
+          }
+          goto nextConjunction;
+        }
       }
       {
         auto key = std::make_pair(lo, hi);
         auto it = caseOf.find(key);
         if (it == caseOf.end()) {
+          if (auto e = budget(2 * static_cast<uint64_t>(numX_), conj.empty() ? nullptr
+                                                                             : &conj.front()))
+            return *e;
           it = caseOf.emplace(key, prop.cases.size()).first;
           prop.cases.push_back(PropertyCase{lo, hi, {}});
         }
@@ -436,10 +560,25 @@ private:
       }
     nextConjunction:;
     }
+    if (prop.cases.empty()) {
+      // Every disjunct is empty: its input box is (or a constant constraint
+      // is false). Nothing would be checked, so a verdict would be vacuous.
+      if (emptyBox)
+        return error(emptyBox->first,
+                     fmt::format("the property's input region is empty: {}", emptyBox->second),
+                     ErrorCode::VnnlibEmptyRegion);
+      SExpr fileStart;
+      fileStart.line = 1;
+      fileStart.col = 1;
+      return error(fileStart,
+                   "the property's input region is empty: every disjunct contains a constant "
+                   "constraint that is false",
+                   ErrorCode::VnnlibEmptyRegion);
+    }
     return prop;
   }
 
-  const std::string &text_;
+  std::string_view text_;
   std::string file_;
   size_t pos_ = 0;
   int line_ = 1, col_ = 1;
@@ -450,20 +589,23 @@ private:
 
 } // namespace
 
-Expected<VnnlibProperty> parseVnnlib(const std::string &text, const std::string &fileName) {
-  return VnnlibParser(text, fileName).parse();
+Expected<VnnlibProperty> parseVnnlib(std::string_view text, const std::string &fileName) {
+  try {
+    return VnnlibParser(text, fileName).parse();
+  } catch (const std::bad_alloc &) {
+    // The limits above keep the parser's memory to a few hundred MB; this is
+    // for a machine that has less.
+    Location loc;
+    loc.file = fileName;
+    return Error(ErrorCode::VnnlibLimit, "out of memory while reading the property", loc);
+  }
 }
 
 Expected<VnnlibProperty> parseVnnlibFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    Location loc;
-    loc.file = path;
-    return Error(ErrorCode::FileNotFound, "cannot open the VNN-LIB file", loc);
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parseVnnlib(ss.str(), path);
+  auto file = mapInputFile(path, kMaxFileBytes, ErrorCode::VnnlibLimit, "VNN-LIB file");
+  if (!file)
+    return file.takeError();
+  return parseVnnlib((*file)->bytes(), path);
 }
 
 } // namespace gma::frontend

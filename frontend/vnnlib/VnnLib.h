@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gma::frontend {
@@ -46,7 +47,7 @@ struct VnnlibProperty {
 };
 
 /// Parses VNN-LIB text; errors name `fileName`, line and column.
-Expected<VnnlibProperty> parseVnnlib(const std::string &text, const std::string &fileName);
+Expected<VnnlibProperty> parseVnnlib(std::string_view text, const std::string &fileName);
 /// Reads and parses a file.
 Expected<VnnlibProperty> parseVnnlibFile(const std::string &path);
 

@@ -17,6 +17,7 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
+#include "frontend/io/InputFile.h"
 #ifdef GAMMA_HAVE_ONNX_FRONTEND
 #include "frontend/onnx/OnnxImporter.h"
 #endif
@@ -60,17 +61,28 @@ Location inFile(const std::string &path) {
   return loc;
 }
 
+/// Textual IR larger than this is refused unread (a 100k-op graph is ~5 MB).
+constexpr uint64_t kMaxIrBytes = uint64_t(1) << 30;
+
+/// Reads the input without blocking on a FIFO or reading /dev/zero forever:
+/// files through frontend::mapInputFile, stdin up to the same limit.
 Expected<std::string> readInput(const std::string &path) {
-  std::ostringstream ss;
   if (path == "-") {
-    ss << std::cin.rdbuf();
-    return ss.str();
+    std::string text;
+    char buf[1 << 16];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+      text.append(buf, static_cast<size_t>(std::cin.gcount()));
+      if (text.size() > kMaxIrBytes)
+        return Error(ErrorCode::IrSyntax,
+                     fmt::format("the input on stdin is larger than {} bytes", kMaxIrBytes),
+                     inFile("<stdin>"));
+    }
+    return text;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Error(ErrorCode::FileNotFound, fmt::format("cannot open '{}'", path), inFile(path));
-  ss << in.rdbuf();
-  return ss.str();
+  auto file = frontend::mapInputFile(path, kMaxIrBytes, ErrorCode::IrSyntax, "textual IR file");
+  if (!file)
+    return file.takeError();
+  return std::string((*file)->bytes());
 }
 
 /// Writes `text` to `path` through a temporary file and a rename, so that a

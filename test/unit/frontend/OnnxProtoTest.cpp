@@ -14,6 +14,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <sys/stat.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <limits>
@@ -573,6 +575,114 @@ TEST_F(ExternalData, MissingFile) {
 TEST_F(ExternalData, PathOutsideModelFolder) {
   EXPECT_EQ(fails(importWith("../weights.bin", 0, 24)).code(), ErrorCode::OnnxMalformed);
   EXPECT_EQ(fails(importWith("/etc/passwd", 0, 24)).code(), ErrorCode::OnnxMalformed);
+}
+
+// --- Hostile input (issue 10): each of these was accepted or hung before. ---
+
+TEST_F(ExternalData, SymlinkEscapingTheFolderIsRefused) {
+  std::filesystem::path outside = dir_.string() + "_outside.bin";
+  {
+    std::ofstream f(outside, std::ios::binary);
+    f.write(reinterpret_cast<const char *>(w_.data()), w_.size() * sizeof(float));
+  }
+  std::filesystem::create_symlink(outside, dir_ / "weights.bin");
+  Error e = fails(importWith("weights.bin", 0, 24));
+  std::filesystem::remove(outside);
+  EXPECT_EQ(e.code(), ErrorCode::OnnxMalformed) << e.str();
+  EXPECT_NE(e.message().find("outside the model's folder"), std::string::npos) << e.message();
+}
+
+TEST_F(ExternalData, SymlinkInsideTheFolderIsFine) {
+  writeWeights(0, w_);
+  std::filesystem::create_symlink("weights.bin", dir_ / "link.bin");
+  ok(importWith("link.bin", 0, 24));
+}
+
+TEST_F(ExternalData, FifoDoesNotBlock) {
+  // A FIFO with no writer: open() without O_NONBLOCK never returned.
+  ASSERT_EQ(::mkfifo((dir_ / "weights.bin").c_str(), 0600), 0);
+  EXPECT_EQ(fails(importWith("weights.bin", 0, 24)).code(), ErrorCode::FileNotFound);
+}
+
+TEST_F(ExternalData, NulInLocationIsRefused) {
+  writeWeights(0, w_);
+  // "weights.bin\0junk" used to open weights.bin.
+  EXPECT_EQ(fails(importWith(std::string("weights.bin\0junk", 16), 0, 24)).code(),
+            ErrorCode::OnnxMalformed);
+}
+
+TEST(OnnxHostile, NamesAreDefinedOnce) {
+  auto model = [](auto edit) {
+    ModelBuilder b;
+    b.input("x", {1, 2});
+    b.floats("W", {2, 2}, {1, 2, 3, 4});
+    b.node("MatMul", {"x", "W"}, {"y"});
+    edit(b);
+    return b.import();
+  };
+  const std::pair<const char *, std::function<void(ModelBuilder &)>> cases[] = {
+      {"input twice", [](ModelBuilder &b) { b.input("x", {1, 2}).output("y"); }},
+      {"output twice", [](ModelBuilder &b) { b.output("y").output("y"); }},
+      {"initializer twice",
+       [](ModelBuilder &b) { b.floats("W", {2, 2}, {0, 0, 0, 0}); b.output("y"); }},
+      {"node output redefines the input",
+       [](ModelBuilder &b) { b.node("Relu", {"y"}, {"x"}); b.output("y"); }},
+      {"node output redefines an initializer",
+       [](ModelBuilder &b) { b.node("Relu", {"y"}, {"W"}); b.output("y"); }},
+      {"two producers", [](ModelBuilder &b) { b.node("Relu", {"x"}, {"y"}); b.output("y"); }},
+  };
+  for (const auto &[what, edit] : cases) {
+    Error e = fails(model(edit));
+    EXPECT_EQ(e.code(), ErrorCode::OnnxRedefinition) << what << ": " << e.str();
+  }
+}
+
+TEST(OnnxHostile, InputDimensionsAreBounded) {
+  for (int64_t d : {int64_t(1) << 31, (int64_t(1) << 31) - 1, int64_t(1) << 40,
+                    std::numeric_limits<int64_t>::max()}) {
+    ModelBuilder b;
+    b.input("x", {1, d}).output("y");
+    b.node("Relu", {"x"}, {"y"});
+    EXPECT_EQ(fails(b.import()).code(), ErrorCode::OnnxGraphShape) << d;
+  }
+}
+
+TEST(OnnxHostile, ReshapeSizeMustNotWrapAround) {
+  // 2 * 3 * 3074457345618258603 = 2^64 + 2: in int64 this wrapped to the
+  // input's 2 elements and the reshape was accepted.
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("y");
+  b.ints("s", {3}, {2, 3, 3074457345618258603});
+  b.node("Reshape", {"x", "s"}, {"y"});
+  EXPECT_EQ(fails(b.import()).code(), ErrorCode::OnnxShapeMismatch);
+}
+
+TEST(OnnxHostile, NonFiniteWeightsAreRefused) {
+  for (float v : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity()}) {
+    ModelBuilder b;
+    b.input("x", {1, 2}).output("y");
+    b.floats("W", {2, 2}, {1, v, 3, 4});
+    b.node("MatMul", {"x", "W"}, {"y"});
+    Error e = fails(b.import());
+    EXPECT_EQ(e.code(), ErrorCode::OnnxNonFinite) << e.str();
+    EXPECT_EQ(e.location().node, "W");
+  }
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("y");
+  setFloat(b.node("Constant", {}, {"k"}), "value_float", std::numeric_limits<float>::quiet_NaN());
+  b.node("Add", {"x", "k"}, {"y"});
+  EXPECT_EQ(fails(b.import()).code(), ErrorCode::OnnxNonFinite);
+}
+
+TEST(OnnxHostile, NamesAreEscapedInMessages) {
+  ModelBuilder b;
+  b.input("x", {1, 2}).output("y");
+  b.node("Softmax", {"x"}, {"y"}, "\x1b[31mred\nE9999: fake");
+  std::string s = fails(b.import()).str();
+  EXPECT_EQ(s.find('\x1b'), std::string::npos) << s;
+  EXPECT_EQ(s.find('\n'), std::string::npos) << s;
+  EXPECT_NE(s.find("\\x1b[31mred\\nE9999"), std::string::npos) << s;
 }
 
 } // namespace

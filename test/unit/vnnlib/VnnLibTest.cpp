@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace gma;
 using namespace gma::frontend;
@@ -102,6 +104,85 @@ TEST(Vnnlib, DeepNestingIsAnErrorNotACrash) {
     deep += "(and ";
   auto p = parseVnnlib(deep, "deep.vnnlib");
   ASSERT_FALSE(static_cast<bool>(p));
+}
+
+// --- Hostile input (issue 10): each of these failed before the fix. --------
+
+const char *kBox = "(assert (<= X_0 1)) (assert (>= X_0 0)) (assert (<= X_1 1)) (assert (>= X_1 0))\n";
+
+ErrorCode errorOf(const std::string &text) {
+  auto p = parseVnnlib(text, "h.vnnlib");
+  EXPECT_FALSE(static_cast<bool>(p)) << text.substr(0, 200);
+  return p ? ErrorCode::FileNotFound : p.error().code();
+}
+
+TEST(VnnlibHostile, EmptyInputRegionIsAnError) {
+  // lower > upper: before, the box was dropped and the property had no case
+  // at all (a vacuous verdict, NaN bounds).
+  EXPECT_EQ(errorOf(std::string(kHeader) + "(assert (>= X_0 1)) (assert (<= X_0 0))\n"
+                    "(assert (<= X_1 1)) (assert (>= X_1 0)) (assert (<= Y_0 1))\n"),
+            ErrorCode::VnnlibEmptyRegion);
+  EXPECT_EQ(errorOf(std::string(kHeader) + kBox + "(assert (<= 1 0))\n"),
+            ErrorCode::VnnlibEmptyRegion);
+  // One empty disjunct beside a non-empty one is a legal union.
+  auto p = parseOk(std::string(kHeader) +
+                   "(assert (or (and (<= X_0 0) (>= X_0 1) (<= X_1 1) (>= X_1 0))\n"
+                   "            (and (<= X_0 3) (>= X_0 2) (<= X_1 1) (>= X_1 0))))\n"
+                   "(assert (<= Y_2 Y_1))\n");
+  ASSERT_EQ(p.cases.size(), 1u);
+  EXPECT_EQ(p.cases[0].lo[0], 2);
+}
+
+TEST(VnnlibHostile, NumbersMustBeFiniteDecimals) {
+  std::string pre = std::string(kHeader) + kBox;
+  for (const char *n : {"inf", "-infinity", "nan", "0x1p3", "1.5abc", "1e", ".", "--1"})
+    EXPECT_EQ(errorOf(pre + "(assert (<= Y_0 " + n + "))\n"), ErrorCode::VnnlibSyntax) << n;
+  // A NUL byte used to end the number silently ("3.0\0garbage" read as 3).
+  EXPECT_EQ(errorOf(pre + std::string("(assert (<= Y_0 3.0\0garbage))\n", 30)),
+            ErrorCode::VnnlibSyntax);
+  EXPECT_EQ(errorOf(pre + "(assert (<= Y_0 1e400))\n"), ErrorCode::VnnlibNumber);
+  EXPECT_EQ(errorOf(pre + "(assert (<= Y_0 (* 1e200 1e200)))\n"), ErrorCode::VnnlibNumber);
+  EXPECT_EQ(errorOf(pre + "(assert (<= Y_0 (- (* 1e200 1e200) (* 1e200 1e200))))\n"),
+            ErrorCode::VnnlibNumber);
+  auto p = parseOk(pre + "(assert (<= Y_0 +1.5e-3))\n(assert (<= Y_1 1e-400))\n");
+  ASSERT_EQ(p.cases.size(), 1u);
+  EXPECT_EQ(p.cases[0].disjuncts[0].d[0], 1.5e-3);
+}
+
+TEST(VnnlibHostile, NestingIsCappedWithACode) {
+  // Depth 5,000 was accepted and overflowed the stack under ASan.
+  for (int depth : {300, 5000, 100000}) {
+    std::string deep = std::string(kHeader) + kBox + "(assert ";
+    for (int i = 0; i < depth; ++i)
+      deep += "(and ";
+    deep += "(<= Y_0 1)";
+    for (int i = 0; i < depth; ++i)
+      deep += ")";
+    deep += ")\n";
+    EXPECT_EQ(errorOf(deep), ErrorCode::VnnlibLimit) << depth;
+  }
+}
+
+TEST(VnnlibHostile, DisjunctionExpansionIsCapped) {
+  // 20 two-way ors expand to 2^20 conjunctions: std::bad_alloc before.
+  std::string text = std::string(kHeader) + kBox;
+  for (int i = 0; i < 20; ++i)
+    text += "(assert (or (<= Y_0 1) (<= Y_1 2)))\n";
+  EXPECT_EQ(errorOf(text), ErrorCode::VnnlibLimit);
+}
+
+TEST(VnnlibHostile, SpecialFilesAreRefusedUnread) {
+  auto z = parseVnnlibFile("/dev/zero");
+  ASSERT_FALSE(static_cast<bool>(z));
+  EXPECT_EQ(z.error().code(), ErrorCode::FileNotFound);
+  // A FIFO with no writer: a blocking open() would never return.
+  std::filesystem::path fifo =
+      std::filesystem::temp_directory_path() / ("gamma-vnnlib-fifo-" + std::to_string(::getpid()));
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto f = parseVnnlibFile(fifo.string());
+  std::filesystem::remove(fifo);
+  ASSERT_FALSE(static_cast<bool>(f));
+  EXPECT_EQ(f.error().code(), ErrorCode::FileNotFound);
 }
 
 TEST(Vnnlib, ParsesEverySharedProperty) {
