@@ -21,7 +21,9 @@
 
 #include "frontend/io/InputFile.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <limits>
@@ -54,7 +56,70 @@ struct SExpr {
 struct Linear {
   std::map<std::string, double> coefs;
   double constant = 0;
+  /// Every coefficient and the constant are exactly the written values.
+  bool exact = true;
 };
+
+/// Whether the decimal `s` (already checked by isDecimal) denotes exactly the
+/// double `v` that strtod made of it: both as (significant digits, decimal
+/// exponent) without leading or trailing zeros. glibc prints the exact
+/// expansion of a double for any precision (at most 767 significant digits).
+bool decimalIsExactly(const std::string &s, double v) {
+  auto normalise = [](std::string digits, long exp10) {
+    size_t nz = digits.find_first_not_of('0');
+    if (nz == std::string::npos)
+      return std::make_pair(std::string(), 0L);
+    digits.erase(0, nz);
+    while (!digits.empty() && digits.back() == '0') {
+      digits.pop_back();
+      ++exp10;
+    }
+    return std::make_pair(digits, exp10);
+  };
+  std::string digits;
+  long exp10 = 0;
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+    ++i;
+  bool frac = false;
+  for (; i < s.size() && s[i] != 'e' && s[i] != 'E'; ++i) {
+    if (s[i] == '.') {
+      frac = true;
+      continue;
+    }
+    digits += s[i];
+    if (frac)
+      --exp10;
+  }
+  if (i < s.size()) {
+    errno = 0;
+    long e = std::strtol(s.c_str() + i + 1, nullptr, 10);
+    if (errno || e > 100000 || e < -100000)
+      return false; // absurd exponents never denote a finite, non-zero double exactly
+    exp10 += e;
+  }
+  auto written = normalise(digits, exp10);
+  char buf[900];
+  std::snprintf(buf, sizeof buf, "%.800e", std::fabs(v));
+  std::string out(buf);
+  size_t ePos = out.find('e');
+  std::string vd = out.substr(0, 1) + out.substr(2, ePos - 2);
+  long vexp = std::strtol(out.c_str() + ePos + 1, nullptr, 10) - static_cast<long>(vd.size() - 1);
+  return written == normalise(vd, vexp);
+}
+
+/// Whether a op b, computed as r in double, is exact (sums by TwoSum,
+/// products and quotients by FMA residuals).
+bool sumIsExact(double a, double b, double r) {
+  double bv = r - a, av = r - bv;
+  return std::isfinite(r) && (a - av) + (b - bv) == 0;
+}
+bool productIsExact(double a, double b, double r) {
+  return std::isfinite(r) && std::fma(a, b, -r) == 0 && (r != 0 || a == 0 || b == 0);
+}
+bool quotientIsExact(double n, double k, double q) {
+  return std::isfinite(q) && std::fma(q, k, -n) == 0 && (q != 0 || n == 0);
+}
 
 /// An atom `lin <= 0`, with where it was written.
 struct Atom {
@@ -310,6 +375,7 @@ private:
       if (!v)
         return v.takeError();
       r.constant = *v;
+      r.exact = decimalIsExactly(e.atom, *v);
       return r;
     }
     if (e.items.empty() || e.items[0].isList)
@@ -324,10 +390,17 @@ private:
     }
     if (args.empty())
       return error(e, fmt::format("'{}' needs operands", op));
+    // acc += s·b, keeping track of whether every operation was exact.
     auto addInto = [](Linear &acc, const Linear &b, double s) {
+      acc.exact = acc.exact && b.exact;
+      auto madd = [&](double &into, double c) {
+        double p = s * c, sum = into + p;
+        acc.exact = acc.exact && productIsExact(s, c, p) && sumIsExact(into, p, sum);
+        into = sum;
+      };
       for (auto &[v, c] : b.coefs)
-        acc.coefs[v] += s * c;
-      acc.constant += s * b.constant;
+        madd(acc.coefs[v], c);
+      madd(acc.constant, b.constant);
     };
     if (op == "+" || op == "-") {
       if (op == "-" && args.size() == 1) {
@@ -347,7 +420,9 @@ private:
           return error(e, "a product of two variables is not linear", ErrorCode::VnnlibUnsupported);
         const Linear &lin = r.coefs.empty() ? b : r;
         double k = r.coefs.empty() ? r.constant : b.constant;
+        bool kExact = r.coefs.empty() ? r.exact : b.exact;
         Linear p;
+        p.exact = kExact;
         addInto(p, lin, k);
         r = std::move(p);
       }
@@ -425,9 +500,15 @@ private:
         const Linear &lhs = op == "<=" ? *a : *b;
         const Linear &rhs = op == "<=" ? *b : *a;
         atom.lin = lhs;
+        atom.lin.exact = lhs.exact && rhs.exact;
+        auto minus = [&](double &into, double k) {
+          double r = into - k;
+          atom.lin.exact = atom.lin.exact && sumIsExact(into, -k, r);
+          into = r;
+        };
         for (auto &[v, k] : rhs.coefs)
-          atom.lin.coefs[v] -= k;
-        atom.lin.constant -= rhs.constant;
+          minus(atom.lin.coefs[v], k);
+        minus(atom.lin.constant, rhs.constant);
         auto checked = finite(std::move(atom.lin), f);
         if (!checked)
           return checked.takeError();
@@ -477,6 +558,8 @@ private:
     const double inf = std::numeric_limits<double>::infinity();
     for (const Conjunction &conj : all) {
       std::vector<double> lo(numX_, -inf), hi(numX_, inf);
+      // A bound is exact if every atom that gives its value is.
+      std::vector<bool> loExact(numX_, true), hiExact(numX_, true);
       OutputConjunction out;
       for (const Atom &a : conj) {
         bool hasX = false, hasY = false;
@@ -507,10 +590,19 @@ private:
           // k·x + c <= 0  ⇔  x <= -c/k (k > 0) or x >= -c/k (k < 0).
           int64_t i = varIndex(var).second;
           double bound = -a.lin.constant / k;
+          bool exact = a.lin.exact && quotientIsExact(-a.lin.constant, k, bound);
+          auto tighten = [&](std::vector<double> &side, std::vector<bool> &sideExact, bool upper) {
+            if (side[i] == bound) {
+              sideExact[i] = sideExact[i] && exact;
+            } else if (upper ? bound < side[i] : bound > side[i]) {
+              side[i] = bound;
+              sideExact[i] = exact;
+            }
+          };
           if (k > 0)
-            hi[i] = std::min(hi[i], bound);
+            tighten(hi, hiExact, true);
           else
-            lo[i] = std::max(lo[i], bound);
+            tighten(lo, loExact, false);
         } else if (hasY) {
           if (auto e = budget(static_cast<uint64_t>(numY_), &a))
             return *e;
@@ -519,6 +611,7 @@ private:
             row[varIndex(v).second] += c;
           out.C.push_back(std::move(row));
           out.d.push_back(-a.lin.constant);
+          out.exact.push_back(a.lin.exact);
         } else if (a.lin.constant > 0) {
           // A constant constraint that is false: this disjunct is empty.
           goto nextConjunction;
@@ -554,7 +647,13 @@ private:
                                                                              : &conj.front()))
             return *e;
           it = caseOf.emplace(key, prop.cases.size()).first;
-          prop.cases.push_back(PropertyCase{lo, hi, {}});
+          prop.cases.push_back(PropertyCase{lo, hi, loExact, hiExact, {}});
+        } else {
+          PropertyCase &pc = prop.cases[it->second];
+          for (int64_t i = 0; i < numX_; ++i) {
+            pc.loExact[i] = pc.loExact[i] && loExact[i];
+            pc.hiExact[i] = pc.hiExact[i] && hiExact[i];
+          }
         }
         prop.cases[it->second].disjuncts.push_back(std::move(out));
       }

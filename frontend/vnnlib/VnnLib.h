@@ -33,10 +33,16 @@ namespace gma::frontend {
 struct OutputConjunction {
   std::vector<std::vector<double>> C;
   std::vector<double> d;
+  /// Per row: true if C's row and d are exactly the values written (every
+  /// decimal and every operation on them exact in double); otherwise they are
+  /// the nearest doubles, and users round them to the safe side.
+  std::vector<bool> exact;
 };
 
 struct PropertyCase {
-  std::vector<double> lo, hi; ///< The input box, as written (double).
+  std::vector<double> lo, hi; ///< The input box, as written (nearest double).
+  /// Per input: true if lo (hi) is exactly the bound as written.
+  std::vector<bool> loExact, hiExact;
   std::vector<OutputConjunction> disjuncts;
 };
 

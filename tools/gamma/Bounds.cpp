@@ -118,12 +118,14 @@ ExitCode runBounds(const BoundsOptions &opts) {
   std::vector<float> lo(batch * inSize), hi(batch * inSize);
   for (int64_t c = 0; c < batch; ++c)
     for (int64_t i = 0; i < inSize; ++i) {
-      // One double ulp outward first: the parsed doubles are only within
-      // half an ulp of the decimals as written.
-      lo[c * inSize + i] = ir::f32Below(
-          std::nextafter(prop->cases[c].lo[i], -std::numeric_limits<double>::infinity()));
-      hi[c * inSize + i] = ir::f32Above(
-          std::nextafter(prop->cases[c].hi[i], std::numeric_limits<double>::infinity()));
+      // One double ulp outward first unless the parsed double is exactly the
+      // decimal as written: it is only within half an ulp of it.
+      const frontend::PropertyCase &pc = prop->cases[c];
+      const double inf = std::numeric_limits<double>::infinity();
+      double l = pc.loExact.empty() || pc.loExact[i] ? pc.lo[i] : std::nextafter(pc.lo[i], -inf);
+      double h = pc.hiExact.empty() || pc.hiExact[i] ? pc.hi[i] : std::nextafter(pc.hi[i], inf);
+      lo[c * inSize + i] = ir::f32Below(l);
+      hi[c * inSize + i] = ir::f32Above(h);
     }
   std::vector<float> ylo(batch * outSize), yhi(batch * outSize);
   auto t1 = Clock::now();

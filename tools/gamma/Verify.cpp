@@ -189,19 +189,25 @@ runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
   s.numOutputs = p.numOutputs;
   for (const frontend::PropertyCase &pc : p.cases) {
     runtime::SpecCase c;
-    // pc.lo/hi are the doubles nearest to the decimals as written, within
-    // half an ulp of them: one double ulp further out (in) is certainly
-    // outside (inside) the written box, before rounding to f32. A dimension
-    // the written box pins to one value that is not an f32 (lo == hi) has no
-    // f32 inside it at all; there the inner box keeps the f32 nearest to the
-    // parsed double, which may lie outside the written box by less than
-    // half a double ulp (docs/soundness.md, "Counterexamples").
+    // pc.lo/hi are the written bounds where the parser says so (exact), else
+    // the nearest doubles, within half an ulp of them: one double ulp further
+    // out (in) is then certainly outside (inside) the written box, before
+    // rounding to f32. A dimension the written box pins to one value that is
+    // not an f32 (lo == hi) has no f32 inside it at all; there the inner box
+    // keeps the f32 nearest to the parsed double, which may lie outside the
+    // written box by less than half a double ulp (docs/soundness.md,
+    // "Counterexamples").
     const double inf = std::numeric_limits<double>::infinity();
+    auto nudge = [&](double v, bool exact, double toward) {
+      return exact ? v : std::nextafter(v, toward);
+    };
     for (int64_t i = 0; i < p.numInputs; ++i) {
-      c.outerLo.push_back(ir::f32Below(std::nextafter(pc.lo[i], -inf)));
-      c.outerHi.push_back(ir::f32Above(std::nextafter(pc.hi[i], inf)));
-      float lo = ir::f32Above(std::nextafter(pc.lo[i], inf));
-      float hi = ir::f32Below(std::nextafter(pc.hi[i], -inf));
+      bool loExact = pc.loExact.empty() || pc.loExact[i];
+      bool hiExact = pc.hiExact.empty() || pc.hiExact[i];
+      c.outerLo.push_back(ir::f32Below(nudge(pc.lo[i], loExact, -inf)));
+      c.outerHi.push_back(ir::f32Above(nudge(pc.hi[i], hiExact, inf)));
+      float lo = ir::f32Above(nudge(pc.lo[i], loExact, inf));
+      float hi = ir::f32Below(nudge(pc.hi[i], hiExact, -inf));
       if (lo > hi) {
         lo = ir::f32Above(pc.lo[i]);
         hi = ir::f32Below(pc.hi[i]);
@@ -214,12 +220,14 @@ runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
       conj.rows = static_cast<int64_t>(oc.C.size());
       for (const auto &row : oc.C)
         conj.C.insert(conj.C.end(), row.begin(), row.end());
-      // The written threshold is a decimal; oc.d is the nearest double. One
-      // ulp up is above the decimal (refutations cover the property as
-      // written), one ulp down below it (counterexamples meet it).
-      for (double d : oc.d) {
-        conj.d.push_back(std::nextafter(d, std::numeric_limits<double>::infinity()));
-        conj.dSat.push_back(std::nextafter(d, -std::numeric_limits<double>::infinity()));
+      // The written threshold is a decimal; unless the parser found it
+      // exact, oc.d is the nearest double. One ulp up is above the decimal
+      // (refutations cover the property as written), one ulp down below it
+      // (counterexamples meet it).
+      for (size_t r = 0; r < oc.d.size(); ++r) {
+        bool exact = r < oc.exact.size() && oc.exact[r];
+        conj.d.push_back(nudge(oc.d[r], exact, inf));
+        conj.dSat.push_back(nudge(oc.d[r], exact, -inf));
       }
       c.disjuncts.push_back(std::move(conj));
     }

@@ -207,3 +207,37 @@ TEST(Vnnlib, ParsesEverySharedProperty) {
 }
 
 } // namespace
+
+namespace gma::frontend {
+namespace {
+
+// The parser says which bounds and thresholds are exactly the decimals as
+// written: gamma verify rounds only the others to the safe side, so
+// counterexamples exactly on an exact face or threshold are still found.
+TEST(VnnlibExactness, DecimalsAndArithmetic) {
+  std::string text = "(declare-const X_0 Real)\n(declare-const X_1 Real)\n"
+                     "(declare-const X_2 Real)\n(declare-const Y_0 Real)\n"
+                     "(assert (>= X_0 0.5))\n(assert (<= X_0 1))\n"
+                     "(assert (>= X_1 0.1))\n(assert (<= X_1 2.5e0))\n"
+                     "(assert (>= X_2 0.029999999329447746))\n(assert (<= (* 3 X_2) 1))\n"
+                     "(assert (or (>= Y_0 (* 0.5 4)) (<= Y_0 1e-1)))\n";
+  auto p = parseVnnlib(text, "exact.vnnlib");
+  ASSERT_TRUE(p) << p.error().str();
+  ASSERT_EQ(p->cases.size(), 1u);
+  const PropertyCase &c = p->cases[0];
+  EXPECT_TRUE(c.loExact[0]);  // 0.5
+  EXPECT_TRUE(c.hiExact[0]);  // 1
+  EXPECT_FALSE(c.loExact[1]); // 0.1
+  EXPECT_TRUE(c.hiExact[1]);  // 2.5e0
+  EXPECT_FALSE(c.loExact[2]); // a 17-digit decimal of an f32 is not that f32
+  EXPECT_FALSE(c.hiExact[2]); // 1/3
+  ASSERT_EQ(c.disjuncts.size(), 2u);
+  for (const OutputConjunction &oc : c.disjuncts) {
+    ASSERT_EQ(oc.d.size(), 1u);
+    // -Y_0 <= -2 (0.5·4 is exact) and Y_0 <= 0.1 (not a double).
+    EXPECT_EQ(oc.exact[0], oc.d[0] == -2.0) << oc.d[0];
+  }
+}
+
+} // namespace
+} // namespace gma::frontend
