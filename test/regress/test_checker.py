@@ -84,7 +84,16 @@ class Tmp(unittest.TestCase):
                                        strict_input=strict_input)
 
 
-class Counterexamples(Tmp):
+class LinearModelCase(Tmp):
+    """The linear test model with the class's PROP written beside it."""
+
+    def setUp(self):
+        super().setUp()
+        self.model = self.linear_model()
+        self.prop = self.write("p.vnnlib", self.PROP)
+
+
+class Counterexamples(LinearModelCase):
     PROP = """\
         ; unsafe: y0 >= 0.5 over [0, 1] x [0, 1]
         (declare-const X_0 Real)
@@ -98,10 +107,6 @@ class Counterexamples(Tmp):
         (assert (>= Y_0 0.5))
         """
 
-    def setUp(self):
-        super().setUp()
-        self.model = self.linear_model()
-        self.prop = self.write("p.vnnlib", self.PROP)
 
     def test_exact_boundary_counterexample_is_accepted(self):
         # y0 = 0.5 exactly: the unsafe condition holds with zero slack.
@@ -164,7 +169,7 @@ class Counterexamples(Tmp):
         self.assertEqual(len(f), 1, f)
 
 
-class Disjunctions(Tmp):
+class Disjunctions(LinearModelCase):
     PROP = """\
         (declare-const X_0 Real)
         (declare-const X_1 Real)
@@ -176,10 +181,6 @@ class Disjunctions(Tmp):
                     (and (<= Y_1 0) (>= Y_0 0.1))))
         """
 
-    def setUp(self):
-        super().setUp()
-        self.model = self.linear_model()
-        self.prop = self.write("p.vnnlib", self.PROP)
 
     def test_second_box_second_conjunction(self):
         # x = (0.75, 1): y0 = 0.625, y1 = relu(-0.25) = 0 -> both conjunctions hold.
