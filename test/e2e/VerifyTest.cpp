@@ -127,7 +127,9 @@ TEST(Verify, TimeoutIsAnswerNotError) {
   EXPECT_EQ(r.exitCode, 0);
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["verdict"], "timeout");
-  EXPECT_LE(j["time_s"].get<double>(), 2.0);
+  // The limit is 2 s; the watchdog answers 20 ms before it, and 0.1 s of
+  // slack covers a late wake-up on a loaded machine (issue 10: <= 2.1 s).
+  EXPECT_LE(j["time_s"].get<double>(), 2.1);
   EXPECT_EQ(readText(result), "timeout\n");
   std::remove(result.c_str());
 }
