@@ -68,6 +68,15 @@ class Tmp(unittest.TestCase):
             f.write(textwrap.dedent(text))
         return p
 
+    def fake_shared(self):
+        """A fake ../shared with one category `toy`: the linear model and p.vnnlib."""
+        self.shared = os.path.join(self.d, "shared")
+        cat = os.path.join(self.shared, "benchmarks", "vnncomp", "toy")
+        os.makedirs(os.path.join(cat, "onnx"))
+        self.linear_model(os.path.join(cat, "onnx", "lin.onnx"))
+        self.write(os.path.join(cat, "vnnlib", "p.vnnlib"), Counterexamples.PROP)
+        return cat
+
     def linear_model(self, name="lin.onnx", external=False):
         # y0 = 0.5 x0 + 0.25 x1, y1 = relu(x0 - x1): exact in binary.
         W = np.array([[0.5, 1.0], [0.25, -1.0]])
@@ -369,11 +378,7 @@ class Table(Tmp):
 
     def setUp(self):
         super().setUp()
-        self.shared = os.path.join(self.d, "shared")
-        cat = os.path.join(self.shared, "benchmarks", "vnncomp", "toy")
-        os.makedirs(os.path.join(cat, "onnx"))
-        self.linear_model(os.path.join(cat, "onnx", "lin.onnx"))
-        self.write(os.path.join(cat, "vnnlib", "p.vnnlib"), Counterexamples.PROP)
+        cat = self.fake_shared()
         self.write(os.path.join(cat, "vnnlib", "q.vnnlib"), Counterexamples.PROP)
         self.write(os.path.join(cat, "instances.csv"),
                    "onnx/lin.onnx,vnnlib/p.vnnlib,10\nonnx/lin.onnx,vnnlib/q.vnnlib,10\n")
@@ -436,11 +441,7 @@ class Verdicts(Tmp):
 
     def setUp(self):
         super().setUp()
-        self.shared = os.path.join(self.d, "shared")
-        cat = os.path.join(self.shared, "benchmarks", "vnncomp", "toy")
-        os.makedirs(os.path.join(cat, "onnx"))
-        self.linear_model(os.path.join(cat, "onnx", "lin.onnx"))
-        self.write(os.path.join(cat, "vnnlib", "p.vnnlib"), Counterexamples.PROP)
+        cat = self.fake_shared()
         self.write(os.path.join(cat, "ground_truth.csv"),
                    "category,onnx,vnnlib,timeout,result\n"
                    "toy,onnx/lin.onnx,vnnlib/p.vnnlib,10,sat\n")
