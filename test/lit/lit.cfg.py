@@ -22,6 +22,8 @@ config.substitutions.append(("%models", os.path.join(config.gamma_src_root, "tes
 config.substitutions.append(("%shared", config.gamma_shared_dir))
 config.substitutions.append(("%python", config.python3))
 
+if os.geteuid() == 0:
+    config.available_features.add("root")
 if os.path.isdir(os.path.join(config.gamma_shared_dir, "benchmarks", "vnncomp")):
     config.available_features.add("shared")
 
