@@ -55,13 +55,7 @@ std::optional<Counterexample> confirm(const BoundEngine &engine, const Spec &spe
   engine.eval(x, y.data(), 1);
   for (size_t j = 0; j < c.disjuncts.size(); ++j) {
     const Conjunction &conj = c.disjuncts[j];
-    bool holds = true;
-    for (int64_t r = 0; r < conj.rows && holds; ++r) {
-      double s = 0;
-      for (int64_t k = 0; k < m; ++k)
-        s += conj.C[r * m + k] * static_cast<double>(y[k]);
-      holds = s <= conj.satThreshold(r); // false for NaN
-    }
+    bool holds = conj.metBy(y.data(), m);
     std::vector<double> yReference;
     if (holds && spec.independentCheck)
       holds = spec.independentCheck(x, conj, yReference);

@@ -34,6 +34,19 @@ struct Conjunction {
   std::vector<double> d;    ///< rows: the proof side (>= the written threshold).
   std::vector<double> dSat; ///< rows: the counterexample side (<=); empty: d.
   double satThreshold(int64_t r) const { return dSat.empty() ? d[r] : dSat[r]; }
+
+  /// Whether outputs y (`outputs` of them, f32 or double) meet every row
+  /// against satThreshold, summed in double with zero tolerance; NaN fails.
+  template <class T> bool metBy(const T *y, int64_t outputs) const {
+    for (int64_t r = 0; r < rows; ++r) {
+      double s = 0;
+      for (int64_t k = 0; k < outputs; ++k)
+        s += C[r * outputs + k] * static_cast<double>(y[k]);
+      if (!(s <= satThreshold(r)))
+        return false;
+    }
+    return true;
+  }
 };
 
 struct SpecCase {

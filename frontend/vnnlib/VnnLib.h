@@ -24,9 +24,19 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 namespace gma::frontend {
+
+/// A parsed number is the written decimal if `exact`, else only the nearest
+/// double, within half an ulp of it: then one ulp `toward` a side is
+/// certainly on that side of the decimal. (Unknown exactness counts as
+/// inexact.)
+inline double beyondWritten(double v, const std::vector<bool> &exact, size_t i, double toward) {
+  return i < exact.size() && exact[i] ? v : std::nextafter(v, toward);
+}
 
 /// Unsafe region on the outputs: every row i satisfies sum_j C[i][j]·y_j <= d[i].
 /// An empty conjunction (no rows) holds for every output.
@@ -35,8 +45,14 @@ struct OutputConjunction {
   std::vector<double> d;
   /// Per row: true if C's row and d are exactly the values written (every
   /// decimal and every operation on them exact in double); otherwise they are
-  /// the nearest doubles, and users round them to the safe side.
+  /// the nearest doubles.
   std::vector<bool> exact;
+
+  /// Thresholds at or above (below) the written d[r]: refuting C·y <= dAbove
+  /// refutes the row as written; meeting dBelow meets it.
+  double dAbove(size_t r) const { return beyondWritten(d[r], exact, r, kInf); }
+  double dBelow(size_t r) const { return beyondWritten(d[r], exact, r, -kInf); }
+  static constexpr double kInf = std::numeric_limits<double>::infinity();
 };
 
 struct PropertyCase {
@@ -44,6 +60,14 @@ struct PropertyCase {
   /// Per input: true if lo (hi) is exactly the bound as written.
   std::vector<bool> loExact, hiExact;
   std::vector<OutputConjunction> disjuncts;
+
+  /// Doubles certainly outside (below lo, above hi) and inside (above lo,
+  /// below hi) the box as written; equal to the bound where it is exact.
+  double loOutside(size_t i) const { return beyondWritten(lo[i], loExact, i, -kInf); }
+  double hiOutside(size_t i) const { return beyondWritten(hi[i], hiExact, i, kInf); }
+  double loInside(size_t i) const { return beyondWritten(lo[i], loExact, i, kInf); }
+  double hiInside(size_t i) const { return beyondWritten(hi[i], hiExact, i, -kInf); }
+  static constexpr double kInf = std::numeric_limits<double>::infinity();
 };
 
 struct VnnlibProperty {

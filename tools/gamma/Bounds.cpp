@@ -118,14 +118,9 @@ ExitCode runBounds(const BoundsOptions &opts) {
   std::vector<float> lo(batch * inSize), hi(batch * inSize);
   for (int64_t c = 0; c < batch; ++c)
     for (int64_t i = 0; i < inSize; ++i) {
-      // One double ulp outward first unless the parsed double is exactly the
-      // decimal as written: it is only within half an ulp of it.
-      const frontend::PropertyCase &pc = prop->cases[c];
-      const double inf = std::numeric_limits<double>::infinity();
-      double l = pc.loExact.empty() || pc.loExact[i] ? pc.lo[i] : std::nextafter(pc.lo[i], -inf);
-      double h = pc.hiExact.empty() || pc.hiExact[i] ? pc.hi[i] : std::nextafter(pc.hi[i], inf);
-      lo[c * inSize + i] = ir::f32Below(l);
-      hi[c * inSize + i] = ir::f32Above(h);
+      // Outside the box as written, not only its nearest doubles.
+      lo[c * inSize + i] = ir::f32Below(prop->cases[c].loOutside(i));
+      hi[c * inSize + i] = ir::f32Above(prop->cases[c].hiOutside(i));
     }
   std::vector<float> ylo(batch * outSize), yhi(batch * outSize);
   auto t1 = Clock::now();

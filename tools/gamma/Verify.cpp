@@ -197,17 +197,11 @@ runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
     // keeps the f32 nearest to the parsed double, which may lie outside the
     // written box by less than half a double ulp (docs/soundness.md,
     // "Counterexamples").
-    const double inf = std::numeric_limits<double>::infinity();
-    auto nudge = [&](double v, bool exact, double toward) {
-      return exact ? v : std::nextafter(v, toward);
-    };
     for (int64_t i = 0; i < p.numInputs; ++i) {
-      bool loExact = pc.loExact.empty() || pc.loExact[i];
-      bool hiExact = pc.hiExact.empty() || pc.hiExact[i];
-      c.outerLo.push_back(ir::f32Below(nudge(pc.lo[i], loExact, -inf)));
-      c.outerHi.push_back(ir::f32Above(nudge(pc.hi[i], hiExact, inf)));
-      float lo = ir::f32Above(nudge(pc.lo[i], loExact, inf));
-      float hi = ir::f32Below(nudge(pc.hi[i], hiExact, -inf));
+      c.outerLo.push_back(ir::f32Below(pc.loOutside(i)));
+      c.outerHi.push_back(ir::f32Above(pc.hiOutside(i)));
+      float lo = ir::f32Above(pc.loInside(i));
+      float hi = ir::f32Below(pc.hiInside(i));
       if (lo > hi) {
         lo = ir::f32Above(pc.lo[i]);
         hi = ir::f32Below(pc.hi[i]);
@@ -225,9 +219,8 @@ runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
       // (refutations cover the property as written), one ulp down below it
       // (counterexamples meet it).
       for (size_t r = 0; r < oc.d.size(); ++r) {
-        bool exact = r < oc.exact.size() && oc.exact[r];
-        conj.d.push_back(nudge(oc.d[r], exact, inf));
-        conj.dSat.push_back(nudge(oc.d[r], exact, -inf));
+        conj.d.push_back(oc.dAbove(r));
+        conj.dSat.push_back(oc.dBelow(r));
       }
       c.disjuncts.push_back(std::move(conj));
     }
@@ -279,15 +272,7 @@ runtime::IndependentCheck float64Check(std::shared_ptr<const ir::Graph> original
       return false;
     }
     y = std::move((*out)[0]);
-    int64_t m = static_cast<int64_t>(y.size());
-    for (int64_t r = 0; r < conj.rows; ++r) {
-      double s = 0;
-      for (int64_t j = 0; j < m; ++j)
-        s += conj.C[r * m + j] * y[j];
-      if (!(s <= conj.satThreshold(r))) // NaN fails
-        return false;
-    }
-    return true;
+    return conj.metBy(y.data(), static_cast<int64_t>(y.size()));
   };
 }
 

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Diagnostic.h"
 #include "tools/gamma/Commands.h"
+#include "tools/gamma/ToolSupport.h"
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
@@ -126,10 +127,14 @@ int main(int argc, char **argv) {
     return rc == 0 ? exitWith(ExitCode::Success) : exitWith(ExitCode::UserError);
   }
   if (!memoryLimit.empty())
-    if (Status s = applyMemoryLimit(memoryLimit); !s) {
-      std::fprintf(stderr, "gamma: %s\n", s.error().str().c_str());
-      return exitWith(ExitCode::UserError);
-    }
+    if (Status s = applyMemoryLimit(memoryLimit); !s)
+      return exitWith(fail(s.error()));
+  auto outOfMemory = [&](const std::string &detail) {
+    return Error(ErrorCode::OutOfMemory,
+                 fmt::format("out of memory{}{}",
+                             memoryLimit.empty() ? "" : " within --memory-limit " + memoryLimit,
+                             detail));
+  };
   try {
     if (b->parsed())
       return exitWith(runBounds(bounds));
@@ -139,22 +144,12 @@ int main(int argc, char **argv) {
       return exitWith(runPrepare(prepareModel));
     return exitWith(ExitCode::Success);
   } catch (const std::bad_alloc &) {
-    Error e(ErrorCode::OutOfMemory,
-            memoryLimit.empty() ? "out of memory"
-                                : "out of memory within --memory-limit " + memoryLimit);
-    std::fprintf(stderr, "gamma: %s\n", e.str().c_str());
-    return exitWith(ExitCode::UserError);
+    return exitWith(fail(outOfMemory("")));
   } catch (const std::system_error &e) {
     // Threads that cannot be created (EAGAIN, ENOMEM) under a memory limit.
     if (e.code() == std::errc::resource_unavailable_try_again ||
-        e.code() == std::errc::not_enough_memory) {
-      Error err(ErrorCode::OutOfMemory,
-                fmt::format("out of memory{}: {}",
-                            memoryLimit.empty() ? "" : " within --memory-limit " + memoryLimit,
-                            e.what()));
-      std::fprintf(stderr, "gamma: %s\n", err.str().c_str());
-      return exitWith(ExitCode::UserError);
-    }
+        e.code() == std::errc::not_enough_memory)
+      return exitWith(fail(outOfMemory(std::string(": ") + e.what())));
     std::fprintf(stderr, "gamma: internal error: %s\n", e.what());
     return exitWith(ExitCode::InternalError);
   } catch (const std::exception &e) {

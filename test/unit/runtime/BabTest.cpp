@@ -170,7 +170,7 @@ Spec oneCase(std::vector<float> lo, std::vector<float> hi, std::vector<Conjuncti
 }
 
 /// y <= d (one output) as a conjunction; sign -1 gives y >= -d.
-Conjunction yAtMost(double d, double sign = 1) { return Conjunction{1, {sign}, {d}}; }
+Conjunction yAtMost(double d, double sign = 1) { return Conjunction{1, {sign}, {d}, {}}; }
 
 /// |x0| = relu(x0) + relu(-x0), with x1.. ignored.
 TinyNet absNet(int64_t inputs = 1) {
@@ -231,7 +231,7 @@ TEST(Bab, AbsoluteValueIsNeverNegative) {
 // of the two rows (0 <= -0.3) does at once; without it the search splits.
 TEST(Bab, CombinedRowsRefuteContradictoryRows) {
   TinyNet net = absNet();
-  Conjunction both{2, {1, -1}, {0.2, -0.5}};
+  Conjunction both{2, {1, -1}, {0.2, -0.5}, {}};
   Spec spec = oneCase({-1}, {2}, {both}, 1);
   BabResult r = verify(net, spec, quiet());
   EXPECT_EQ(r.verdict, Verdict::Unsat);
@@ -411,7 +411,7 @@ TEST(Bab, SplitRulesTakeTurns) {
 TEST(Result, VnnCompTextAndJson) {
   BabResult r;
   r.verdict = Verdict::Sat;
-  r.counterexample = Counterexample{0, 0, {0.1f, -0.5f}, {3.25f}};
+  r.counterexample = Counterexample{0, 0, {0.1f, -0.5f}, {3.25f}, {}};
   EXPECT_EQ(resultText(r), "sat\n((X_0 0.10000000149011612)\n (X_1 -0.5)\n (Y_0 3.25))\n");
   // The printed value reads back as the exact f32.
   EXPECT_EQ(static_cast<float>(std::stod("0.10000000149011612")), 0.1f);
