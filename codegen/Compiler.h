@@ -1,7 +1,7 @@
 //===- codegen/Compiler.h - IR to native kernels (AOT and JIT) --*- C++ -*-===//
 //
 // Turns a planned ir::Graph (plan-buffers has run) into the kernels of
-// runtime/KernelAbi.h: batched `eval` and `ibp`, specialised to the graph's
+// abi/KernelAbi.h: batched `eval` and `ibp`, specialised to the graph's
 // static shapes and vectorised for the target CPU by LLVM 19.
 //
 // Ahead of time: LLVM IR, assembly, an object file, the C header, or a shared
@@ -14,9 +14,9 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "ir/Diagnostic.h"
+#include "support/Diagnostic.h"
 #include "ir/Graph.h"
-#include "runtime/KernelAbi.h"
+#include "abi/KernelAbi.h"
 
 #include <cstdint>
 #include <memory>

@@ -1,6 +1,6 @@
 //===- codegen/CrownEmitter.cpp - CROWN and gradient kernels in LLVM IR ---===//
 //
-// The crown and grad kernels of runtime/KernelAbi.h, computing what ir::crown
+// The crown and grad kernels of abi/KernelAbi.h, computing what ir::crown
 // and ir::inputGradient (ir/Crown.cpp) compute, with the same relaxation, the
 // same intermediate-bound policy and the same rounding margins:
 //

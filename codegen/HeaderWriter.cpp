@@ -1,21 +1,19 @@
 //===- codegen/HeaderWriter.cpp - The C header of a verifier library ------===//
 //
-// See HeaderWriter.h. The descriptor struct is copied from
-// runtime/KernelAbi.h; test/unit/codegen checks that a C file including both
-// headers compiles.
+// See HeaderWriter.h. The descriptor's declarations are expanded from
+// abi/KernelAbi.def (abi/KernelAbiTable.h); test/unit/codegen checks that a C
+// file including both headers compiles.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/HeaderWriter.h"
 
 #include "codegen/CrownLayout.h"
-#include "runtime/KernelAbi.h"
+#include "abi/KernelAbiTable.h"
+#include "generated/Version.h"
 
 #include <cctype>
 #include <fmt/format.h>
 
-#ifndef GAMMA_COMPILER_VERSION
-#define GAMMA_COMPILER_VERSION "0.1.0"
-#endif
 
 namespace gma::codegen {
 
@@ -85,80 +83,34 @@ extern "C" {{
 #define {8}_GRAD_SCRATCH_FLOATS_PER_SAMPLE {14}
 
 )",
-                  prefix, plan.modelName, GAMMA_COMPILER_VERSION, modelDigest,
+                  prefix, plan.modelName, GAMMA_VERSION, modelDigest,
                   shapeStr(plan.inputShape), plan.inputSize, shapeStr(plan.outputShape),
                   plan.outputSize, P, plan.arena, 2 * plan.arena, lay.supported ? 1 : 0,
                   lay.supported ? lay.scratchBase : 0, lay.supported ? lay.scratchPerRow : 0,
                   lay.supported ? lay.gradFloats : 0));
-  out(fmt::format(R"(/* The descriptor of runtime/KernelAbi.h (same layout, same guard). */
-#ifndef GAMMA_RUNTIME_KERNELABI_H
-#define GAMMA_RUNTIME_KERNELABI_H
-#define GAMMA_KERNEL_ABI_VERSION {0}
-typedef void (*gamma_eval_fn)(const float *x, float *y, int64_t batch, float *scratch);
-typedef void (*gamma_ibp_fn)(const float *xlo, const float *xhi, float *ylo, float *yhi,
-                             int64_t batch, float *scratch);
-typedef void (*gamma_crown_fn)(const float *xlo, const float *xhi, const double *C, int64_t rows,
-                               float *lower, float *input_coefs, int64_t batch, float *scratch);
-typedef void (*gamma_grad_fn)(const float *x, const double *c, float *grad, int64_t batch,
-                              float *scratch);
-typedef struct gamma_kernel_info {{
-  uint32_t abi_version;
-  const char *model_name;
-  const char *compiler_version;
-  const char *model_digest;
-  int32_t input_rank;
-  const int64_t *input_shape;
-  int32_t output_rank;
-  const int64_t *output_shape;
-  int64_t input_size;
-  int64_t output_size;
-  int64_t eval_scratch_floats_per_sample;
-  int64_t ibp_scratch_floats_per_sample;
-  gamma_eval_fn eval;
-  gamma_ibp_fn ibp;
-  int64_t crown_scratch_floats_base;
-  int64_t crown_scratch_floats_per_row;
-  int64_t grad_scratch_floats_per_sample;
-  gamma_crown_fn crown;
-  gamma_grad_fn grad;
-}} gamma_kernel_info;
-typedef const gamma_kernel_info *(*gamma_info_fn)(void);
-static inline int64_t gamma_crown_scratch_floats(const gamma_kernel_info *info, int64_t rows,
-                                                 int64_t batch) {{
-  return (info->crown_scratch_floats_base + info->crown_scratch_floats_per_row * rows) * batch;
-}}
-#endif /* GAMMA_RUNTIME_KERNELABI_H */
-
-/* Concrete forward pass in f32: y = f(x). */
-void {1}_eval(const float *x, float *y, int64_t batch, float *scratch);
-
-/* Interval forward pass (IBP): bounds [ylo, yhi] on f(x) for xlo <= x <= xhi. */
-void {1}_ibp(const float *xlo, const float *xhi, float *ylo, float *yhi, int64_t batch,
-             float *scratch);
-
-{3}/* The descriptor; gamma_verifier_info() returns the same pointer. */
-const gamma_kernel_info *{1}_info(void);
+  out("/* The declarations of abi/KernelAbi.h (from abi/KernelAbi.def; same guard). */\n" +
+      abi::cDeclarations());
+  out("\n");
+  // One prototype per kernel of the table; crown and grad only when emitted.
+  for (const abi::Kernel &k : abi::kKernels) {
+    bool crownFamily = k.name == "crown" || k.name == "grad";
+    if (crownFamily && !lay.supported)
+      continue;
+    out(abi::cComment(k.doc) + fmt::format("void {}_{}{};\n\n", prefix, k.name, k.params));
+  }
+  if (!lay.supported)
+    out("/* No crown/grad kernels: " + lay.unsupportedReason + ". */\n\n");
+  out(fmt::format(R"(/* The descriptor; gamma_verifier_info() returns the same pointer. */
+const gamma_kernel_info *{0}_info(void);
 const gamma_kernel_info *gamma_verifier_info(void);
 
 #ifdef __cplusplus
 }}
 #endif
 
-#endif /* {2}_VERIFIER_H */
+#endif /* {1}_VERIFIER_H */
 )",
-                  GAMMA_KERNEL_ABI_VERSION, prefix, P,
-                  lay.supported
-                      ? fmt::format(R"(/* CROWN lower bounds of C·f(x) over boxes (runtime/KernelAbi.h). */
-void {0}_crown(const float *xlo, const float *xhi, const double *C, int64_t rows, float *lower,
-               float *input_coefs, int64_t batch, float *scratch);
-
-/* Gradient of c·f(x) with respect to x. */
-void {0}_grad(const float *x, const double *c, float *grad, int64_t batch, float *scratch);
-
-)",
-                                    prefix)
-                      : std::string("/* No crown/grad kernels: " + lay.unsupportedReason +
-                                    ". */\n\n")));
+                  prefix, P));
   return h;
 }
 

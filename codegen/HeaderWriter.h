@@ -2,7 +2,7 @@
 //
 // Internal to codegen/: the text of `<stem>_verifier.h`, written next to the
 // shared library (EmitKind::Header). It includes only <stdint.h>, repeats the
-// gamma_kernel_info layout of runtime/KernelAbi.h under the same include guard
+// gamma_kernel_info layout of abi/KernelAbi.h under the same include guard
 // (so both headers can be included together), declares the entry points and
 // #defines the sizes a caller needs to allocate buffers.
 //

@@ -20,9 +20,11 @@
 
 #include "codegen/IrHelpers.h"
 #include "ir/Rounding.h"
-#include "runtime/KernelAbi.h"
+#include "abi/KernelAbiTable.h"
+#include "generated/Version.h"
 
 #include <llvm/IR/Constants.h>
+#include <llvm/Support/ErrorHandling.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/Intrinsics.h>
@@ -30,9 +32,6 @@
 
 #include <limits>
 
-#ifndef GAMMA_COMPILER_VERSION
-#define GAMMA_COMPILER_VERSION "0.1.0"
-#endif
 
 namespace gma::codegen {
 
@@ -495,12 +494,15 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &l
                              const CrownFunctions &crown) {
   Type *i32 = Type::getInt32Ty(ctx_), *i64 = Type::getInt64Ty(ctx_);
   Type *ptr = PointerType::getUnqual(ctx_);
-  // Same field order as gamma_kernel_info in runtime/KernelAbi.h; LLVM's
-  // natural struct layout matches the C ABI's.
-  StructType *infoTy = StructType::create(
-      ctx_, {i32, ptr, ptr, ptr, i32, ptr, i32, ptr, i64, i64, i64, i64, ptr, ptr, // ABI 1
-             i64, i64, i64, ptr, ptr},                                          // ABI 2
-      "gamma_kernel_info");
+  // The struct type and the order of the initialisers come from the ABI
+  // table (abi/KernelAbi.def); LLVM's natural struct layout matches the C
+  // ABI's (AbiTableTest checks every offset).
+  std::vector<Type *> fieldTypes;
+  for (const abi::Field &f : abi::kFields)
+    fieldTypes.push_back(f.kind == abi::FieldKind::I32   ? i32
+                         : f.kind == abi::FieldKind::I64 ? i64
+                                                         : ptr);
+  StructType *infoTy = StructType::create(ctx_, fieldTypes, "gamma_kernel_info");
   auto str = [&](const std::string &s, const char *name) -> Constant * {
     Constant *init = ConstantDataArray::getString(ctx_, s);
     auto *gv = new GlobalVariable(*m_, init->getType(), true, GlobalValue::PrivateLinkage, init,
@@ -516,27 +518,36 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &l
     return new GlobalVariable(*m_, init->getType(), true, GlobalValue::PrivateLinkage, init,
                               name);
   };
-  Constant *fields[] = {
-      ConstantInt::get(i32, GAMMA_KERNEL_ABI_VERSION),
-      str(plan_.modelName, "model_name"),
-      str(GAMMA_COMPILER_VERSION, "compiler_version"),
-      str(opts_.modelDigest, "model_digest"),
-      ConstantInt::get(i32, plan_.inputShape.size()),
-      shape(plan_.inputShape, "input_shape"),
-      ConstantInt::get(i32, plan_.outputShape.size()),
-      shape(plan_.outputShape, "output_shape"),
-      ConstantInt::get(i64, plan_.inputSize),
-      ConstantInt::get(i64, plan_.outputSize),
-      ConstantInt::get(i64, plan_.arena),
-      ConstantInt::get(i64, 2 * plan_.arena),
-      eval,
-      ibp,
-      ConstantInt::get(i64, crown.crown ? lay.scratchBase : 0),
-      ConstantInt::get(i64, crown.crown ? lay.scratchPerRow : 0),
-      ConstantInt::get(i64, crown.grad ? lay.gradFloats : 0),
-      crown.crown ? static_cast<Constant *>(crown.crown) : ConstantPointerNull::get(cast<PointerType>(ptr)),
-      crown.grad ? static_cast<Constant *>(crown.grad) : ConstantPointerNull::get(cast<PointerType>(ptr)),
+  Constant *null = ConstantPointerNull::get(cast<PointerType>(ptr));
+  std::vector<Constant *> fields(abi::kFieldCount, nullptr);
+  auto set = [&](std::string_view name, Constant *value) {
+    size_t i = abi::fieldIndex(name);
+    assert(i < abi::kFieldCount && !fields[i] && "not a field of abi/KernelAbi.def, or set twice");
+    fields[i] = value;
   };
+  set("abi_version", ConstantInt::get(i32, GAMMA_KERNEL_ABI_VERSION));
+  set("model_name", str(plan_.modelName, "model_name"));
+  set("compiler_version", str(GAMMA_VERSION, "compiler_version"));
+  set("model_digest", str(opts_.modelDigest, "model_digest"));
+  set("input_rank", ConstantInt::get(i32, plan_.inputShape.size()));
+  set("input_shape", shape(plan_.inputShape, "input_shape"));
+  set("output_rank", ConstantInt::get(i32, plan_.outputShape.size()));
+  set("output_shape", shape(plan_.outputShape, "output_shape"));
+  set("input_size", ConstantInt::get(i64, plan_.inputSize));
+  set("output_size", ConstantInt::get(i64, plan_.outputSize));
+  set("eval_scratch_floats_per_sample", ConstantInt::get(i64, plan_.arena));
+  set("ibp_scratch_floats_per_sample", ConstantInt::get(i64, 2 * plan_.arena));
+  set("eval", eval);
+  set("ibp", ibp);
+  set("crown_scratch_floats_base", ConstantInt::get(i64, crown.crown ? lay.scratchBase : 0));
+  set("crown_scratch_floats_per_row", ConstantInt::get(i64, crown.crown ? lay.scratchPerRow : 0));
+  set("grad_scratch_floats_per_sample", ConstantInt::get(i64, crown.grad ? lay.gradFloats : 0));
+  set("crown", crown.crown ? static_cast<Constant *>(crown.crown) : null);
+  set("grad", crown.grad ? static_cast<Constant *>(crown.grad) : null);
+  for (size_t i = 0; i < abi::kFieldCount; ++i)
+    if (!fields[i])
+      report_fatal_error(Twine("the kernel descriptor's field '") + abi::kFields[i].name +
+                         "' has no value");
   auto *info = new GlobalVariable(*m_, infoTy, true, GlobalValue::PrivateLinkage,
                                   ConstantStruct::get(infoTy, fields), opts_.prefix + ".info");
   info->setAlignment(Align(8));

@@ -1,7 +1,7 @@
 //===- codegen/KernelEmitter.h - KernelPlan to llvm::Module -----*- C++ -*-===//
 //
 // Internal to codegen/. `emitKernelModule` builds one llvm::Module per model:
-//   <prefix>_eval, <prefix>_ibp   the C-ABI kernels of runtime/KernelAbi.h;
+//   <prefix>_eval, <prefix>_ibp   the C-ABI kernels of abi/KernelAbi.h;
 //   <prefix>_info                 returns the gamma_kernel_info descriptor;
 //   gamma_verifier_info           the same, for shared libraries only;
 //   one internal function per step (`<prefix>_eval.affine_3`, ...) whose

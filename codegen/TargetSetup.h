@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "ir/Diagnostic.h"
+#include "support/Diagnostic.h"
 
 #include <memory>
 #include <string>

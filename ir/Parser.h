@@ -1,7 +1,7 @@
 //===- ir/Parser.h - Parse the textual IR -----------------------*- C++ -*-===//
 #pragma once
 
-#include "ir/Diagnostic.h"
+#include "support/Diagnostic.h"
 #include "ir/Graph.h"
 
 #include <string>

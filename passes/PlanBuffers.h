@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "ir/Diagnostic.h"
+#include "support/Diagnostic.h"
 #include "ir/Graph.h"
 
 namespace gma::passes {

@@ -2,7 +2,7 @@
 //
 // Branch-and-bound's view of a compiled verifier (JIT or gammac library):
 // `eval`, `crown` (with input coefficients) and `grad` kernels of
-// runtime/KernelAbi.h. Models without crown/grad kernels (activations with no
+// abi/KernelAbi.h. Models without crown/grad kernels (activations with no
 // compiled CROWN relaxation yet, e.g. sigmoid) fall back to the `ibp` kernel
 // for bounds (C·y bounded from the output intervals, no input coefficients)
 // and to central differences of `eval` for gradients. Each thread calls the
@@ -13,7 +13,7 @@
 #pragma once
 
 #include "runtime/BoundEngine.h"
-#include "runtime/KernelAbi.h"
+#include "abi/KernelAbi.h"
 
 namespace gma::runtime {
 

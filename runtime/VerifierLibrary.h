@@ -1,14 +1,14 @@
 //===- runtime/VerifierLibrary.h - Loading and calling kernels --*- C++ -*-===//
 //
-// The runtime sees a model only through gamma_kernel_info (runtime/KernelAbi.h):
+// The runtime sees a model only through gamma_kernel_info (abi/KernelAbi.h):
 // from a shared library written by gammac (VerifierLibrary) or from the JIT.
 // `Kernels` wraps a descriptor with per-call scratch management for C++ callers.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "ir/Diagnostic.h"
-#include "runtime/KernelAbi.h"
+#include "support/Diagnostic.h"
+#include "abi/KernelAbi.h"
 
 #include <memory>
 #include <string>

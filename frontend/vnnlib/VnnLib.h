@@ -19,7 +19,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "ir/Diagnostic.h"
+#include "support/Diagnostic.h"
 
 #include <cstdint>
 #include <string>

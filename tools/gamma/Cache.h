@@ -31,7 +31,7 @@
 #pragma once
 
 #include "codegen/Compiler.h"
-#include "ir/Diagnostic.h"
+#include "support/Diagnostic.h"
 #include "ir/Graph.h"
 #include "runtime/VerifierLibrary.h"
 

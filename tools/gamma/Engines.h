@@ -15,7 +15,7 @@
 
 #include "ir/Graph.h"
 #include "runtime/BoundEngine.h"
-#include "runtime/KernelAbi.h"
+#include "abi/KernelAbi.h"
 
 namespace gma::tools {
 

@@ -2,8 +2,8 @@
 #pragma once
 
 #include "frontend/vnnlib/VnnLib.h"
-#include "ir/Diagnostic.h"
-#include "runtime/KernelAbi.h"
+#include "support/Diagnostic.h"
+#include "abi/KernelAbi.h"
 #include "tools/common/ExitCode.h"
 
 #include <string>

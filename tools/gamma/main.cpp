@@ -11,7 +11,8 @@
 // frontend, passes, codegen and runtime libraries.
 //
 //===----------------------------------------------------------------------===//
-#include "ir/Diagnostic.h"
+#include "generated/Version.h"
+#include "support/Diagnostic.h"
 #include "tools/gamma/Commands.h"
 #include "tools/gamma/ToolSupport.h"
 
@@ -61,7 +62,7 @@ int main(int argc, char **argv) {
   const auto start = std::chrono::steady_clock::now();
   CLI::App app{"gamma: a compiler-based neural-network verifier"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "gamma 0.1.0");
+  app.set_version_flag("--version", "gamma " GAMMA_VERSION);
 
   BoundsOptions bounds;
   CLI::App *b = app.add_subcommand("bounds", "Certified output bounds over a property's input boxes");
@@ -116,7 +117,7 @@ int main(int argc, char **argv) {
 
   app.add_subcommand("errors", "List gamma's error codes")->callback([] {
 #define GAMMA_ERROR(Name, Number, Summary) std::printf("E%04d  %s\n", Number, Summary);
-#include "ir/ErrorCodes.def"
+#include "support/ErrorCodes.def"
 #undef GAMMA_ERROR
   });
 

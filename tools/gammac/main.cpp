@@ -13,9 +13,10 @@
 // A thin driver: the work is in frontend/, passes/ and codegen/.
 //
 //===----------------------------------------------------------------------===//
+#include "generated/Version.h"
 #include "codegen/Compiler.h"
 #include "frontend/onnx/OnnxImporter.h"
-#include "ir/Diagnostic.h"
+#include "support/Diagnostic.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "passes/PassManager.h"
@@ -221,7 +222,7 @@ int run(const Options &o) {
 
 int main(int argc, char **argv) {
   CLI::App app{"gammac: compile an ONNX model into a specialised verifier"};
-  app.set_version_flag("--version", "gammac 0.1.0");
+  app.set_version_flag("--version", "gammac " GAMMA_VERSION);
   Options o;
   app.add_option("model", o.input, "ONNX model (or textual IR, *.gir)")->required();
   app.add_option("-o,--output", o.output,

@@ -2,12 +2,14 @@
 //
 // The AOT outputs: a shared library loaded through runtime::VerifierLibrary
 // computes exactly what the JIT computes; the descriptor is filled in; the C
-// header compiles together with runtime/KernelAbi.h and a C program linked
+// header compiles together with abi/KernelAbi.h and a C program linked
 // against the library runs; LLVM IR and assembly show the kernels and host
 // vector code; a failing link leaves nothing behind.
 //
 //===----------------------------------------------------------------------===//
+#include "abi/KernelAbiTable.h"
 #include "codegen/Compiler.h"
+#include "generated/Version.h"
 #include "runtime/VerifierLibrary.h"
 #include "test/unit/codegen/TestSupport.h"
 
@@ -64,7 +66,7 @@ TEST(Aot, SharedLibraryMatchesJit) {
   ASSERT_TRUE(lib) << lib.error().str();
   const gamma_kernel_info *info = (*lib)->info();
   EXPECT_STREQ(info->model_name, "mlp_views");
-  EXPECT_STREQ(info->compiler_version, "0.1.0");
+  EXPECT_STREQ(info->compiler_version, GAMMA_VERSION);
   EXPECT_STREQ(info->model_digest, "0123456789abcdef0123456789abcdef");
   ASSERT_EQ(info->input_rank, 2);
   EXPECT_EQ(info->input_shape[0], 1);
@@ -107,7 +109,7 @@ TEST(Aot, HeaderCompilesWithKernelAbiAndLinks) {
 
   // A C program that includes both headers, checks the #defines, runs eval.
   std::ofstream(dir / "main.c") << R"(#include "demo_verifier.h"
-#include "runtime/KernelAbi.h"
+#include "abi/KernelAbi.h"
 #include <stdalign.h>
 #include <stdio.h>
 _Static_assert(DEMO_INPUT_SIZE == 6, "input size");
@@ -125,6 +127,56 @@ int main(void) {
   std::string cmd = "cc -std=c11 -Wall -Werror -I" + std::string(GAMMA_SOURCE_DIR) + " -o " +
                     (dir / "demo").string() + " " + (dir / "main.c").string() + " " + so +
                     " -Wl,-rpath," + dir.path().string() + " && " + (dir / "demo").string();
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+// The one ABI table (abi/KernelAbi.def) against both of its other forms: the
+// LLVM struct type the emitter builds must have the table's field kinds in
+// order, and the declarations a generated header carries must give, compiled
+// alone by the C compiler, the offsets and size the runtime's C++ view of
+// abi/KernelAbi.h has.
+TEST(AbiTable, LlvmStructTypeFollowsTheTable) {
+  std::mt19937 rng(5);
+  Graph g = mlpWithViews(rng);
+  codegen::CodegenOptions opts;
+  opts.prefix = "abi";
+  auto ir = codegen::emitToString(g, codegen::EmitKind::LlvmIr, opts);
+  ASSERT_TRUE(ir) << ir.error().str();
+  size_t at = ir->find("%gamma_kernel_info = type { ");
+  ASSERT_NE(at, std::string::npos);
+  std::string body = ir->substr(at, ir->find('}', at) - at);
+  std::string expected = "%gamma_kernel_info = type { ";
+  for (size_t i = 0; i < abi::kFieldCount; ++i) {
+    auto k = abi::kFields[i].kind;
+    expected += std::string(i ? ", " : "") +
+                (k == abi::FieldKind::I32 ? "i32" : k == abi::FieldKind::I64 ? "i64" : "ptr");
+  }
+  EXPECT_EQ(body, expected + " ");
+}
+
+TEST(AbiTable, GeneratedHeaderHasTheRuntimeLayout) {
+  std::mt19937 rng(6);
+  Graph g = mlpWithViews(rng);
+  TempDir dir;
+  codegen::CodegenOptions opts;
+  opts.prefix = "lay";
+  std::string h = (dir / "lay_verifier.h").string();
+  Status st = codegen::emitToFile(g, codegen::EmitKind::Header, h, opts);
+  ASSERT_TRUE(st) << st.error().str();
+  std::ofstream c(dir / "layout.c");
+  c << "#include \"lay_verifier.h\"\n#include <stddef.h>\n";
+  for (size_t i = 0; i < abi::kFieldCount; ++i)
+    c << "_Static_assert(offsetof(gamma_kernel_info, " << abi::kFields[i].name
+      << ") == " << abi::kFieldOffsets[i] << ", \"" << abi::kFields[i].name << "\");\n";
+  c << "_Static_assert(sizeof(gamma_kernel_info) == " << sizeof(gamma_kernel_info)
+    << ", \"size\");\n_Static_assert(GAMMA_KERNEL_ABI_VERSION == " << GAMMA_KERNEL_ABI_VERSION
+    << "u, \"version\");\n";
+  for (const abi::Kernel &k : abi::kKernels)
+    c << "gamma_" << k.name << "_fn check_" << k.name << " = lay_" << k.name << ";\n";
+  c.close();
+  // Only the generated header is on the include path: it must stand alone.
+  std::string cmd = "cc -std=c11 -Wall -Werror -c -o " + (dir / "layout.o").string() + " " +
+                    (dir / "layout.c").string();
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 

@@ -1,7 +1,7 @@
 //===- test/unit/runtime/VerifierLibraryTest.cpp - Loading verifiers ------===//
 //
 // VerifierLibrary::open refuses what it cannot use, with the error codes of
-// ir/ErrorCodes.def: a missing file or a library without gamma_verifier_info
+// support/ErrorCodes.def: a missing file or a library without gamma_verifier_info
 // is VerifierLoad, a descriptor of another ABI version is VerifierMismatch.
 // Loading real libraries is tested in test/unit/codegen/AotTest.cpp.
 //
@@ -37,7 +37,7 @@ TEST(VerifierLibrary, WrongAbiVersionIsVerifierMismatch) {
 }
 
 TEST(VerifierLibrary, NotALibraryIsVerifierLoad) {
-  auto lib = VerifierLibrary::open(GAMMA_SOURCE_DIR "/runtime/KernelAbi.h");
+  auto lib = VerifierLibrary::open(GAMMA_SOURCE_DIR "/abi/KernelAbi.h");
   ASSERT_FALSE(lib);
   EXPECT_EQ(lib.error().code(), ErrorCode::VerifierLoad);
 }

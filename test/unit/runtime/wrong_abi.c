@@ -1,5 +1,5 @@
 /* A verifier library from a future ABI: the runtime must refuse it. */
-#include "runtime/KernelAbi.h"
+#include "abi/KernelAbi.h"
 
 static void evalStub(const float *x, float *y, int64_t batch, float *scratch) {
   (void)x, (void)y, (void)batch, (void)scratch;

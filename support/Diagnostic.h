@@ -1,11 +1,11 @@
-//===- ir/Diagnostic.h - User errors with codes and locations ---*- C++ -*-===//
+//===- support/Diagnostic.h - User errors with codes and locations ---*- C++ -*-===//
 //
 // gamma keeps the user's mistakes apart from its own bugs. A malformed file, an
 // unsupported operator or a bad option becomes an `Error` with a stable code
-// (ir/ErrorCodes.def) and a location (file, node, line/column); broken internal
+// (support/ErrorCodes.def) and a location (file, node, line/column); broken internal
 // invariants are asserts. `Expected<T>` carries either a value or an Error.
 //
-// ir/ does not depend on LLVM, so this is a small stand-alone result type in the
+// support/ is below every layer and LLVM-free here, so this is a small stand-alone result type in the
 // spirit of llvm::Expected: an Error must be inspected (the tools print it and
 // exit with ExitCode::UserError).
 //
@@ -27,7 +27,7 @@ namespace gma {
 /// Stable error codes, printed as `E<number>`.
 enum class ErrorCode : int {
 #define GAMMA_ERROR(Name, Number, Summary) Name = Number,
-#include "ir/ErrorCodes.def"
+#include "support/ErrorCodes.def"
 #undef GAMMA_ERROR
 };
 

@@ -1,5 +1,5 @@
-//===- ir/Diagnostic.cpp - User errors with codes and locations -----------===//
-#include "ir/Diagnostic.h"
+//===- support/Diagnostic.cpp - User errors with codes and locations -----------===//
+#include "support/Diagnostic.h"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@ const char *errorCodeSummary(ErrorCode code) {
 #define GAMMA_ERROR(Name, Number, Summary)                                     \
   case ErrorCode::Name:                                                        \
     return Summary;
-#include "ir/ErrorCodes.def"
+#include "support/ErrorCodes.def"
 #undef GAMMA_ERROR
   }
   return "unknown error";
