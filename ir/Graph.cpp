@@ -61,25 +61,15 @@ ValueId Graph::addInput(std::string name, TensorType type) {
 
 ValueId Graph::addOp(OpKind kind, std::vector<ValueId> operands, TensorType resultType,
                      Attrs a, std::string loc) {
-  return insertOp(ops.size(), kind, std::move(operands), std::move(resultType), std::move(a),
-                  std::move(loc));
-}
-
-ValueId Graph::insertOp(size_t pos, OpKind kind, std::vector<ValueId> operands,
-                        TensorType resultType, Attrs a, std::string loc) {
-  assert(pos <= ops.size() && "insert position out of range");
   ValueId v = static_cast<ValueId>(values.size());
-  values.push_back(Value{std::move(resultType), static_cast<int32_t>(pos), {}});
+  values.push_back(Value{std::move(resultType), static_cast<int32_t>(ops.size()), {}});
   Op op;
   op.kind = kind;
   op.operands = std::move(operands);
   op.result = v;
   op.attrs = std::move(a);
   op.loc = std::move(loc);
-  bool atEnd = pos == ops.size();
-  ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(pos), std::move(op));
-  if (!atEnd)
-    updateDefs();
+  ops.push_back(std::move(op));
   return v;
 }
 
@@ -110,16 +100,6 @@ const Weight *Graph::constant(ValueId v) const {
   if (!op || op->erased || op->kind != OpKind::Const)
     return nullptr;
   return &weights.get(op->weight);
-}
-
-void Graph::replaceAllUsesWith(ValueId from, ValueId to) {
-  for (Op &op : ops)
-    for (ValueId &o : op.operands)
-      if (o == from)
-        o = to;
-  for (ValueId &o : outputs)
-    if (o == from)
-      o = to;
 }
 
 std::vector<int> Graph::useCounts() const {

@@ -5,7 +5,10 @@
 // - A `Value` is produced once: by a graph input or by one `Op`. Value ids are
 //   stable for the life of a Graph (erasing an op leaves its result id unused).
 // - `Graph::ops` is the schedule: a topological order. Passes may rewrite it;
-//   `Graph::compact()` drops erased ops and refreshes def links.
+//   `Graph::compact()` drops erased ops and refreshes def links. The graph
+//   itself only appends; edits go through passes::Rewriter (passes/PassUtils.h),
+//   whose use lists make each edit O(uses), so no pass is quadratic by its
+//   editing primitives.
 // - Weights live in the `WeightStore`, outside the op list; a `const` op names a
 //   weight. Several const ops may share one weight.
 // - Shapes are per sample: a compiled kernel runs a batch of B samples, each a
@@ -14,7 +17,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "ir/Diagnostic.h"
+#include "support/Diagnostic.h"
 #include "ir/OpKinds.h"
 
 #include <cstdint>
@@ -136,9 +139,6 @@ public:
   /// Appends an op at the end of the schedule and returns its result.
   ValueId addOp(OpKind kind, std::vector<ValueId> operands, TensorType resultType,
                 Attrs attrs = {}, std::string loc = {});
-  /// Inserts an op at schedule position `pos`; refreshes def links.
-  ValueId insertOp(size_t pos, OpKind kind, std::vector<ValueId> operands,
-                   TensorType resultType, Attrs attrs = {}, std::string loc = {});
   /// Appends `%r = const @w` for an existing weight.
   ValueId addConst(WeightId w, std::string loc = {});
   /// Adds a weight and a const op for it.
@@ -153,8 +153,6 @@ public:
   const Weight *constant(ValueId v) const;
   bool isConstant(ValueId v) const { return constant(v) != nullptr; }
 
-  /// Rewrites every use of `from` (operands and graph outputs) to `to`.
-  void replaceAllUsesWith(ValueId from, ValueId to);
   /// Number of uses of each value by live ops and graph outputs.
   std::vector<int> useCounts() const;
   /// Marks op i erased; call compact() when done.

@@ -35,7 +35,13 @@ bool isMatMulByConstant(const Graph &g, const Op &op) {
 }
 
 Rewriter::Rewriter(Graph &g)
-    : g_(g), uses_(g.useCounts()), firstNewValue_(static_cast<ValueId>(g.values.size())) {}
+    : g_(g), uses_(g.useCounts()), users_(g.values.size()),
+      firstNewValue_(static_cast<ValueId>(g.values.size())) {
+  for (size_t i = 0; i < g.ops.size(); ++i)
+    if (!g.ops[i].erased)
+      for (ValueId o : g.ops[i].operands)
+        users_[o].push_back(static_cast<int32_t>(i));
+}
 
 bool Rewriter::hasOneOpUse(ValueId v) const { return uses_[v] == 1 && !isGraphOutput(v); }
 
@@ -46,6 +52,7 @@ bool Rewriter::isGraphOutput(ValueId v) const {
 ValueId Rewriter::newConst(TensorType type, std::vector<float> data, std::string loc) {
   ValueId v = g_.addConst("", std::move(type), std::move(data), std::move(loc));
   uses_.resize(g_.values.size(), 0);
+  users_.resize(g_.values.size());
   noteMaybeDead(v);
   changed_ = true;
   return v;
@@ -58,8 +65,10 @@ void Rewriter::setOperands(size_t i, std::vector<ValueId> operands) {
     noteMaybeDead(o);
   }
   op.operands = std::move(operands);
-  for (ValueId o : op.operands)
+  for (ValueId o : op.operands) {
     ++uses_[o];
+    users_[o].push_back(static_cast<int32_t>(i));
+  }
   changed_ = true;
 }
 
@@ -68,7 +77,28 @@ void Rewriter::replaceAllUsesWith(ValueId from, ValueId to) {
     return;
   if (isGraphOutput(from) && g_.values[to].name.empty())
     g_.values[to].name = g_.values[from].name;
-  g_.replaceAllUsesWith(from, to);
+  // The ops on from's use list (stale entries read no `from` any more and are
+  // skipped), then the graph outputs.
+  std::vector<int32_t> users = std::move(users_[from]);
+  users_[from].clear();
+  for (int32_t i : users) {
+    Op &op = g_.ops[static_cast<size_t>(i)];
+    if (op.erased)
+      continue;
+    bool reads = false;
+    for (ValueId &o : op.operands) {
+      ++operandVisits_;
+      if (o == from) {
+        o = to;
+        reads = true;
+      }
+    }
+    if (reads)
+      users_[to].push_back(i);
+  }
+  for (ValueId &o : g_.outputs)
+    if (o == from)
+      o = to;
   uses_[to] += uses_[from];
   uses_[from] = 0;
   noteMaybeDead(from);

@@ -40,7 +40,9 @@ std::optional<int> constOperandIndex(const ir::Graph &g, const ir::Op &op);
 bool isMatMulByConstant(const ir::Graph &g, const ir::Op &op);
 
 /// A rewrite session over one graph. All mutations that change operands go
-/// through it so that use counts stay exact.
+/// through it so that use counts stay exact. Every edit costs O(uses) of the
+/// values it touches (a use list per value, not a scan of the schedule), and
+/// finish() one O(ops) pass, so a pass that edits every op stays linear.
 class Rewriter {
 public:
   explicit Rewriter(ir::Graph &g);
@@ -56,7 +58,8 @@ public:
   ir::ValueId newConst(ir::TensorType type, std::vector<float> data, std::string loc = {});
   /// Replaces all operands of the op at schedule index `i`.
   void setOperands(size_t i, std::vector<ir::ValueId> operands);
-  /// Rewrites every use of `from` to `to`. A graph output keeps its name.
+  /// Rewrites every use of `from` to `to`, in O(uses of `from`). A graph
+  /// output keeps its name.
   void replaceAllUsesWith(ir::ValueId from, ir::ValueId to);
   /// Erases the op at schedule index `i`, which must have no uses left.
   void erase(size_t i);
@@ -69,11 +72,19 @@ public:
   /// compacts the schedule. Returns whether anything changed.
   bool finish();
 
+  /// Operand slots visited by replaceAllUsesWith so far (its cost: tests
+  /// check that it is linear in the uses rewritten, not in the schedule).
+  int64_t operandVisits() const { return operandVisits_; }
+
 private:
   void noteMaybeDead(ir::ValueId v) { maybeDead_.push_back(v); }
 
   ir::Graph &g_;
   std::vector<int> uses_;
+  /// Schedule indices of the ops that read each value (may hold stale or
+  /// repeated entries after edits; readers check the op's operands).
+  std::vector<std::vector<int32_t>> users_;
+  int64_t operandVisits_ = 0;
   std::vector<ir::ValueId> maybeDead_;
   ir::ValueId firstNewValue_;
   bool changed_ = false;

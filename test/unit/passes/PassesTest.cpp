@@ -224,3 +224,61 @@ TEST(FuseAffine, InexactMergeChargesOneUlp) {
 }
 
 } // namespace
+
+namespace gma::testing {
+namespace {
+
+// Graph edits cost O(uses), not O(schedule): replacing each of a 20,000-op
+// identity chain's results by its operand visits each operand slot a bounded
+// number of times (a scan of the schedule per edit would visit ~2·10^8), and
+// the rewritten graph is right: every consumer, a doubly used operand and the
+// named graph output all end on the chain's input.
+TEST(Rewriter, ReplaceAllUsesIsLinearInUses) {
+  ir::Graph g;
+  ir::TensorType t{{4}};
+  ir::ValueId x = g.addInput("x", t);
+  ir::ValueId v = x;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i)
+    v = g.addOp(ir::OpKind::Identity, {v}, t);
+  ir::ValueId sum = g.addOp(ir::OpKind::Add, {v, v}, t);
+  ir::ValueId last = g.addOp(ir::OpKind::Identity, {sum}, t);
+  g.values[last].name = "y";
+  g.outputs = {last};
+  passes::Rewriter rw(g);
+  for (int i = 0; i < n; ++i) {
+    const ir::Op &op = g.ops[static_cast<size_t>(i)];
+    rw.replaceAllUsesWith(op.result, op.operands[0]);
+  }
+  rw.replaceAllUsesWith(last, sum);
+  EXPECT_LE(rw.operandVisits(), 3 * static_cast<int64_t>(n));
+  EXPECT_TRUE(rw.finish());
+  ASSERT_EQ(g.ops.size(), 1u);
+  EXPECT_EQ(g.ops[0].kind, ir::OpKind::Add);
+  EXPECT_EQ(g.ops[0].operands, (std::vector<ir::ValueId>{x, x}));
+  EXPECT_EQ(g.outputs, (std::vector<ir::ValueId>{sum}));
+  EXPECT_EQ(g.values[sum].name, "y");
+  EXPECT_TRUE(static_cast<bool>(ir::verifyGraph(g)));
+}
+
+// Use lists stay right across setOperands: the old operand's entry goes
+// stale (skipped), the new one is found.
+TEST(Rewriter, UseListsFollowSetOperands) {
+  ir::Graph g;
+  ir::TensorType t{{2}};
+  ir::ValueId a = g.addInput("a", t), b = g.addInput("b", t);
+  ir::ValueId r = g.addOp(ir::OpKind::Relu, {a}, t);
+  ir::ValueId s = g.addOp(ir::OpKind::Neg, {r}, t);
+  g.outputs = {s};
+  passes::Rewriter rw(g);
+  rw.setOperands(1, {a});  // neg now reads a; relu is dead
+  rw.replaceAllUsesWith(a, b);
+  EXPECT_EQ(g.ops[1].operands, (std::vector<ir::ValueId>{b}));
+  EXPECT_TRUE(rw.finish());
+  ASSERT_EQ(g.ops.size(), 1u);
+  EXPECT_EQ(g.ops[0].kind, ir::OpKind::Neg);
+  EXPECT_EQ(g.ops[0].operands, (std::vector<ir::ValueId>{b}));
+}
+
+} // namespace
+} // namespace gma::testing
