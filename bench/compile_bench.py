@@ -23,26 +23,11 @@ ROOT = os.path.dirname(HERE)
 SHARED = os.path.join(ROOT, "..", "shared", "benchmarks", "vnncomp")
 
 
-def chain(path, depth, width=4, seed=0):
-    import numpy as np
+def chain(path, depth, width=4):
+    sys.path.insert(0, os.path.join(ROOT, "test", "models"))
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
-    rng = np.random.default_rng(seed)
-    nodes, inits, prev = [], [], "X"
-    for i in range(depth):
-        w = (rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32)
-        b = (0.1 * rng.standard_normal(width)).astype(np.float32)
-        inits += [numpy_helper.from_array(w, f"W{i}"), numpy_helper.from_array(b, f"b{i}")]
-        nodes.append(helper.make_node("Gemm", [prev, f"W{i}", f"b{i}"], [f"h{i}"]))
-        prev = f"h{i}"
-        if i < depth - 1:
-            nodes.append(helper.make_node("Relu", [prev], [f"r{i}"]))
-            prev = f"r{i}"
-    nodes.append(helper.make_node("Identity", [prev], ["Y"]))
-    g = helper.make_graph(nodes, f"chain{depth}",
-                          [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, width])],
-                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, width])], inits)
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+    from chain import chain_model  # test/models/chain.py, shared with the watchdog test
+    onnx.save(chain_model(depth, width), path)
 
 
 def cpu_seconds(cmd):
