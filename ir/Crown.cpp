@@ -200,7 +200,10 @@ private:
   /// γ of a Λ term on `v` with `extra` roundings of its own (0: exact term,
   /// 1: one rounded product) summed with the other F_v - 1 terms.
   double termGamma(ValueId v, int64_t extra) const {
-    return gammaBound(std::max<int64_t>(fanIn_[v], 1) - 1 + extra);
+    int64_t others = std::max<int64_t>(fanIn_[v], 1) - 1;
+    if (roundingMutation() == RoundingCharge::CrownFanIn)
+      others = 0;
+    return gammaBound(others + extra);
   }
 
   /// c += s, the rule's constant sum: the add rounds by at most u·|c_new|
@@ -387,7 +390,8 @@ private:
       int64_t n = b.lo.size();
       Mat Lx(L.rows(), n);
       Vec mx = b.mag();
-      const double gProd = termGamma(x, 1), gSum = gammaBound(n);
+      const double gProd = termGamma(x, 1);
+      const double gSum = gammaBound(n);
       Vec csum = Vec::Zero(L.rows());
       for (int64_t i = 0; i < n; ++i) {
         SigmoidLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);

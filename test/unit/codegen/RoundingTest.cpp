@@ -17,7 +17,10 @@
 //   crown-chain    20 steps y += C_i with C = 1, 2^-54 × 18, -1: each add
 //                  into c rounds the small term away (a tie to even at 1),
 //                  18·2^-54 lost against per-term charges of 2·2^-53
-//                  (CrownConstant).
+//                  (CrownConstant);
+//   crown-fan-in   y = Σ_i x·c_i (100 products of the one input x, chained
+//                  by adds), c = 1, 2^-54 × 98, -1, x = 1: the k-term sum
+//                  Λ_x loses the tiny terms and cancels to 0 (CrownFanIn).
 // Three orders of the terms each, since the sums may be evaluated in any order.
 // Every bound is compared with the exact value (long double: 64-bit
 // significands hold every sum here exactly) at the point that attains it,
@@ -161,6 +164,36 @@ std::vector<Case> cases() {
     gb.finish(v, -1);
     cs.push_back({"crown-chain", std::move(gb.g), {0.0f}, {0.0f}, {0.0f}, {1, -1}, 2});
   }
+  // y = x·c_0 + x·c_1 + ... + x·c_{k-1} (a chain of adds of products of the
+  // one input x), c = 1, 2^-54 × (k - 2), -1 in three orders, x = 1: every
+  // product is exact, and Λ_x is one sum of k terms over x's k consumers. In
+  // the order (1, tiny..., -1) of accumulation (the backward pass visits the
+  // last product first) each tiny term is below half an ulp of 1 and is
+  // lost, then 1 - 1 = 0: Λ_x = 0 against the exact (k - 2)·2^-54. Only the
+  // fan-in charge γ_{k-1} (γ_k with the product's own rounding) covers it;
+  // with Λ_x = 0 and c = 0 the concretisation charge is 0 (CrownFanIn).
+  for (size_t oi = 0; oi < orders.size(); ++oi) {
+    const int k = 100;
+    // Positions in accumulation order of (1, the tiny block, -1).
+    std::vector<float> acc;
+    for (int part : orders[oi]) {
+      if (part == 1)
+        acc.insert(acc.end(), k - 2, 0x1p-54f);
+      else
+        acc.push_back(part == 0 ? 1.0f : -1.0f);
+    }
+    GraphBuilder gb;
+    ValueId x = gb.input({1});
+    ValueId v = ir::kNoValue;
+    for (int i = 0; i < k; ++i) {
+      // Schedule order is the reverse of accumulation order.
+      ValueId m = gb.op(OpKind::Mul, {x, gb.constant({1}, {acc[k - 1 - i]})}, {1});
+      v = v == ir::kNoValue ? m : gb.op(OpKind::Add, {v, m}, {1});
+    }
+    gb.finish(v, -1);
+    cs.push_back({"crown-fan-in order " + std::to_string(oi), std::move(gb.g), {1.0f}, {1.0f},
+                  {1.0f}, {1, -1}, 2});
+  }
   return cs;
 }
 
@@ -282,8 +315,9 @@ TEST(Rounding, ForeignFpEnvironmentGivesInfiniteBounds) {
 }
 
 // Each charge zeroed in turn: the suite must notice, in the kernels and in
-// the interpreter / ir::crown alike. (The ReLU and sigmoid rules' charges are
-// not in the list: docs/soundness.md, "What the mutation check covers".)
+// the interpreter / ir::crown alike. (The ReLU and sigmoid rules' intercept
+// sums are not in the list: docs/soundness.md, "What the mutation check
+// covers".)
 TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
   const std::pair<RoundingCharge, const char *> charges[] = {
       {RoundingCharge::AffineIbp, "AffineIbp"},
@@ -291,6 +325,7 @@ TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
       {RoundingCharge::CrownAffine, "CrownAffine"},
       {RoundingCharge::CrownConstant, "CrownConstant"},
       {RoundingCharge::CrownConcretise, "CrownConcretise"},
+      {RoundingCharge::CrownFanIn, "CrownFanIn"},
   };
   for (auto [charge, name] : charges) {
     SCOPED_TRACE(name);
