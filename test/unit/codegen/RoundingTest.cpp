@@ -40,6 +40,7 @@
 #include <gtest/gtest.h>
 
 #include <cfenv>
+#include <cfloat>
 #include <cmath>
 #include <functional>
 #if defined(__SSE2__)
@@ -254,10 +255,107 @@ Outcome runSuite() {
   return o;
 }
 
+// --- the per-step invariant of ir::crown -----------------------------------
+//
+// After each backward step of a pass (CrownOptions::trace), for every x in
+// the box and every row r (docs/soundness.md, "Invariant"):
+//   (spec·target(x))_r >= Σ_v Λ_v[r]·z_v(x) + c[r] - err[r],
+// with Λ_v, c and err the computed doubles and z_v(x) the exact value of v.
+// It is evaluated at the case's witness in binary128 (__float128, where the
+// compiler has it): every product of a double and an f32 or double is exact
+// there, and each add errs by at most 2^-113 relative, so the evaluation
+// allowance (terms + 8)·2^-112·Σ|terms| is some 2^-100 of the terms, plus
+// the error of the witness values themselves (long double: zRelErr).
+
+#if defined(__SIZEOF_FLOAT128__)
+using Exact = __float128;
+constexpr double kExactEps = 0x1p-112;
+#else
+using Exact = long double;
+constexpr double kExactEps = 2 * LDBL_EPSILON;
+#endif
+
+Exact absE(Exact v) { return v < 0 ? -v : v; }
+
+struct StepOutcome {
+  int checked = 0, failed = 0; ///< (step, row) pairs
+  std::ostringstream log;
+};
+
+/// Runs ir::crown on the case with the trace on and checks the invariant
+/// after every step of every pass at the witness.
+void checkSteps(const Case &cs, StepOutcome &o) {
+  const Graph &g = cs.g;
+  std::vector<std::vector<long double>> zl = exactValues(g, cs.witness);
+  std::vector<std::vector<Exact>> z(zl.size());
+  for (size_t v = 0; v < zl.size(); ++v)
+    z[v].assign(zl[v].begin(), zl[v].end());
+  // Long double values carry the evaluation error of exactValues (the cases'
+  // sums are exact in 64 bits; σ via expl is within a few ulps).
+  const Exact zRelErr = 0x1p-60;
+  ir::CrownOptions opts;
+  opts.trace = [&](const ir::CrownTraceStep &st) {
+    const int64_t nt = g.type(st.target).numel();
+    for (int64_t r = 0; r < st.rows; ++r) {
+      Exact lhs = 0, mag = 0;
+      int64_t terms = 0;
+      for (int64_t j = 0; j < nt; ++j) {
+        Exact t = Exact(st.spec[r * nt + j]) * z[st.target][j];
+        lhs += t;
+        mag += absE(t);
+        ++terms;
+      }
+      Exact rhs = Exact(st.c[r]) - Exact(st.err[r]);
+      mag += absE(Exact(st.c[r])) + absE(Exact(st.err[r]));
+      terms += 2;
+      for (auto [v, lam] : st.lambda) {
+        const int64_t nv = g.type(v).numel();
+        for (int64_t j = 0; j < nv; ++j) {
+          Exact t = Exact(lam[r * nv + j]) * z[v][j];
+          rhs += t;
+          mag += absE(t);
+          ++terms;
+        }
+      }
+      const Exact allowance = (Exact(terms + 8) * Exact(kExactEps) + zRelErr) * mag;
+      ++o.checked;
+      if (lhs >= rhs - allowance)
+        continue;
+      if (o.failed++ < 8)
+        o.log << cs.name << " ir::crown " << (st.finalPass ? "final" : "intermediate")
+              << (st.parallel ? " parallel" : "") << " pass, after op " << st.op << ", row " << r
+              << ": spec·target = " << static_cast<double>(lhs) << " < Σ Λ·z + c - err = "
+              << static_cast<double>(rhs) << " by " << static_cast<double>(rhs - lhs)
+              << " (allowance " << static_cast<double>(allowance) << ")\n";
+    }
+  };
+  auto cr = ir::crown(g, cs.lo, cs.hi, cs.C, cs.rows, opts);
+  if (!cr) {
+    ++o.failed;
+    o.log << cs.name << ": " << cr.error().str() << "\n";
+  }
+}
+
+/// The per-step check of every CROWN case (under the current mutation).
+StepOutcome runStepSuite() {
+  StepOutcome o;
+  for (const Case &c : cases())
+    if (c.rows > 0)
+      checkSteps(c, o);
+  return o;
+}
+
 TEST(Rounding, EveryCancellationCaseIsEnclosed) {
   Outcome o = runSuite();
   EXPECT_EQ(o.kernel, 0) << o.log.str();
   EXPECT_EQ(o.ir, 0) << o.log.str();
+}
+
+TEST(Rounding, EveryCrownStepKeepsTheInvariant) {
+  StepOutcome o = runStepSuite();
+  std::cout << o.checked << " (step, row) checks\n";
+  EXPECT_GT(o.checked, 0) << "the trace was never called";
+  EXPECT_EQ(o.failed, 0) << o.log.str();
 }
 
 // Under directed rounding or FTZ/DAZ the rounding lemmas do not hold: the
