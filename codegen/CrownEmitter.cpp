@@ -389,7 +389,7 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   // the rule's n-term constant sum (γ_n), then added into c.
   const double gExact = termGamma(s.inValues[0], 0);
   const double gProd = termGamma(s.inValues[0], 1);
-  const double gSum = gammaBound(n);
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
     Value *active = b.CreateFCmpOGE(l, cd(0.0));
@@ -620,7 +620,7 @@ Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string 
   // Per neuron: the two lines (4 doubles at tmp + 4i) and the magnitude m.
   // Charges as ir::crown: λ·slope γ_F, the n-term intercept sum γ_n.
   const double gProd = termGamma(s.inValues[0], 1);
-  const double gSum = gammaBound(n);
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
   Value *c = f->getArg(2), *err = f->getArg(3), *tmp = f->getArg(4);
   Value *mArr = dPtr(b, tmp, b.getInt64(4 * n));
   Function *relax = sigmoidRelax();

@@ -373,7 +373,7 @@ private:
       // λ·0 exact (γ_{F-1}); the intercepts λ·t form the rule's n-term
       // constant sum (γ_n), then added into c.
       const double gExact = termGamma(x, 0), gProd = termGamma(x, 1);
-      const double gSum = gammaBound(n);
+      const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
       Vec csum = Vec::Zero(L.rows());
       for (int64_t i = 0; i < n; ++i) {
         double l = b.lo[i], u = b.hi[i];
@@ -414,7 +414,7 @@ private:
       Mat Lx(L.rows(), n);
       Vec mx = b.mag();
       const double gProd = termGamma(x, 1);
-      const double gSum = gammaBound(n);
+      const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
       Vec csum = Vec::Zero(L.rows());
       for (int64_t i = 0; i < n; ++i) {
         SigmoidLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
