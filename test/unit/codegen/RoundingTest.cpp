@@ -260,8 +260,9 @@ std::vector<Case> cases() {
     return C;
   };
   {
-    // ReLU on [-1, 1]: upper line s·(x + 1), s = 1/2 and t = 1/2 rounded up
-    // by 4u each, tight at the witness x = 1 up to ~6u·|λ|; λ_j·t_j ≈ 2^-55
+    // ReLU on [-1, 1]: upper line s·x + t, s = 1/2 rounded up by 4u and
+    // t = s rounded up by 4u, tight at the witness x = 1 up to ~6u·|λ|
+    // (s + t - 1 = 2u + 4u); λ_j·t_j ≈ 2^-55
     // below half an ulp (2^-54) of 1/2: 1023·2^-55 lost.
     GraphBuilder gb;
     ValueId x = gb.input({n});
