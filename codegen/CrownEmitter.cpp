@@ -160,7 +160,10 @@ private:
   /// the other F_v - 1 terms (ir::crown's termGamma).
   double termGamma(int32_t v, int64_t extra) const {
     int64_t f = v >= 0 && v < static_cast<int32_t>(fanIn_.size()) ? fanIn_[v] : 1;
-    return gammaBound(std::max<int64_t>(f, 1) - 1 + extra);
+    int64_t others = std::max<int64_t>(f, 1) - 1;
+    if (ir::roundingMutation() == RoundingCharge::CrownFanIn)
+      others = 0;
+    return gammaBound(others + extra);
   }
   /// c[r] += sum; err[r] += u·|c[r]| (the add's rounding, L1).
   void addConstant(IRBuilder<> &b, Value *c, Value *err, Value *r, Value *sum) {
@@ -386,7 +389,7 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   // the rule's n-term constant sum (γ_n), then added into c.
   const double gExact = termGamma(s.inValues[0], 0);
   const double gProd = termGamma(s.inValues[0], 1);
-  const double gSum = gammaBound(n);
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
     Value *active = b.CreateFCmpOGE(l, cd(0.0));
@@ -616,7 +619,8 @@ Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string 
 
   // Per neuron: the two lines (4 doubles at tmp + 4i) and the magnitude m.
   // Charges as ir::crown: λ·slope γ_F, the n-term intercept sum γ_n.
-  const double gProd = termGamma(s.inValues[0], 1), gSum = gammaBound(n);
+  const double gProd = termGamma(s.inValues[0], 1);
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
   Value *c = f->getArg(2), *err = f->getArg(3), *tmp = f->getArg(4);
   Value *mArr = dPtr(b, tmp, b.getInt64(4 * n));
   Function *relax = sigmoidRelax();

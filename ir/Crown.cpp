@@ -115,6 +115,10 @@ public:
   /// Lower ReLU slopes u/(u - l) instead of the adaptive 0/1 (for the final
   /// pass; intermediate bounds always use the adaptive slopes).
   void setParallel(bool on) { parallel_ = on; }
+  /// The passes that follow bound the rows of C (for the trace).
+  void setFinal(bool on) { final_ = on; }
+  /// Called after every backward step (CrownOptions::trace); may be null.
+  void setTrace(const std::function<void(const CrownTraceStep &)> *t) { trace_ = t; }
 
   /// CROWN bounds of x's neurons: those its interval leaves unstable (a ReLU
   /// input), or `all` of them (a sigmoid input: every neuron's relaxation
@@ -171,6 +175,8 @@ public:
       lam[op.result].reset();
       if (auto s = backward(op, L, lam, c, err); !s)
         return s.takeError();
+      if (trace_ && *trace_)
+        emitTrace(i, target, spec, lam, c, err);
     }
     ValueId in = g_.inputs[0];
     if (!lam[in])
@@ -197,10 +203,30 @@ public:
   }
 
 private:
+  void emitTrace(int32_t op, ValueId target, const Mat &spec,
+                 const std::vector<std::optional<Mat>> &lam, const Vec &c, const Vec &err) {
+    CrownTraceStep st;
+    st.op = op;
+    st.target = target;
+    st.finalPass = final_;
+    st.parallel = parallel_;
+    st.rows = spec.rows();
+    st.spec = spec.data();
+    for (size_t v = 0; v < lam.size(); ++v)
+      if (lam[v])
+        st.lambda.emplace_back(static_cast<ValueId>(v), lam[v]->data());
+    st.c = c.data();
+    st.err = err.data();
+    (*trace_)(st);
+  }
+
   /// γ of a Λ term on `v` with `extra` roundings of its own (0: exact term,
   /// 1: one rounded product) summed with the other F_v - 1 terms.
   double termGamma(ValueId v, int64_t extra) const {
-    return gammaBound(std::max<int64_t>(fanIn_[v], 1) - 1 + extra);
+    int64_t others = std::max<int64_t>(fanIn_[v], 1) - 1;
+    if (roundingMutation() == RoundingCharge::CrownFanIn)
+      others = 0;
+    return gammaBound(others + extra);
   }
 
   /// c += s, the rule's constant sum: the add rounds by at most u·|c_new|
@@ -347,7 +373,7 @@ private:
       // λ·0 exact (γ_{F-1}); the intercepts λ·t form the rule's n-term
       // constant sum (γ_n), then added into c.
       const double gExact = termGamma(x, 0), gProd = termGamma(x, 1);
-      const double gSum = gammaBound(n);
+      const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
       Vec csum = Vec::Zero(L.rows());
       for (int64_t i = 0; i < n; ++i) {
         double l = b.lo[i], u = b.hi[i];
@@ -387,7 +413,8 @@ private:
       int64_t n = b.lo.size();
       Mat Lx(L.rows(), n);
       Vec mx = b.mag();
-      const double gProd = termGamma(x, 1), gSum = gammaBound(n);
+      const double gProd = termGamma(x, 1);
+      const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
       Vec csum = Vec::Zero(L.rows());
       for (int64_t i = 0; i < n; ++i) {
         SigmoidLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
@@ -428,7 +455,8 @@ private:
   const Graph &g_;
   std::vector<int64_t> fanIn_;
   IntervalState state_;
-  bool parallel_ = false;
+  bool parallel_ = false, final_ = false;
+  const std::function<void(const CrownTraceStep &)> *trace_ = nullptr;
 };
 
 } // namespace
@@ -450,8 +478,10 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
     spec = Eigen::Map<const Mat>(C.data(), rows, n);
   }
   CrownEngine engine(g);
+  engine.setTrace(&opts.trace);
   if (auto s = engine.forward(lo, hi, opts.intersectIntermediate); !s)
     return s.takeError();
+  engine.setFinal(true);
   int64_t R = spec.rows();
   Mat both(2 * R, n);
   both.topRows(R) = spec;

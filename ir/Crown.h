@@ -24,9 +24,30 @@
 #include "support/Diagnostic.h"
 #include "ir/Graph.h"
 
+#include <functional>
+#include <utility>
 #include <vector>
 
 namespace gma::ir {
+
+/// The state of a CROWN backward pass after one step (CrownOptions::trace).
+/// With Λ_v and c the computed doubles, every step keeps the invariant of
+/// docs/soundness.md: for every x in the box and every row r,
+///   (spec·target(x))_r >= Σ_v Λ_v[r]·v(x) + c[r] - err[r]
+/// (exact arithmetic on the right; v(x) the value of v at x). The pointers
+/// are valid during the call only.
+struct CrownTraceStep {
+  int32_t op = -1;          ///< index in Graph::ops of the op just propagated
+  ValueId target = kNoValue; ///< the value the pass bounds
+  bool finalPass = false;   ///< the rows of C and -C (else: an intermediate
+                            ///< bound of a ReLU or sigmoid input)
+  bool parallel = false;    ///< the final pass with parallel lower ReLU slopes
+  int64_t rows = 0;
+  const double *spec = nullptr; ///< rows × numel(target), row-major
+  /// Every value with pending coefficients: rows × numel(v), row-major.
+  std::vector<std::pair<ValueId, const double *>> lambda;
+  const double *c = nullptr, *err = nullptr; ///< rows each
+};
 
 struct CrownOptions {
   /// Intersect CROWN intermediate bounds with the interval bounds (sound and
@@ -44,6 +65,10 @@ struct CrownOptions {
   /// and neither choice dominates (random networks in CrownTest). Off to
   /// compare with auto_LiRPA.
   bool parallelFinal = true;
+  /// A debugging trace: called after every backward step of every pass
+  /// (intermediate and final) with the pass's state. Unset, it costs one
+  /// test per step. RoundingTest checks the invariant through it.
+  std::function<void(const CrownTraceStep &)> trace;
 };
 
 struct CrownResult {

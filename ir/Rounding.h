@@ -41,9 +41,15 @@ inline double gammaBound(int64_t n) {
 }
 
 /// Test-only mutation knob (the mutation check of the soundness suite,
-/// test/unit/codegen/MutationTest.cpp): zeroes ONE rounding charge in the
-/// interpreter, ir::crown and in kernels emitted while it is set. Never set
-/// outside tests; the default, None, charges everything.
+/// test/unit/codegen/RoundingTest.cpp, RoundingMutation.*): zeroes ONE
+/// rounding charge in the interpreter, ir::crown and in kernels emitted while
+/// it is set. Never set outside tests; the default, None, charges everything.
+/// Each value has a case that fails when it is zeroed: end to end, in the
+/// kernels and in the interpreter / ir::crown alike, except CrownReluSum and
+/// CrownSigmoidSum, which end to end are dominated by neighbouring charges
+/// and fail only ir::crown's per-step invariant check (the kernels' charge is
+/// zeroed too, unobserved). docs/soundness.md, "What the mutation check
+/// covers".
 enum class RoundingCharge : int {
   None = 0,
   AffineIbp,       ///< the IBP affine margin (interpreter, ibp kernel)
@@ -51,6 +57,10 @@ enum class RoundingCharge : int {
   CrownAffine,     ///< CROWN: the Λ·Wᵀ accumulation and the bias terms
   CrownConstant,   ///< CROWN: adding each rule's constant sum into c
   CrownConcretise, ///< CROWN: the concretisation Λ·xc - |Λ|·xr + c
+  CrownFanIn,      ///< CROWN: the F_v - 1 part of each Λ term's γ (termGamma
+                   ///< as if every value had one consumer term)
+  CrownReluSum,    ///< CROWN: the ReLU rule's n-term intercept sum (γ_n·Σ|λt|)
+  CrownSigmoidSum, ///< CROWN: the sigmoid rule's n-term intercept sum
   Count
 };
 

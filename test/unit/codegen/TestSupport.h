@@ -6,6 +6,7 @@
 //   plan-buffers would;
 // - `exactForward` evaluates a graph in long double for one sample: the "real
 //   semantics" output that IBP bounds must contain (docs/soundness.md);
+//   `exactValues` returns every value of that evaluation;
 // - random inputs and boxes.
 //
 //===----------------------------------------------------------------------===//
@@ -71,9 +72,10 @@ inline int64_t broadcastAt(const ir::Shape &operand, const ir::Shape &result, in
   return idx;
 }
 
-/// The graph's single output for one input sample, in long double (the ops
-/// the kernels support).
-inline std::vector<long double> exactForward(const Graph &g, const std::vector<float> &x) {
+/// Every value of `g` (indexed by ValueId) for one input sample, in long
+/// double (the ops the kernels support).
+inline std::vector<std::vector<long double>> exactValues(const Graph &g,
+                                                         const std::vector<float> &x) {
   std::vector<std::vector<long double>> v(g.values.size());
   v[g.inputs[0]].assign(x.begin(), x.end());
   for (const ir::Op &op : g.ops) {
@@ -144,7 +146,12 @@ inline std::vector<long double> exactForward(const Graph &g, const std::vector<f
       break;
     }
   }
-  return v[g.outputs[0]];
+  return v;
+}
+
+/// The graph's single output for one input sample (exactValues).
+inline std::vector<long double> exactForward(const Graph &g, const std::vector<float> &x) {
+  return exactValues(g, x)[g.outputs[0]];
 }
 
 // x[1,6] -> reshape[6] -> affine(6->10) -> relu (in place) -> reshape[2,5]
