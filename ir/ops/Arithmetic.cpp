@@ -1,0 +1,137 @@
+//===- ir/ops/Arithmetic.cpp - add, sub, mul, div, neg --------------------===//
+//
+// Elementwise arithmetic with numpy broadcasting. Interval rules (IBP, Gowal
+// et al. 2018): endpoint arithmetic in double, each result rounded outward
+// to f32 (ir/Rounding.h: a sum of two f32 is within one double rounding, a
+// product or quotient of f32 values too). Division is bounded only by a
+// constant; mul of two activations takes the four-product interval.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Rounding.h"
+#include "ir/ops/OpSupport.h"
+
+#include <cmath>
+#include <limits>
+
+namespace gma::ir {
+using namespace ops;
+namespace {
+
+Expected<TensorType> broadcastShape(const ShapeArgs &a) {
+  auto s = broadcastShapes(a.operands[0].shape, a.operands[1].shape);
+  if (!s)
+    return s.takeError();
+  return TensorType{*s};
+}
+
+Expected<TensorType> sameShape(const ShapeArgs &a) { return a.operands[0]; }
+
+template <OpKind K, class T> T apply(T a, T b) {
+  if constexpr (K == OpKind::Add)
+    return a + b;
+  else if constexpr (K == OpKind::Sub)
+    return a - b;
+  else if constexpr (K == OpKind::Mul)
+    return a * b;
+  else
+    return a / b;
+}
+
+template <OpKind K, class T> void evalBinary(const EvalArgs<T> &a) {
+  const Shape &rs = a.g.type(a.op.result).shape;
+  auto ia = broadcastIndex(a.g.type(a.op.operands[0]).shape, rs);
+  auto ib = broadcastIndex(a.g.type(a.op.operands[1]).shape, rs);
+  for (size_t i = 0; i < ia.size(); ++i)
+    a.out[i] = apply<K, T>(a.in[0][ia[i]], a.in[1][ib[i]]);
+}
+
+template <OpKind K> Status intervalBinary(const IntervalArgs &a) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const Shape &rs = a.g.type(a.op.result).shape;
+  if (K == OpKind::Div && !a.g.isConstant(a.op.operands[1]))
+    return cannotBound(a.op, "bound a division by an activation in");
+  auto ia = broadcastIndex(a.g.type(a.op.operands[0]).shape, rs);
+  auto ib = broadcastIndex(a.g.type(a.op.operands[1]).shape, rs);
+  for (size_t i = 0; i < ia.size(); ++i) {
+    double al = a.lo[0][ia[i]], ah = a.hi[0][ia[i]], bl = a.lo[1][ib[i]], bh = a.hi[1][ib[i]];
+    double lo, hi;
+    if constexpr (K == OpKind::Add) {
+      lo = al + bl;
+      hi = ah + bh;
+    } else if constexpr (K == OpKind::Sub) {
+      lo = al - bh;
+      hi = ah - bl;
+    } else if constexpr (K == OpKind::Mul) {
+      intervalMul(al, ah, bl, bh, lo, hi);
+    } else { // a constant divisor: bl == bh
+      if (bl == 0 || std::isnan(bl)) {
+        lo = -inf;
+        hi = inf;
+      } else {
+        lo = bl > 0 ? al / bl : ah / bl;
+        hi = bl > 0 ? ah / bl : al / bl;
+      }
+    }
+    a.outLo[i] = roundDown(lo);
+    a.outHi[i] = roundUp(hi);
+  }
+  return Status::ok();
+}
+
+/// Two operands of broadcast-compatible random shapes; one of them constant
+/// at random (div: the divisor, kept away from 0).
+template <OpKind K> Graph binaryInstance(std::mt19937_64 &rng) {
+  Shape s = randomShape(rng);
+  Shape t = s;
+  // Broadcast: drop leading dims or set some to 1.
+  std::uniform_int_distribution<int> coin(0, 3);
+  while (!t.empty() && coin(rng) == 0)
+    t.erase(t.begin());
+  for (int64_t &d : t)
+    if (coin(rng) == 0)
+      d = 1;
+  bool swap = coin(rng) < 2;
+  std::vector<TensorType> ops = {TensorType{swap ? t : s}, TensorType{swap ? s : t}};
+  int which = std::uniform_int_distribution<int>(0, 2)(rng); // 0: a const, 1: b const, 2: none
+  if (K == OpKind::Div)
+    which = 1;
+  return instanceOf(rng, K, ops, {which == 0, which == 1}, {}, nullptr,
+                    K == OpKind::Div ? 0.5f : 0.0f);
+}
+
+template <class T> void evalNeg(const EvalArgs<T> &a) {
+  int64_t n = a.g.type(a.op.result).numel();
+  for (int64_t i = 0; i < n; ++i)
+    a.out[i] = -a.in[0][i];
+}
+
+Status intervalNeg(const IntervalArgs &a) {
+  int64_t n = a.g.type(a.op.result).numel();
+  for (int64_t i = 0; i < n; ++i) {
+    a.outLo[i] = -a.hi[0][i];
+    a.outHi[i] = -a.lo[0][i];
+  }
+  return Status::ok();
+}
+
+Graph negInstance(std::mt19937_64 &rng) {
+  return instanceOf(rng, OpKind::Neg, {TensorType{randomShape(rng)}}, {false});
+}
+
+} // namespace
+
+#define GAMMA_BINARY_RECORD(Enum)                                                                  \
+  extern const OpRecord k##Enum##Record = {broadcastShape, evalBinary<OpKind::Enum, float>,        \
+                                           evalBinary<OpKind::Enum, double>,                       \
+                                           intervalBinary<OpKind::Enum>,                           \
+                                           binaryInstance<OpKind::Enum>};
+GAMMA_BINARY_RECORD(Add)
+GAMMA_BINARY_RECORD(Sub)
+GAMMA_BINARY_RECORD(Mul)
+GAMMA_BINARY_RECORD(Div)
+#undef GAMMA_BINARY_RECORD
+
+extern const OpRecord kNegRecord = {sameShape, evalNeg<float>, evalNeg<double>, intervalNeg,
+                                    negInstance};
+
+} // namespace gma::ir

@@ -1,0 +1,73 @@
+//===- ir/ops/Views.cpp - const, reshape, identity ------------------------===//
+//
+// Ops that move no arithmetic: a weight-store constant, a reshape (same
+// elements, new static shape) and a pass-through copy. Their interval rules
+// copy the bounds.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/ops/OpSupport.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace gma::ir {
+using namespace ops;
+namespace {
+
+Expected<TensorType> constShape(const ShapeArgs &a) {
+  if (!a.declared)
+    return shapeError("const needs a declared type");
+  return *a.declared;
+}
+
+Expected<TensorType> reshapeShape(const ShapeArgs &a) {
+  if (!a.declared)
+    return shapeError("reshape needs a declared result type");
+  if (a.declared->numel() != a.operands[0].numel())
+    return shapeError(fmt::format("reshape from {} to {} changes the element count",
+                                  shapeStr(a.operands[0].shape), shapeStr(a.declared->shape)));
+  return *a.declared;
+}
+
+Expected<TensorType> sameShape(const ShapeArgs &a) { return a.operands[0]; }
+
+/// A constant's value is its weight; the interpreter reads it directly.
+template <class T> void evalNothing(const EvalArgs<T> &) {}
+Status intervalNothing(const IntervalArgs &) { return Status::ok(); }
+Graph noInstance(std::mt19937_64 &) { return Graph{}; }
+
+template <class T> void evalCopy(const EvalArgs<T> &a) {
+  int64_t n = a.g.type(a.op.result).numel();
+  std::copy(a.in[0], a.in[0] + n, a.out);
+}
+
+Status intervalCopy(const IntervalArgs &a) {
+  int64_t n = a.g.type(a.op.result).numel();
+  std::copy(a.lo[0], a.lo[0] + n, a.outLo);
+  std::copy(a.hi[0], a.hi[0] + n, a.outHi);
+  return Status::ok();
+}
+
+Graph reshapeInstance(std::mt19937_64 &rng) {
+  Shape s = randomShape(rng);
+  int64_t n = TensorType{s}.numel();
+  // The same elements as [n] or [1, n] or [n, 1].
+  int form = std::uniform_int_distribution<int>(0, 2)(rng);
+  TensorType to{form == 0 ? Shape{n} : form == 1 ? Shape{1, n} : Shape{n, 1}};
+  return instanceOf(rng, OpKind::Reshape, {TensorType{s}}, {false}, {}, &to);
+}
+
+Graph identityInstance(std::mt19937_64 &rng) {
+  return instanceOf(rng, OpKind::Identity, {TensorType{randomShape(rng)}}, {false});
+}
+
+} // namespace
+
+extern const OpRecord kConstRecord = {constShape, evalNothing<float>, evalNothing<double>,
+                                      intervalNothing, noInstance};
+extern const OpRecord kReshapeRecord = {reshapeShape, evalCopy<float>, evalCopy<double>,
+                                        intervalCopy, reshapeInstance};
+extern const OpRecord kIdentityRecord = {sameShape, evalCopy<float>, evalCopy<double>,
+                                         intervalCopy, identityInstance};
+
+} // namespace gma::ir
