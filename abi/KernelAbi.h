@@ -27,35 +27,15 @@ extern "C" {
 
 #define GAMMA_ABI_VERSION(n) enum { GAMMA_KERNEL_ABI_VERSION_VALUE = n };
 #define GAMMA_ABI_FN(name, params, doc) typedef void(*gamma_##name##_fn) params;
-#define GAMMA_ABI_FIELD(type, name, kind, doc)
-#define GAMMA_ABI_CODE(...)
 #include "abi/KernelAbi.def"
-#undef GAMMA_ABI_FIELD
-#undef GAMMA_ABI_FN
-#undef GAMMA_ABI_VERSION
-#undef GAMMA_ABI_CODE
 
 typedef struct gamma_kernel_info {
-#define GAMMA_ABI_VERSION(n)
-#define GAMMA_ABI_FN(name, params, doc)
 #define GAMMA_ABI_FIELD(type, name, kind, doc) type name;
-#define GAMMA_ABI_CODE(...)
 #include "abi/KernelAbi.def"
-#undef GAMMA_ABI_FIELD
-#undef GAMMA_ABI_FN
-#undef GAMMA_ABI_VERSION
-#undef GAMMA_ABI_CODE
 } gamma_kernel_info;
 
-#define GAMMA_ABI_VERSION(n)
-#define GAMMA_ABI_FN(name, params, doc)
-#define GAMMA_ABI_FIELD(type, name, kind, doc)
 #define GAMMA_ABI_CODE(...) __VA_ARGS__
 #include "abi/KernelAbi.def"
-#undef GAMMA_ABI_FIELD
-#undef GAMMA_ABI_FN
-#undef GAMMA_ABI_VERSION
-#undef GAMMA_ABI_CODE
 
 #define GAMMA_KERNEL_ABI_VERSION ((uint32_t)GAMMA_KERNEL_ABI_VERSION_VALUE)
 

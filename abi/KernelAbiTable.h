@@ -35,42 +35,21 @@ struct Kernel {
 };
 
 inline constexpr Kernel kKernels[] = {
-#define GAMMA_ABI_VERSION(n)
 #define GAMMA_ABI_FN(name, params, doc) {#name, #params, doc},
-#define GAMMA_ABI_FIELD(type, name, kind, doc)
-#define GAMMA_ABI_CODE(...)
 #include "abi/KernelAbi.def"
-#undef GAMMA_ABI_FIELD
-#undef GAMMA_ABI_FN
-#undef GAMMA_ABI_VERSION
-#undef GAMMA_ABI_CODE
 };
 
 /// The descriptor's fields, in struct order.
 inline constexpr Field kFields[] = {
-#define GAMMA_ABI_VERSION(n)
-#define GAMMA_ABI_FN(name, params, doc)
 #define GAMMA_ABI_FIELD(type, name, kind, doc) {#name, FieldKind::kind, #type, doc},
-#define GAMMA_ABI_CODE(...)
 #include "abi/KernelAbi.def"
-#undef GAMMA_ABI_FIELD
-#undef GAMMA_ABI_FN
-#undef GAMMA_ABI_VERSION
-#undef GAMMA_ABI_CODE
 };
 inline constexpr size_t kFieldCount = sizeof(kFields) / sizeof(kFields[0]);
 
 /// The C compiler's offset of each field (the layout LLVM must reproduce).
 inline constexpr size_t kFieldOffsets[] = {
-#define GAMMA_ABI_VERSION(n)
-#define GAMMA_ABI_FN(name, params, doc)
 #define GAMMA_ABI_FIELD(type, name, kind, doc) offsetof(gamma_kernel_info, name),
-#define GAMMA_ABI_CODE(...)
 #include "abi/KernelAbi.def"
-#undef GAMMA_ABI_FIELD
-#undef GAMMA_ABI_FN
-#undef GAMMA_ABI_VERSION
-#undef GAMMA_ABI_CODE
 };
 
 /// Index of the field `name` in kFields, or kFieldCount.
@@ -108,26 +87,13 @@ inline std::string cDeclarations() {
        "#define GAMMA_KERNEL_ABI_VERSION ((uint32_t)GAMMA_KERNEL_ABI_VERSION_VALUE)\n";
 #define GAMMA_ABI_FN(name, params, doc)                                                            \
   t += cComment(doc) + "typedef void (*gamma_" #name "_fn)" #params ";\n";
-#define GAMMA_ABI_FIELD(type, name, kind, doc)
-#define GAMMA_ABI_CODE(...)
 #include "abi/KernelAbi.def"
-#undef GAMMA_ABI_FIELD
-#undef GAMMA_ABI_FN
-#undef GAMMA_ABI_VERSION
-#undef GAMMA_ABI_CODE
   t += "typedef struct gamma_kernel_info {\n";
   for (const Field &f : kFields)
     t += cComment(f.doc, "  ") + "  " + std::string(f.ctype) + " " + std::string(f.name) + ";\n";
   t += "} gamma_kernel_info;\n";
-#define GAMMA_ABI_VERSION(n)
-#define GAMMA_ABI_FN(name, params, doc)
-#define GAMMA_ABI_FIELD(type, name, kind, doc)
 #define GAMMA_ABI_CODE(...) t += #__VA_ARGS__ "\n";
 #include "abi/KernelAbi.def"
-#undef GAMMA_ABI_FIELD
-#undef GAMMA_ABI_FN
-#undef GAMMA_ABI_VERSION
-#undef GAMMA_ABI_CODE
   t += "#endif /* GAMMA_KERNEL_ABI_H */\n";
   return t;
 }
