@@ -30,6 +30,9 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Crown.h"
 
+#include "ir/CrownRule.h"
+#include "ir/OpRecord.h"
+
 #include "ir/Interpreter.h"
 #include "ir/Rounding.h"
 #include "ir/Shapes.h"
@@ -45,8 +48,9 @@
 namespace gma::ir {
 namespace {
 
-using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using Vec = Eigen::VectorXd;
+using Mat = CrownMat;
+using Vec = CrownVec;
+using Bounds = CrownBounds;
 
 constexpr double kU = kUnitRoundoff;
 
@@ -62,31 +66,15 @@ std::vector<int64_t> fanInCounts(const Graph &g) {
   for (const Op &op : g.ops) {
     if (op.kind == OpKind::Const)
       continue;
-    const TensorType &rt = g.type(op.result);
-    for (size_t k = 0; k < op.operands.size(); ++k) {
-      ValueId v = op.operands[k];
-      if (g.isConstant(v))
-        continue;
-      int64_t terms = 1;
-      if ((op.kind == OpKind::Affine || op.kind == OpKind::MatMul) && k == 0)
-        terms = rt.shape.empty() ? 1 : rt.shape.back();
-      else if (op.kind == OpKind::Add || op.kind == OpKind::Sub || op.kind == OpKind::Mul ||
-               op.kind == OpKind::Div)
-        terms = std::max<int64_t>(1, rt.numel() / std::max<int64_t>(1, g.type(v).numel()));
-      f[v] += terms;
-    }
+    CrownTermsFn terms = opRecord(op.kind).crownTerms;
+    for (size_t k = 0; k < op.operands.size(); ++k)
+      if (!g.isConstant(op.operands[k]))
+        f[op.operands[k]] += terms ? terms(g, op, k) : 1;
   }
   return f;
 }
 
-double upRel(double v) { return v >= 0 ? v * (1 + 4 * kU) : v * (1 - 4 * kU); }
-
-struct Bounds {
-  Vec lo, hi;
-  Vec mag() const { return lo.cwiseAbs().cwiseMax(hi.cwiseAbs()); }
-};
-
-class CrownEngine {
+class CrownEngine final : public CrownBackward {
 public:
   explicit CrownEngine(const Graph &g) : g_(g), fanIn_(fanInCounts(g)) {}
 
@@ -101,8 +89,8 @@ public:
     state_.lo[g_.inputs[0]] = lo;
     state_.hi[g_.inputs[0]] = hi;
     for (const Op &op : g_.ops) {
-      if (op.kind == OpKind::Relu || op.kind == OpKind::Sigmoid)
-        if (auto s = tighten(op.operands[0], intersect, op.kind == OpKind::Sigmoid); !s)
+      if (CrownTighten t = opRecord(op.kind).tighten; t != CrownTighten::None)
+        if (auto s = tighten(op.operands[0], intersect, t == CrownTighten::All); !s)
           return s;
       if (auto s = ibpOp(g_, op, state_, 1); !s)
         return s;
@@ -222,7 +210,7 @@ private:
 
   /// γ of a Λ term on `v` with `extra` roundings of its own (0: exact term,
   /// 1: one rounded product) summed with the other F_v - 1 terms.
-  double termGamma(ValueId v, int64_t extra) const {
+  double termGamma(ValueId v, int64_t extra) const override {
     int64_t others = std::max<int64_t>(fanIn_[v], 1) - 1;
     if (roundingMutation() == RoundingCharge::CrownFanIn)
       others = 0;
@@ -245,205 +233,28 @@ private:
       lam[v] = m;
   }
 
-  /// Λ on the result (shape r) moved onto an operand of shape s that
-  /// broadcasts to r: columns that read the same operand element add up.
-  Mat reduceBroadcast(const Mat &L, const Shape &operand, const Shape &result) {
-    if (operand == result)
-      return L;
-    auto idx = broadcastIndex(operand, result);
-    Mat r = Mat::Zero(L.rows(), TensorType{operand}.numel());
-    for (size_t i = 0; i < idx.size(); ++i)
-      r.col(idx[i]) += L.col(i);
-    return r;
-  }
-
-  /// The constant operand's values broadcast to the result's shape.
-  Vec broadcastConst(ValueId v, const Shape &result) {
-    const Weight *w = g_.constant(v);
-    auto idx = broadcastIndex(g_.type(v).shape, result);
-    Vec r(idx.size());
-    for (size_t i = 0; i < idx.size(); ++i)
-      r[i] = w->at(idx[i]);
-    return r;
-  }
-
-  Error unsupported(const Op &op) {
-    Location loc;
-    loc.node = op.loc;
-    loc.opType = std::string(mnemonic(op.kind));
-    return Error(ErrorCode::IrVerify,
-                 fmt::format("CROWN does not support '{}' here", mnemonic(op.kind)), loc);
-  }
-
+  /// One backward step: the op's record moves Λ (on its result) onto its
+  /// operands through this engine's CrownBackward interface.
   Status backward(const Op &op, const Mat &L, std::vector<std::optional<Mat>> &lam, Vec &c,
                   Vec &err) {
-    const Shape &rs = g_.type(op.result).shape;
-    switch (op.kind) {
-    case OpKind::Reshape:
-    case OpKind::Identity:
-    case OpKind::Neg:
-      // Exact terms ±λ; they round only when summed with other consumers'.
-      if (double gx = termGamma(op.operands[0], 0); gx > 0)
-        err += gx * (L.cwiseAbs() * boundsOf(op.operands[0]).mag());
-      accumulate(lam, op.operands[0], op.kind == OpKind::Neg ? Mat(-L) : L);
-      return Status::ok();
-    case OpKind::Add:
-    case OpKind::Sub: {
-      for (int k = 0; k < 2; ++k) {
-        ValueId v = op.operands[k];
-        double sign = (op.kind == OpKind::Sub && k == 1) ? -1 : 1;
-        if (g_.isConstant(v)) {
-          Vec cv = broadcastConst(v, rs);
-          Vec sum = sign * (L * cv);
-          err += gammaBound(cv.size()) * (L.cwiseAbs() * cv.cwiseAbs());
-          addConstant(c, err, sum);
-        } else {
-          // Exact terms ±λ, summed over broadcast positions and consumers.
-          err += termGamma(v, 0) * (L.cwiseAbs() * broadcastMag(v, rs));
-          accumulate(lam, v, sign * reduceBroadcast(L, g_.type(v).shape, rs));
-        }
-      }
-      return Status::ok();
-    }
-    case OpKind::Mul:
-    case OpKind::Div: {
-      int ci = g_.isConstant(op.operands[1]) ? 1 : (g_.isConstant(op.operands[0]) ? 0 : -1);
-      if (ci < 0 || (op.kind == OpKind::Div && ci != 1))
-        return unsupported(op);
-      ValueId x = op.operands[1 - ci];
-      Vec cv = broadcastConst(op.operands[ci], rs);
-      if (op.kind == OpKind::Div)
-        cv = cv.cwiseInverse();
-      Mat scaled = L * cv.asDiagonal();
-      // One rounding per coefficient (two for the reciprocal), then the sum
-      // with the coefficient's other terms: bounded with the magnitudes of x
-      // broadcast to the result.
-      Vec mx = broadcastMag(x, rs);
-      err += termGamma(x, op.kind == OpKind::Div ? 2 : 1) * (scaled.cwiseAbs() * mx);
-      accumulate(lam, x, reduceBroadcast(scaled, g_.type(x).shape, rs));
-      return Status::ok();
-    }
-    case OpKind::Affine:
-    case OpKind::MatMul: {
-      if (op.kind == OpKind::MatMul && (!g_.isConstant(op.operands[1]) ||
-                                        g_.type(op.operands[1]).rank() != 2 ||
-                                        g_.type(op.operands[0]).rank() < 1))
-        return unsupported(op);
-      ValueId x = op.operands[0];
-      const Weight *w = g_.constant(op.operands[1]);
-      bool tr = op.kind == OpKind::Affine && op.intAttr("transposed") != 0;
-      int64_t K = g_.type(x).shape.back(), N = rs.back(), rowsX = g_.type(x).numel() / K;
-      Mat W(K, N);
-      for (int64_t k = 0; k < K; ++k)
-        for (int64_t n = 0; n < N; ++n)
-          W(k, n) = tr ? w->at(n * K + k) : w->at(k * N + n);
-      Vec bias = Vec::Zero(N);
-      if (op.kind == OpKind::Affine)
-        for (int64_t n = 0; n < N; ++n)
-          bias[n] = g_.constant(op.operands[2])->at(n);
-      Mat absW = W.cwiseAbs();
-      Vec mx = boundsOf(x).mag();
-      Mat Lx(L.rows(), rowsX * K);
-      double ulp = static_cast<double>(op.intAttr("ulp_error")) * 0x1p-24;
-      // Λx[k] sums N rounded products λ_n·W[k,n] (and the terms of x's other
-      // consumers): γ_F·Σ_n |λ_n|·|W[k,n]|, times m_x[k] summed over k, is
-      // γ_F·|λ|·q. The bias dot product has N rounded products: γ_N·|λ|·|b|.
-      const double chargeA = chargeOn(RoundingCharge::CrownAffine);
-      const double gq = (termGamma(x, 1) + ulp) * chargeA, gb = (gammaBound(N) + ulp) * chargeA;
-      for (int64_t row = 0; row < rowsX; ++row) {
-        auto Lr = L.middleCols(row * N, N);
-        Lx.middleCols(row * K, K) = Lr * W.transpose();
-        // q[n] = sum_k |W[k,n]|·m_x[k] bounds |x·W| columnwise.
-        Vec q = absW.transpose() * mx.segment(row * K, K);
-        Mat absLr = Lr.cwiseAbs();
-        // Folding error recorded by the passes (docs/ir.md: ulp_error) on both.
-        err += absLr * (gq * q + gb * bias.cwiseAbs());
-        addConstant(c, err, Lr * bias);
-      }
-      accumulate(lam, x, Lx);
-      return Status::ok();
-    }
-    case OpKind::Relu: {
-      ValueId x = op.operands[0];
-      Bounds b = boundsOf(x);
-      int64_t n = b.lo.size();
-      Mat Lx(L.rows(), n);
-      Vec mx = b.mag();
-      // Λx terms: λ·s and (parallel) λ·a are rounded products (γ_F), λ·1 and
-      // λ·0 exact (γ_{F-1}); the intercepts λ·t form the rule's n-term
-      // constant sum (γ_n), then added into c.
-      const double gExact = termGamma(x, 0), gProd = termGamma(x, 1);
-      const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
-      Vec csum = Vec::Zero(L.rows());
-      for (int64_t i = 0; i < n; ++i) {
-        double l = b.lo[i], u = b.hi[i];
-        if (l >= 0) {
-          Lx.col(i) = L.col(i);
-          err += gExact * mx[i] * L.col(i).cwiseAbs();
-        } else if (u <= 0) {
-          Lx.col(i).setZero();
-        } else {
-          double ratio = u / (u - l);
-          double s = upRel(ratio);         // slope rounded up
-          double t = upRel(-s * l);        // intercept rounded up (t > 0)
-          double a = parallel_ ? ratio : (u > -l ? 1.0 : 0.0);
-          for (int64_t r = 0; r < L.rows(); ++r) {
-            double lamv = L(r, i);
-            if (lamv >= 0) {
-              Lx(r, i) = lamv * a;
-              // λ·a rounds for parallel slopes, is exact for a in {0, 1}.
-              err[r] += (parallel_ ? gProd : gExact) * std::fabs(lamv * a) * mx[i];
-            } else {
-              Lx(r, i) = lamv * s;
-              csum[r] += lamv * t;
-              err[r] += gProd * std::fabs(lamv * s) * mx[i] + gSum * std::fabs(lamv * t);
-            }
-          }
-        }
-      }
-      addConstant(c, err, csum);
-      accumulate(lam, x, Lx);
-      return Status::ok();
-    }
-    case OpKind::Sigmoid: {
-      // λ >= 0 takes the lower line, λ < 0 the upper one (ir/SigmoidRelaxation.h;
-      // the lines are sound as doubles). Rounding: λ·a once, λ·b once and its add.
-      ValueId x = op.operands[0];
-      Bounds b = boundsOf(x);
-      int64_t n = b.lo.size();
-      Mat Lx(L.rows(), n);
-      Vec mx = b.mag();
-      const double gProd = termGamma(x, 1);
-      const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
-      Vec csum = Vec::Zero(L.rows());
-      for (int64_t i = 0; i < n; ++i) {
-        SigmoidLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
-        for (int64_t r = 0; r < L.rows(); ++r) {
-          double lamv = L(r, i);
-          const Line &line = lamv >= 0 ? lines.lower : lines.upper;
-          Lx(r, i) = lamv * line.slope;
-          csum[r] += lamv * line.intercept;
-          err[r] += gProd * std::fabs(lamv * line.slope) * mx[i] +
-                    gSum * std::fabs(lamv * line.intercept);
-        }
-      }
-      addConstant(c, err, csum);
-      accumulate(lam, x, Lx);
-      return Status::ok();
-    }
-    default:
-      return unsupported(op);
-    }
+    CrownRuleFn rule = opRecord(op.kind).crown;
+    if (!rule)
+      return crownUnsupported(op);
+    curL_ = &L;
+    curLam_ = &lam;
+    curC_ = &c;
+    curErr_ = &err;
+    return rule(*this, op);
   }
 
-  Vec broadcastMag(ValueId v, const Shape &result) {
-    Vec m = boundsOf(v).mag();
-    auto idx = broadcastIndex(g_.type(v).shape, result);
-    Vec r(idx.size());
-    for (size_t i = 0; i < idx.size(); ++i)
-      r[i] = m[idx[i]];
-    return r;
-  }
+  // CrownBackward: what a rule sees of the current step.
+  const Graph &graph() const override { return g_; }
+  const CrownMat &lambda() const override { return *curL_; }
+  CrownBounds bounds(ValueId v) const override { return boundsOf(v); }
+  void addConstant(const CrownVec &sum) override { addConstant(*curC_, *curErr_, sum); }
+  void accumulate(ValueId v, const CrownMat &m) override { accumulate(*curLam_, v, m); }
+  CrownVec &err() override { return *curErr_; }
+  bool parallelSlopes() const override { return parallel_; }
 
   Bounds boundsOf(ValueId v) const {
     Bounds b;
@@ -456,10 +267,50 @@ private:
   std::vector<int64_t> fanIn_;
   IntervalState state_;
   bool parallel_ = false, final_ = false;
+  // The step in progress (backward).
+  const Mat *curL_ = nullptr;
+  std::vector<std::optional<Mat>> *curLam_ = nullptr;
+  Vec *curC_ = nullptr, *curErr_ = nullptr;
   const std::function<void(const CrownTraceStep &)> *trace_ = nullptr;
 };
 
 } // namespace
+
+CrownMat crownReduceBroadcast(const CrownMat &L, const Shape &operand, const Shape &result) {
+  if (operand == result)
+    return L;
+  auto idx = broadcastIndex(operand, result);
+  CrownMat r = CrownMat::Zero(L.rows(), TensorType{operand}.numel());
+  for (size_t i = 0; i < idx.size(); ++i)
+    r.col(idx[i]) += L.col(i);
+  return r;
+}
+
+CrownVec crownBroadcastConst(const Graph &g, ValueId v, const Shape &result) {
+  const Weight *w = g.constant(v);
+  auto idx = broadcastIndex(g.type(v).shape, result);
+  CrownVec r(idx.size());
+  for (size_t i = 0; i < idx.size(); ++i)
+    r[i] = w->at(idx[i]);
+  return r;
+}
+
+CrownVec crownBroadcastMag(const CrownBackward &ctx, ValueId v, const Shape &result) {
+  CrownVec m = ctx.bounds(v).mag();
+  auto idx = broadcastIndex(ctx.graph().type(v).shape, result);
+  CrownVec r(idx.size());
+  for (size_t i = 0; i < idx.size(); ++i)
+    r[i] = m[idx[i]];
+  return r;
+}
+
+Error crownUnsupported(const Op &op) {
+  Location loc;
+  loc.node = op.loc;
+  loc.opType = std::string(mnemonic(op.kind));
+  return Error(ErrorCode::IrVerify,
+               fmt::format("CROWN does not support '{}' here", mnemonic(op.kind)), loc);
+}
 
 Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
                             const std::vector<float> &hi, const std::vector<double> &C,

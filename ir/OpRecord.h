@@ -2,14 +2,15 @@
 //
 // An op kind is a row of ir/Ops.def (mnemonic, operand count, traits) plus
 // one OpRecord beside it, in ir/ops/<Family>.cpp: its shape rule, concrete
-// evaluation (f32 and f64), interval transfer function and a generator of
-// random valid instances. The interpreter, the shape checker and the generic
-// op tests (test/unit/ir/OpRecordTest.cpp) are loops over records; none of
-// them switches on the kind. Every row of Ops.def must have a record named
+// evaluation (f32 and f64), interval transfer function, CROWN backward rule
+// and a generator of random valid instances. The interpreter, ir::crown,
+// constant folding, the shape checker and the generic op tests
+// (test/unit/ir/OpRecordTest.cpp) are loops over records; none of them
+// switches on the kind. Every row of Ops.def must have a record named
 // k<Enum>Record: a missing one is a link error (ir/OpRecords.cpp).
 //
-// Not yet in the records (issue 11, in progress): ir::crown's backward rules,
-// the kernel plan and the emitters, which still switch on the kind.
+// Not yet in the records (issue 11, in progress): the kernel plan and the
+// emitters, which still switch on the kind.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -64,12 +65,31 @@ using IntervalFn = Status (*)(const IntervalArgs &);
 /// are not ops of their own (const).
 using InstanceFn = Graph (*)(std::mt19937_64 &rng);
 
+/// The CROWN backward rule (ir/CrownRule.h): moves Λ on the op's result onto
+/// its operands with the rule's rounding charges. Null: ir::crown cannot
+/// bound through this op.
+class CrownBackward;
+using CrownRuleFn = Status (*)(CrownBackward &ctx, const Op &op);
+/// Number of terms this op adds into each Λ coefficient of operand k (the
+/// fan-in that every rule's rounding charge counts, docs/soundness.md).
+/// Null: one per element.
+using CrownTermsFn = int64_t (*)(const Graph &g, const Op &op, size_t k);
+
+/// Which neurons of a relaxed op's input ir::crown bounds by CROWN before
+/// the op's interval rule runs: none (not relaxed), the ones its interval
+/// leaves unstable (l < 0 < u: ReLU), or all (every line depends on the
+/// bounds: sigmoid).
+enum class CrownTighten { None, Unstable, All };
+
 struct OpRecord {
   ShapeFn shape;
   EvalFn<float> eval;
   EvalFn<double> eval64;
   IntervalFn interval;
   InstanceFn instance;
+  CrownRuleFn crown = nullptr;
+  CrownTermsFn crownTerms = nullptr;
+  CrownTighten tighten = CrownTighten::None;
 };
 
 /// The record of `kind` (ir/OpRecords.cpp).

@@ -1,11 +1,16 @@
 //===- ir/ops/Activations.cpp - relu, sigmoid -----------------------------===//
 //
 // Monotone elementwise activations: the interval rule maps endpoints to
-// endpoints (docs/soundness.md). Their CROWN relaxations are in ir/Crown.cpp
-// (ReLU: the triangle; sigmoid: ir/SigmoidRelaxation.h).
+// endpoints (docs/soundness.md). CROWN relaxations: ReLU, for l < 0 < u, the
+// upper line y <= s·(x - l), s = u/(u - l), and the lower line y >= a·x,
+// a = 1 if u > -l else 0 (auto_LiRPA's adaptive choice; a = s with parallel
+// slopes); sigmoid, the tangent and chord lines of ir/SigmoidRelaxation.h.
+// For a lower bound, λ >= 0 takes the lower line, λ < 0 the upper one.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/CrownRule.h"
 #include "ir/Rounding.h"
+#include "ir/SigmoidRelaxation.h"
 #include "ir/ops/OpSupport.h"
 
 #include <algorithm>
@@ -56,15 +61,103 @@ Status intervalSigmoid(const IntervalArgs &a) {
   return Status::ok();
 }
 
+/// Λx terms: λ·s and (parallel) λ·a are rounded products (γ_F), λ·1 and λ·0
+/// exact (γ_{F-1}); the intercepts λ·t form the rule's n-term constant sum
+/// (γ_n), then added into c. The upper line's slope and intercept are
+/// rounded up, which keeps it above the ReLU on [l, u].
+Status crownRelu(CrownBackward &ctx, const Op &op) {
+  const CrownMat &L = ctx.lambda();
+  ValueId x = op.operands[0];
+  CrownBounds b = ctx.bounds(x);
+  int64_t n = b.lo.size();
+  CrownMat Lx(L.rows(), n);
+  CrownVec mx = b.mag();
+  CrownVec &err = ctx.err();
+  const bool parallel = ctx.parallelSlopes();
+  const double gExact = ctx.termGamma(x, 0), gProd = ctx.termGamma(x, 1);
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
+  CrownVec csum = CrownVec::Zero(L.rows());
+  for (int64_t i = 0; i < n; ++i) {
+    double l = b.lo[i], u = b.hi[i];
+    if (l >= 0) {
+      Lx.col(i) = L.col(i);
+      err += gExact * mx[i] * L.col(i).cwiseAbs();
+    } else if (u <= 0) {
+      Lx.col(i).setZero();
+    } else {
+      double ratio = u / (u - l);
+      double s = crownUpRel(ratio);  // slope rounded up
+      double t = crownUpRel(-s * l); // intercept rounded up (t > 0)
+      double a = parallel ? ratio : (u > -l ? 1.0 : 0.0);
+      for (int64_t r = 0; r < L.rows(); ++r) {
+        double lamv = L(r, i);
+        if (lamv >= 0) {
+          Lx(r, i) = lamv * a;
+          // λ·a rounds for parallel slopes, is exact for a in {0, 1}.
+          err[r] += (parallel ? gProd : gExact) * std::fabs(lamv * a) * mx[i];
+        } else {
+          Lx(r, i) = lamv * s;
+          csum[r] += lamv * t;
+          err[r] += gProd * std::fabs(lamv * s) * mx[i] + gSum * std::fabs(lamv * t);
+        }
+      }
+    }
+  }
+  ctx.addConstant(csum);
+  ctx.accumulate(x, Lx);
+  return Status::ok();
+}
+
+/// λ >= 0 takes the lower line, λ < 0 the upper one (the lines are sound as
+/// doubles). Rounding: λ·a once, λ·b once and its add.
+Status crownSigmoid(CrownBackward &ctx, const Op &op) {
+  const CrownMat &L = ctx.lambda();
+  ValueId x = op.operands[0];
+  CrownBounds b = ctx.bounds(x);
+  int64_t n = b.lo.size();
+  CrownMat Lx(L.rows(), n);
+  CrownVec mx = b.mag();
+  CrownVec &err = ctx.err();
+  const double gProd = ctx.termGamma(x, 1);
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
+  CrownVec csum = CrownVec::Zero(L.rows());
+  for (int64_t i = 0; i < n; ++i) {
+    SigmoidLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
+    for (int64_t r = 0; r < L.rows(); ++r) {
+      double lamv = L(r, i);
+      const Line &line = lamv >= 0 ? lines.lower : lines.upper;
+      Lx(r, i) = lamv * line.slope;
+      csum[r] += lamv * line.intercept;
+      err[r] += gProd * std::fabs(lamv * line.slope) * mx[i] +
+                gSum * std::fabs(lamv * line.intercept);
+    }
+  }
+  ctx.addConstant(csum);
+  ctx.accumulate(x, Lx);
+  return Status::ok();
+}
+
 template <OpKind K> Graph unaryInstance(std::mt19937_64 &rng) {
   return instanceOf(rng, K, {TensorType{randomShape(rng)}}, {false});
 }
 
 } // namespace
 
-extern const OpRecord kReluRecord = {sameShape, evalRelu<float>, evalRelu<double>, intervalRelu,
-                                     unaryInstance<OpKind::Relu>};
-extern const OpRecord kSigmoidRecord = {sameShape, evalSigmoid<float>, evalSigmoid<double>,
-                                        intervalSigmoid, unaryInstance<OpKind::Sigmoid>};
+extern const OpRecord kReluRecord = {sameShape,
+                                     evalRelu<float>,
+                                     evalRelu<double>,
+                                     intervalRelu,
+                                     unaryInstance<OpKind::Relu>,
+                                     crownRelu,
+                                     nullptr,
+                                     CrownTighten::Unstable};
+extern const OpRecord kSigmoidRecord = {sameShape,
+                                        evalSigmoid<float>,
+                                        evalSigmoid<double>,
+                                        intervalSigmoid,
+                                        unaryInstance<OpKind::Sigmoid>,
+                                        crownSigmoid,
+                                        nullptr,
+                                        CrownTighten::All};
 
 } // namespace gma::ir

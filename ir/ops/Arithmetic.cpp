@@ -7,9 +7,11 @@
 // constant; mul of two activations takes the four-product interval.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/CrownRule.h"
 #include "ir/Rounding.h"
 #include "ir/ops/OpSupport.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -118,20 +120,82 @@ Graph negInstance(std::mt19937_64 &rng) {
   return instanceOf(rng, OpKind::Neg, {TensorType{randomShape(rng)}}, {false});
 }
 
+// --- CROWN backward rules -------------------------------------------------
+
+/// add/sub: a constant operand's Λ·c goes into c (an n-term dot product,
+/// γ_n); an activation operand gets ±Λ summed over the positions that read
+/// each of its elements (exact terms, summed with its other consumers').
+template <OpKind K> Status crownAddSub(CrownBackward &ctx, const Op &op) {
+  const Graph &g = ctx.graph();
+  const CrownMat &L = ctx.lambda();
+  const Shape &rs = g.type(op.result).shape;
+  for (int k = 0; k < 2; ++k) {
+    ValueId v = op.operands[k];
+    double sign = (K == OpKind::Sub && k == 1) ? -1 : 1;
+    if (g.isConstant(v)) {
+      CrownVec cv = crownBroadcastConst(g, v, rs);
+      CrownVec sum = sign * (L * cv);
+      ctx.err() += gammaBound(cv.size()) * (L.cwiseAbs() * cv.cwiseAbs());
+      ctx.addConstant(sum);
+    } else {
+      ctx.err() += ctx.termGamma(v, 0) * (L.cwiseAbs() * crownBroadcastMag(ctx, v, rs));
+      ctx.accumulate(v, sign * crownReduceBroadcast(L, g.type(v).shape, rs));
+    }
+  }
+  return Status::ok();
+}
+
+/// mul/div by a constant: one rounding per coefficient (two for the
+/// reciprocal), then the sum with the coefficient's other terms, bounded
+/// with x's magnitudes broadcast to the result.
+template <OpKind K> Status crownMulDiv(CrownBackward &ctx, const Op &op) {
+  const Graph &g = ctx.graph();
+  int ci = g.isConstant(op.operands[1]) ? 1 : (g.isConstant(op.operands[0]) ? 0 : -1);
+  if (ci < 0 || (K == OpKind::Div && ci != 1))
+    return crownUnsupported(op);
+  const Shape &rs = g.type(op.result).shape;
+  ValueId x = op.operands[1 - ci];
+  CrownVec cv = crownBroadcastConst(g, op.operands[ci], rs);
+  if (K == OpKind::Div)
+    cv = cv.cwiseInverse();
+  CrownMat scaled = ctx.lambda() * cv.asDiagonal();
+  CrownVec mx = crownBroadcastMag(ctx, x, rs);
+  ctx.err() += ctx.termGamma(x, K == OpKind::Div ? 2 : 1) * (scaled.cwiseAbs() * mx);
+  ctx.accumulate(x, crownReduceBroadcast(scaled, g.type(x).shape, rs));
+  return Status::ok();
+}
+
+/// Broadcasting binary ops: each element of operand k is read by
+/// numel(result)/numel(operand) result positions.
+int64_t broadcastTerms(const Graph &g, const Op &op, size_t k) {
+  return std::max<int64_t>(1, g.type(op.result).numel() /
+                                  std::max<int64_t>(1, g.type(op.operands[k]).numel()));
+}
+
+/// neg: exact terms -λ; they round only when summed with other consumers'.
+Status crownNeg(CrownBackward &ctx, const Op &op) {
+  ValueId x = op.operands[0];
+  if (double gx = ctx.termGamma(x, 0); gx > 0)
+    ctx.err() += gx * (ctx.lambda().cwiseAbs() * ctx.bounds(x).mag());
+  ctx.accumulate(x, -ctx.lambda());
+  return Status::ok();
+}
+
 } // namespace
 
-#define GAMMA_BINARY_RECORD(Enum)                                                                  \
+#define GAMMA_BINARY_RECORD(Enum, Rule)                                                                  \
   extern const OpRecord k##Enum##Record = {broadcastShape, evalBinary<OpKind::Enum, float>,        \
                                            evalBinary<OpKind::Enum, double>,                       \
                                            intervalBinary<OpKind::Enum>,                           \
-                                           binaryInstance<OpKind::Enum>};
-GAMMA_BINARY_RECORD(Add)
-GAMMA_BINARY_RECORD(Sub)
-GAMMA_BINARY_RECORD(Mul)
-GAMMA_BINARY_RECORD(Div)
+                                           binaryInstance<OpKind::Enum>,                           \
+                                           Rule<OpKind::Enum>, broadcastTerms};
+GAMMA_BINARY_RECORD(Add, crownAddSub)
+GAMMA_BINARY_RECORD(Sub, crownAddSub)
+GAMMA_BINARY_RECORD(Mul, crownMulDiv)
+GAMMA_BINARY_RECORD(Div, crownMulDiv)
 #undef GAMMA_BINARY_RECORD
 
-extern const OpRecord kNegRecord = {sameShape, evalNeg<float>, evalNeg<double>, intervalNeg,
-                                    negInstance};
+extern const OpRecord kNegRecord = {sameShape,   evalNeg<float>, evalNeg<double>, intervalNeg,
+                                    negInstance, crownNeg};
 
 } // namespace gma::ir

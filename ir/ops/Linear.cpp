@@ -6,6 +6,7 @@
 // the interval product term by term. Transpose moves data.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/CrownRule.h"
 #include "ir/Rounding.h"
 #include "ir/ops/OpSupport.h"
 
@@ -257,12 +258,64 @@ Graph transposeInstance(std::mt19937_64 &rng) {
   return instanceOf(rng, OpKind::Transpose, {TensorType{s}}, {false}, attrs);
 }
 
+/// affine, and matmul by a constant right-hand weight: Λx = Λy·Wᵀ (per row of
+/// the leading dims), c += Λy·b. Λx[k] sums N rounded products λ_n·W[k,n] and
+/// the terms of x's other consumers: γ_F·Σ_n |λ_n|·|W[k,n]|, times m_x[k]
+/// summed over k, is γ_F·|λ|·q with q[n] = Σ_k |W[k,n]|·m_x[k]. The bias dot
+/// product has N rounded products: γ_N·|λ|·|b|. The folding error the passes
+/// recorded (ulp_error, docs/ir.md) is charged on both.
+Status crownLinear(CrownBackward &ctx, const Op &op) {
+  const Graph &g = ctx.graph();
+  if (op.kind == OpKind::MatMul &&
+      (!g.isConstant(op.operands[1]) || g.type(op.operands[1]).rank() != 2 ||
+       g.type(op.operands[0]).rank() < 1))
+    return crownUnsupported(op);
+  const CrownMat &L = ctx.lambda();
+  const Shape &rs = g.type(op.result).shape;
+  ValueId x = op.operands[0];
+  const Weight *w = g.constant(op.operands[1]);
+  bool tr = op.kind == OpKind::Affine && op.intAttr("transposed") != 0;
+  int64_t K = g.type(x).shape.back(), N = rs.back(), rowsX = g.type(x).numel() / K;
+  CrownMat W(K, N);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      W(k, n) = tr ? w->at(n * K + k) : w->at(k * N + n);
+  CrownVec bias = CrownVec::Zero(N);
+  if (op.kind == OpKind::Affine)
+    for (int64_t n = 0; n < N; ++n)
+      bias[n] = g.constant(op.operands[2])->at(n);
+  CrownMat absW = W.cwiseAbs();
+  CrownVec mx = ctx.bounds(x).mag();
+  CrownMat Lx(L.rows(), rowsX * K);
+  double ulp = static_cast<double>(op.intAttr("ulp_error")) * 0x1p-24;
+  const double chargeA = chargeOn(RoundingCharge::CrownAffine);
+  const double gq = (ctx.termGamma(x, 1) + ulp) * chargeA, gb = (gammaBound(N) + ulp) * chargeA;
+  for (int64_t row = 0; row < rowsX; ++row) {
+    auto Lr = L.middleCols(row * N, N);
+    Lx.middleCols(row * K, K) = Lr * W.transpose();
+    CrownVec q = absW.transpose() * mx.segment(row * K, K);
+    CrownMat absLr = Lr.cwiseAbs();
+    ctx.err() += absLr * (gq * q + gb * bias.cwiseAbs());
+    ctx.addConstant(Lr * bias);
+  }
+  ctx.accumulate(x, Lx);
+  return Status::ok();
+}
+
+/// The activation operand of affine/matmul gets N terms per coefficient.
+int64_t linearTerms(const Graph &g, const Op &op, size_t k) {
+  const Shape &rs = g.type(op.result).shape;
+  return k == 0 ? (rs.empty() ? 1 : rs.back()) : 1;
+}
+
 } // namespace
 
-extern const OpRecord kMatMulRecord = {matmulShape, evalMatMul<float>, evalMatMul<double>,
-                                       intervalLinear, matmulInstance};
-extern const OpRecord kAffineRecord = {affineShape, evalAffine<float>, evalAffine<double>,
-                                       intervalLinear, affineInstance};
+extern const OpRecord kMatMulRecord = {matmulShape,    evalMatMul<float>, evalMatMul<double>,
+                                       intervalLinear, matmulInstance,    crownLinear,
+                                       linearTerms};
+extern const OpRecord kAffineRecord = {affineShape,    evalAffine<float>, evalAffine<double>,
+                                       intervalLinear, affineInstance,    crownLinear,
+                                       linearTerms};
 extern const OpRecord kTransposeRecord = {transposeShape, evalTranspose<float>,
                                           evalTranspose<double>, intervalTranspose,
                                           transposeInstance};

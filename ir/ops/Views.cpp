@@ -5,6 +5,7 @@
 // copy the bounds.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/CrownRule.h"
 #include "ir/ops/OpSupport.h"
 
 #include <algorithm>
@@ -61,13 +62,23 @@ Graph identityInstance(std::mt19937_64 &rng) {
   return instanceOf(rng, OpKind::Identity, {TensorType{randomShape(rng)}}, {false});
 }
 
+/// reshape, identity: exact terms λ; they round only when summed with other
+/// consumers'.
+Status crownCopy(CrownBackward &ctx, const Op &op) {
+  ValueId x = op.operands[0];
+  if (double gx = ctx.termGamma(x, 0); gx > 0)
+    ctx.err() += gx * (ctx.lambda().cwiseAbs() * ctx.bounds(x).mag());
+  ctx.accumulate(x, ctx.lambda());
+  return Status::ok();
+}
+
 } // namespace
 
 extern const OpRecord kConstRecord = {constShape, evalNothing<float>, evalNothing<double>,
                                       intervalNothing, noInstance};
 extern const OpRecord kReshapeRecord = {reshapeShape, evalCopy<float>, evalCopy<double>,
-                                        intervalCopy, reshapeInstance};
+                                        intervalCopy, reshapeInstance, crownCopy};
 extern const OpRecord kIdentityRecord = {sameShape, evalCopy<float>, evalCopy<double>,
-                                         intervalCopy, identityInstance};
+                                         intervalCopy, identityInstance, crownCopy};
 
 } // namespace gma::ir

@@ -7,11 +7,15 @@
 //   - have interval bounds that contain the f64 value at sampled points of a
 //     random box, its two extreme corners and random vertices;
 //   - have interval bounds of a point box that are tight (a rule that answers
-//     [-inf, inf] is sound and useless: this is what makes it fail).
+//     [-inf, inf] is sound and useless: this is what makes it fail);
+//   - where the record has a CROWN rule and the instance one input: have
+//     CROWN linear bounds (the input coefficients, before any intersection
+//     with IBP) that hold at every sample, and are tight on a point box.
 // A new op kind gets all of this by adding its record; the test fails if a
 // kind other than const yields no instance.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/Crown.h"
 #include "ir/Interpreter.h"
 #include "ir/OpRecord.h"
 #include "ir/Printer.h"
@@ -71,6 +75,50 @@ std::vector<std::vector<std::vector<double>>> samples(const Box &b, std::mt19937
 
 std::string show(const Graph &g) { return printGraph(g); }
 
+/// The linear lower bounds a·x + o of y_j and of -y_j (rows C = [I; -I])
+/// hold at every sample; on a point box they meet f(x). Returns false when
+/// the rule declines this instance (a form CROWN does not bound, e.g. a
+/// matmul with the weight on the left).
+bool checkCrown(const Graph &g, const Box &box, std::mt19937_64 &rng, bool point) {
+  const int64_t n = g.type(g.outputs[0]).numel(), m = g.type(g.inputs[0]).numel();
+  std::vector<double> C(static_cast<size_t>(2 * n * n), 0.0);
+  for (int64_t j = 0; j < n; ++j) {
+    C[j * n + j] = 1;
+    C[(n + j) * n + j] = -1;
+  }
+  CrownOptions opts;
+  opts.wantInputCoefs = true;
+  auto r = crown(g, box.in[0].lo, box.in[0].hi, C, 2 * n, opts);
+  if (!r) {
+    EXPECT_NE(r.error().message().find("CROWN does not support"), std::string::npos)
+        << r.error().str() << show(g);
+    return false;
+  }
+  for (const auto &x : samples(box, rng)) {
+    auto v64 = evaluate64(g, x, 1);
+    if (!v64) {
+      ADD_FAILURE() << v64.error().str();
+      return true;
+    }
+    for (int64_t row = 0; row < 2 * n; ++row) {
+      double lin = r->inputOffsets[row];
+      for (int64_t k = 0; k < m; ++k)
+        lin += static_cast<double>(r->inputCoefs[row * m + k]) * x[0][k];
+      int64_t j = row % n;
+      double y = (row < n ? 1 : -1) * (*v64)[0][j];
+      double slack = 1e-12 * (1 + std::fabs(y)) + 1e-12 * std::fabs(lin);
+      EXPECT_LE(lin, y + slack) << "CROWN row " << row << " at a sample" << show(g);
+      if (point) {
+        EXPECT_GE(lin, y - 1e-5 * (1 + std::fabs(y)))
+            << "CROWN row " << row << " is loose on a point box" << show(g);
+      }
+      if (::testing::Test::HasFailure())
+        return true;
+    }
+  }
+  return true;
+}
+
 TEST(OpRecord, EveryKindHasInstances) {
   std::mt19937_64 rng(1);
   for (int k = 0; k < kNumOpKinds; ++k) {
@@ -89,7 +137,7 @@ TEST(OpRecord, EvaluationAndIntervalsOfRandomInstances) {
   for (int k = 0; k < kNumOpKinds; ++k) {
     OpKind kind = static_cast<OpKind>(k);
     SCOPED_TRACE(std::string(mnemonic(kind)));
-    int checked = 0;
+    int checked = 0, crownChecked = 0;
     for (int it = 0; it < kInstances; ++it) {
       Graph g = opRecord(kind).instance(rng);
       if (g.ops.empty())
@@ -119,6 +167,10 @@ TEST(OpRecord, EvaluationAndIntervalsOfRandomInstances) {
             ASSERT_NEAR(f, v, 1e-4 * (1 + std::fabs(v))) << "element " << j << show(g);
           }
         }
+        if (opRecord(kind).crown && g.inputs.size() == 1)
+          crownChecked += checkCrown(g, box, rng, point);
+        if (::testing::Test::HasFailure())
+          return;
         if (point)
           for (int64_t j = 0; j < n; ++j) {
             double mid = 0.5 * (static_cast<double>(y.lo[j]) + y.hi[j]);
@@ -128,9 +180,12 @@ TEST(OpRecord, EvaluationAndIntervalsOfRandomInstances) {
       }
       ++checked;
     }
-    std::cout << mnemonic(kind) << ": " << checked << " instances checked\n";
+    std::cout << mnemonic(kind) << ": " << checked << " instances checked, " << crownChecked
+              << " boxes by CROWN\n";
     if (kind != OpKind::Const)
       EXPECT_GT(checked, kInstances / 2);
+    if (opRecord(kind).crown)
+      EXPECT_GT(crownChecked, kInstances / 4) << "the CROWN rule is checked on too few instances";
   }
 }
 
