@@ -420,79 +420,21 @@ Expected<std::vector<float>> inputGradient(const Graph &g, const std::vector<flo
     const Op &op = g.ops[i];
     if (op.kind == OpKind::Const || adj[op.result].empty())
       continue;
-    const std::vector<double> &a = adj[op.result];
-    const Shape &rs = g.type(op.result).shape;
-    switch (op.kind) {
-    case OpKind::Reshape:
-    case OpKind::Identity:
-      for (size_t j = 0; j < a.size(); ++j)
-        add(op.operands[0], j, a[j]);
-      break;
-    case OpKind::Neg:
-      for (size_t j = 0; j < a.size(); ++j)
-        add(op.operands[0], j, -a[j]);
-      break;
-    case OpKind::Relu: {
-      // The ReLU input's value: midpoint of its point interval.
-      const auto &lo = values->lo[op.operands[0]], &hi = values->hi[op.operands[0]];
-      for (size_t j = 0; j < a.size(); ++j)
-        if (0.5 * (lo[j] + hi[j]) > 0)
-          add(op.operands[0], j, a[j]);
-      break;
-    }
-    case OpKind::Sigmoid: {
-      // σ'(x) = σ(x)·(1 - σ(x)) at the input's value (the point interval's midpoint).
-      const auto &lo = values->lo[op.operands[0]], &hi = values->hi[op.operands[0]];
-      for (size_t j = 0; j < a.size(); ++j) {
-        double s = sigmoid(0.5 * (static_cast<double>(lo[j]) + hi[j]));
-        add(op.operands[0], j, a[j] * (s * (1.0 - s)));
-      }
-      break;
-    }
-    case OpKind::Add:
-    case OpKind::Sub:
-      for (int k = 0; k < 2; ++k) {
-        auto idx = broadcastIndex(g.type(op.operands[k]).shape, rs);
-        double sign = (op.kind == OpKind::Sub && k == 1) ? -1 : 1;
-        for (size_t j = 0; j < a.size(); ++j)
-          add(op.operands[k], idx[j], sign * a[j]);
-      }
-      break;
-    case OpKind::Mul:
-    case OpKind::Div: {
-      int ci = g.isConstant(op.operands[1]) ? 1 : (g.isConstant(op.operands[0]) ? 0 : -1);
-      if (ci < 0 || (op.kind == OpKind::Div && ci != 1))
-        return Error(ErrorCode::IrVerify, "the gradient of a product of activations is not supported");
-      auto cidx = broadcastIndex(g.type(op.operands[ci]).shape, rs);
-      auto xidx = broadcastIndex(g.type(op.operands[1 - ci]).shape, rs);
-      const Weight *w = g.constant(op.operands[ci]);
-      for (size_t j = 0; j < a.size(); ++j) {
-        double k = w->at(cidx[j]);
-        add(op.operands[1 - ci], xidx[j], op.kind == OpKind::Div ? a[j] / k : a[j] * k);
-      }
-      break;
-    }
-    case OpKind::Affine:
-    case OpKind::MatMul: {
-      if (op.kind == OpKind::MatMul && (!g.isConstant(op.operands[1]) || g.type(op.operands[1]).rank() != 2))
-        return Error(ErrorCode::IrVerify, "the gradient supports matmul with a constant 2-D weight only");
-      ValueId xv = op.operands[0];
-      const Weight *w = g.constant(op.operands[1]);
-      bool tr = op.kind == OpKind::Affine && op.intAttr("transposed") != 0;
-      int64_t K = g.type(xv).shape.back(), N = rs.back(), rows = g.type(xv).numel() / K;
-      for (int64_t row = 0; row < rows; ++row)
-        for (int64_t k = 0; k < K; ++k) {
-          double acc = 0;
-          for (int64_t n = 0; n < N; ++n)
-            acc += a[row * N + n] * (tr ? w->at(n * K + k) : w->at(k * N + n));
-          add(xv, row * K + k, acc);
-        }
-      break;
-    }
-    default:
+    GradFn rule = opRecord(op.kind).grad;
+    if (!rule)
       return Error(ErrorCode::IrVerify,
                    fmt::format("the gradient does not support '{}'", mnemonic(op.kind)));
-    }
+    // Each operand's value: the midpoint of its point interval (a constant's data).
+    auto value = [&](size_t k, int64_t j) -> double {
+      ValueId v = op.operands[k];
+      if (const Weight *w = g.constant(v))
+        return w->at(j);
+      return 0.5 * (static_cast<double>(values->lo[v][j]) + values->hi[v][j]);
+    };
+    auto addTo = [&](size_t k, int64_t j, double d) { add(op.operands[k], j, d); };
+    std::vector<double> a = adj[op.result];
+    if (Status s = rule(GradArgs{g, op, a, value, addTo}); !s)
+      return s.takeError();
   }
   std::vector<float> grad(g.type(g.inputs[0]).numel(), 0.0f);
   const auto &ga = adj[g.inputs[0]];

@@ -2,9 +2,10 @@
 //
 // An op kind is a row of ir/Ops.def (mnemonic, operand count, traits) plus
 // one OpRecord beside it, in ir/ops/<Family>.cpp: its shape rule, concrete
-// evaluation (f32 and f64), interval transfer function, CROWN backward rule
-// and a generator of random valid instances. The interpreter, ir::crown,
-// constant folding, the shape checker and the generic op tests
+// evaluation (f32 and f64), interval transfer function, CROWN backward rule,
+// reference gradient and a generator of random valid instances. The
+// interpreter, ir::crown and its gradient, constant folding, the shape
+// checker and the generic op tests
 // (test/unit/ir/OpRecordTest.cpp) are loops over records; none of them
 // switches on the kind. Every row of Ops.def must have a record named
 // k<Enum>Record: a missing one is a link error (ir/OpRecords.cpp).
@@ -19,6 +20,7 @@
 #include "support/Diagnostic.h"
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -75,6 +77,19 @@ using CrownRuleFn = Status (*)(CrownBackward &ctx, const Op &op);
 /// Null: one per element.
 using CrownTermsFn = int64_t (*)(const Graph &g, const Op &op, size_t k);
 
+/// One op of the reference gradient (ir::inputGradient): with `adjoint` =
+/// d(c·f)/d(result) and each operand's value at the point, add the op's
+/// contribution to its operands' adjoints (constants are ignored by `add`).
+struct GradArgs {
+  const Graph &g;
+  const Op &op;
+  const std::vector<double> &adjoint;
+  std::function<double(size_t operand, int64_t i)> value;
+  std::function<void(size_t operand, int64_t i, double d)> add;
+};
+/// Null: the gradient does not go through this op.
+using GradFn = Status (*)(const GradArgs &);
+
 /// Which neurons of a relaxed op's input ir::crown bounds by CROWN before
 /// the op's interval rule runs: none (not relaxed), the ones its interval
 /// leaves unstable (l < 0 < u: ReLU), or all (every line depends on the
@@ -90,6 +105,7 @@ struct OpRecord {
   CrownRuleFn crown = nullptr;
   CrownTermsFn crownTerms = nullptr;
   CrownTighten tighten = CrownTighten::None;
+  GradFn grad = nullptr;
 };
 
 /// The record of `kind` (ir/OpRecords.cpp).

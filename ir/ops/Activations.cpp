@@ -137,6 +137,23 @@ Status crownSigmoid(CrownBackward &ctx, const Op &op) {
   return Status::ok();
 }
 
+/// ReLU's derivative at 0 is taken as 0.
+Status gradRelu(const GradArgs &a) {
+  for (size_t j = 0; j < a.adjoint.size(); ++j)
+    if (a.value(0, static_cast<int64_t>(j)) > 0)
+      a.add(0, static_cast<int64_t>(j), a.adjoint[j]);
+  return Status::ok();
+}
+
+/// σ'(x) = σ(x)·(1 - σ(x)).
+Status gradSigmoid(const GradArgs &a) {
+  for (size_t j = 0; j < a.adjoint.size(); ++j) {
+    double s = sigmoid(a.value(0, static_cast<int64_t>(j)));
+    a.add(0, static_cast<int64_t>(j), a.adjoint[j] * (s * (1.0 - s)));
+  }
+  return Status::ok();
+}
+
 template <OpKind K> Graph unaryInstance(std::mt19937_64 &rng) {
   return instanceOf(rng, K, {TensorType{randomShape(rng)}}, {false});
 }
@@ -150,7 +167,8 @@ extern const OpRecord kReluRecord = {sameShape,
                                      unaryInstance<OpKind::Relu>,
                                      crownRelu,
                                      nullptr,
-                                     CrownTighten::Unstable};
+                                     CrownTighten::Unstable,
+                                     gradRelu};
 extern const OpRecord kSigmoidRecord = {sameShape,
                                         evalSigmoid<float>,
                                         evalSigmoid<double>,
@@ -158,6 +176,7 @@ extern const OpRecord kSigmoidRecord = {sameShape,
                                         unaryInstance<OpKind::Sigmoid>,
                                         crownSigmoid,
                                         nullptr,
-                                        CrownTighten::All};
+                                        CrownTighten::All,
+                                        gradSigmoid};
 
 } // namespace gma::ir

@@ -181,21 +181,58 @@ Status crownNeg(CrownBackward &ctx, const Op &op) {
   return Status::ok();
 }
 
+// --- reference gradient ---------------------------------------------------
+
+template <OpKind K> Status gradAddSub(const GradArgs &a) {
+  const Shape &rs = a.g.type(a.op.result).shape;
+  for (size_t k = 0; k < 2; ++k) {
+    auto idx = broadcastIndex(a.g.type(a.op.operands[k]).shape, rs);
+    double sign = (K == OpKind::Sub && k == 1) ? -1 : 1;
+    for (size_t j = 0; j < a.adjoint.size(); ++j)
+      a.add(k, idx[j], sign * a.adjoint[j]);
+  }
+  return Status::ok();
+}
+
+template <OpKind K> Status gradMulDiv(const GradArgs &a) {
+  const Graph &g = a.g;
+  int ci = g.isConstant(a.op.operands[1]) ? 1 : (g.isConstant(a.op.operands[0]) ? 0 : -1);
+  if (ci < 0 || (K == OpKind::Div && ci != 1))
+    return Error(ErrorCode::IrVerify, "the gradient of a product of activations is not supported");
+  const Shape &rs = g.type(a.op.result).shape;
+  auto cidx = broadcastIndex(g.type(a.op.operands[ci]).shape, rs);
+  auto xidx = broadcastIndex(g.type(a.op.operands[1 - ci]).shape, rs);
+  const Weight *w = g.constant(a.op.operands[ci]);
+  for (size_t j = 0; j < a.adjoint.size(); ++j) {
+    double k = w->at(cidx[j]);
+    a.add(1 - ci, xidx[j], K == OpKind::Div ? a.adjoint[j] / k : a.adjoint[j] * k);
+  }
+  return Status::ok();
+}
+
+Status gradNeg(const GradArgs &a) {
+  for (size_t j = 0; j < a.adjoint.size(); ++j)
+    a.add(0, static_cast<int64_t>(j), -a.adjoint[j]);
+  return Status::ok();
+}
+
 } // namespace
 
-#define GAMMA_BINARY_RECORD(Enum, Rule)                                                                  \
+#define GAMMA_BINARY_RECORD(Enum, Rule, Grad)                                                                  \
   extern const OpRecord k##Enum##Record = {broadcastShape, evalBinary<OpKind::Enum, float>,        \
                                            evalBinary<OpKind::Enum, double>,                       \
                                            intervalBinary<OpKind::Enum>,                           \
                                            binaryInstance<OpKind::Enum>,                           \
-                                           Rule<OpKind::Enum>, broadcastTerms};
-GAMMA_BINARY_RECORD(Add, crownAddSub)
-GAMMA_BINARY_RECORD(Sub, crownAddSub)
-GAMMA_BINARY_RECORD(Mul, crownMulDiv)
-GAMMA_BINARY_RECORD(Div, crownMulDiv)
+                                           Rule<OpKind::Enum>, broadcastTerms,                     \
+                                           CrownTighten::None, Grad<OpKind::Enum>};
+GAMMA_BINARY_RECORD(Add, crownAddSub, gradAddSub)
+GAMMA_BINARY_RECORD(Sub, crownAddSub, gradAddSub)
+GAMMA_BINARY_RECORD(Mul, crownMulDiv, gradMulDiv)
+GAMMA_BINARY_RECORD(Div, crownMulDiv, gradMulDiv)
 #undef GAMMA_BINARY_RECORD
 
-extern const OpRecord kNegRecord = {sameShape,   evalNeg<float>, evalNeg<double>, intervalNeg,
-                                    negInstance, crownNeg};
+extern const OpRecord kNegRecord = {sameShape, evalNeg<float>, evalNeg<double>,    intervalNeg,
+                                    negInstance, crownNeg,      nullptr,            CrownTighten::None,
+                                    gradNeg};
 
 } // namespace gma::ir

@@ -302,6 +302,28 @@ Status crownLinear(CrownBackward &ctx, const Op &op) {
   return Status::ok();
 }
 
+/// d/dx of x·W (+ b): the adjoint times Wᵀ, per row of the leading dims.
+Status gradLinear(const GradArgs &a) {
+  const Graph &g = a.g;
+  const Op &op = a.op;
+  if (op.kind == OpKind::MatMul &&
+      (!g.isConstant(op.operands[1]) || g.type(op.operands[1]).rank() != 2))
+    return Error(ErrorCode::IrVerify, "the gradient supports matmul with a constant 2-D weight only");
+  const Shape &rs = g.type(op.result).shape;
+  ValueId xv = op.operands[0];
+  const Weight *w = g.constant(op.operands[1]);
+  bool tr = op.kind == OpKind::Affine && op.intAttr("transposed") != 0;
+  int64_t K = g.type(xv).shape.back(), N = rs.back(), rows = g.type(xv).numel() / K;
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t k = 0; k < K; ++k) {
+      double acc = 0;
+      for (int64_t n = 0; n < N; ++n)
+        acc += a.adjoint[row * N + n] * (tr ? w->at(n * K + k) : w->at(k * N + n));
+      a.add(0, row * K + k, acc);
+    }
+  return Status::ok();
+}
+
 /// The activation operand of affine/matmul gets N terms per coefficient.
 int64_t linearTerms(const Graph &g, const Op &op, size_t k) {
   const Shape &rs = g.type(op.result).shape;
@@ -312,10 +334,10 @@ int64_t linearTerms(const Graph &g, const Op &op, size_t k) {
 
 extern const OpRecord kMatMulRecord = {matmulShape,    evalMatMul<float>, evalMatMul<double>,
                                        intervalLinear, matmulInstance,    crownLinear,
-                                       linearTerms};
+                                       linearTerms,    CrownTighten::None, gradLinear};
 extern const OpRecord kAffineRecord = {affineShape,    evalAffine<float>, evalAffine<double>,
                                        intervalLinear, affineInstance,    crownLinear,
-                                       linearTerms};
+                                       linearTerms,    CrownTighten::None, gradLinear};
 extern const OpRecord kTransposeRecord = {transposeShape, evalTranspose<float>,
                                           evalTranspose<double>, intervalTranspose,
                                           transposeInstance};

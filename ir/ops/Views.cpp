@@ -72,13 +72,21 @@ Status crownCopy(CrownBackward &ctx, const Op &op) {
   return Status::ok();
 }
 
+Status gradCopy(const GradArgs &a) {
+  for (size_t j = 0; j < a.adjoint.size(); ++j)
+    a.add(0, static_cast<int64_t>(j), a.adjoint[j]);
+  return Status::ok();
+}
+
 } // namespace
 
 extern const OpRecord kConstRecord = {constShape, evalNothing<float>, evalNothing<double>,
                                       intervalNothing, noInstance};
 extern const OpRecord kReshapeRecord = {reshapeShape, evalCopy<float>, evalCopy<double>,
-                                        intervalCopy, reshapeInstance, crownCopy};
+                                        intervalCopy, reshapeInstance, crownCopy,
+                                        nullptr,      CrownTighten::None, gradCopy};
 extern const OpRecord kIdentityRecord = {sameShape, evalCopy<float>, evalCopy<double>,
-                                         intervalCopy, identityInstance, crownCopy};
+                                         intervalCopy, identityInstance, crownCopy,
+                                         nullptr,      CrownTighten::None, gradCopy};
 
 } // namespace gma::ir

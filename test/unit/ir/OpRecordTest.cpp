@@ -10,7 +10,10 @@
 //     [-inf, inf] is sound and useless: this is what makes it fail);
 //   - where the record has a CROWN rule and the instance one input: have
 //     CROWN linear bounds (the input coefficients, before any intersection
-//     with IBP) that hold at every sample, and are tight on a point box.
+//     with IBP) that hold at every sample, and are tight on a point box;
+//   - where the record has a gradient rule and the instance one input: have
+//     a reference gradient (ir::inputGradient) equal to central finite
+//     differences of the f64 evaluation.
 // A new op kind gets all of this by adding its record; the test fails if a
 // kind other than const yields no instance.
 //
@@ -119,6 +122,40 @@ bool checkCrown(const Graph &g, const Box &box, std::mt19937_64 &rng, bool point
   return true;
 }
 
+/// ir::inputGradient of c·f at a random point against central differences.
+bool checkGradient(const Graph &g, std::mt19937_64 &rng) {
+  const int64_t n = g.type(g.outputs[0]).numel(), m = g.type(g.inputs[0]).numel();
+  std::uniform_real_distribution<double> d(-4.0, 4.0);
+  std::vector<float> x(static_cast<size_t>(m));
+  for (float &v : x)
+    v = static_cast<float>(d(rng));
+  std::vector<double> c(static_cast<size_t>(n));
+  for (double &v : c)
+    v = d(rng);
+  auto grad = inputGradient(g, x, c);
+  if (!grad) {
+    EXPECT_NE(grad.error().message().find("the gradient"), std::string::npos)
+        << grad.error().str() << show(g);
+    return false;
+  }
+  auto f = [&](const std::vector<double> &xd) {
+    auto y = evaluate64(g, {xd}, 1);
+    double s = 0;
+    for (int64_t j = 0; j < n; ++j)
+      s += c[j] * (*y)[0][j];
+    return s;
+  };
+  const double h = 1e-6;
+  for (int64_t k = 0; k < m; ++k) {
+    std::vector<double> xp(x.begin(), x.end()), xm(x.begin(), x.end());
+    xp[k] += h;
+    xm[k] -= h;
+    double fd = (f(xp) - f(xm)) / (2 * h);
+    EXPECT_NEAR((*grad)[k], fd, 1e-4 * (1 + std::fabs(fd))) << "d/dx_" << k << show(g);
+  }
+  return true;
+}
+
 TEST(OpRecord, EveryKindHasInstances) {
   std::mt19937_64 rng(1);
   for (int k = 0; k < kNumOpKinds; ++k) {
@@ -137,7 +174,7 @@ TEST(OpRecord, EvaluationAndIntervalsOfRandomInstances) {
   for (int k = 0; k < kNumOpKinds; ++k) {
     OpKind kind = static_cast<OpKind>(k);
     SCOPED_TRACE(std::string(mnemonic(kind)));
-    int checked = 0, crownChecked = 0;
+    int checked = 0, crownChecked = 0, gradChecked = 0;
     for (int it = 0; it < kInstances; ++it) {
       Graph g = opRecord(kind).instance(rng);
       if (g.ops.empty())
@@ -145,6 +182,8 @@ TEST(OpRecord, EvaluationAndIntervalsOfRandomInstances) {
       ASSERT_TRUE(static_cast<bool>(verifyGraph(g))) << verifyGraph(g).error().str() << show(g);
       ValueId out = g.outputs[0];
       const int64_t n = g.type(out).numel();
+      if (opRecord(kind).grad && g.inputs.size() == 1)
+        gradChecked += checkGradient(g, rng);
       for (bool point : {false, true}) {
         Box box = randomBox(g, rng, point);
         auto bounds = ibp(g, box.in, 1);
@@ -181,11 +220,13 @@ TEST(OpRecord, EvaluationAndIntervalsOfRandomInstances) {
       ++checked;
     }
     std::cout << mnemonic(kind) << ": " << checked << " instances checked, " << crownChecked
-              << " boxes by CROWN\n";
+              << " boxes by CROWN, " << gradChecked << " gradients\n";
     if (kind != OpKind::Const)
       EXPECT_GT(checked, kInstances / 2);
     if (opRecord(kind).crown)
       EXPECT_GT(crownChecked, kInstances / 4) << "the CROWN rule is checked on too few instances";
+    if (opRecord(kind).grad)
+      EXPECT_GT(gradChecked, kInstances / 4) << "the gradient is checked on too few instances";
   }
 }
 
