@@ -56,15 +56,21 @@ std::optional<Counterexample> confirm(const BoundEngine &engine, const Spec &spe
   for (size_t j = 0; j < c.disjuncts.size(); ++j) {
     const Conjunction &conj = c.disjuncts[j];
     bool holds = conj.metBy(y.data(), m);
-    std::vector<double> yReference;
-    if (holds && spec.independentCheck)
-      holds = spec.independentCheck(x, conj, yReference);
+    std::vector<double> xReference, yReference;
+    if (holds && spec.independentCheck) {
+      xReference.assign(x, x + n);
+      for (size_t i = 0; i < c.exactInput.size(); ++i)
+        if (!std::isnan(c.exactInput[i]))
+          xReference[i] = c.exactInput[i];
+      holds = spec.independentCheck(xReference.data(), conj, yReference);
+    }
     if (holds) {
       Counterexample cex;
       cex.caseIndex = caseIndex;
       cex.disjunct = static_cast<int64_t>(j);
       cex.x.assign(x, x + n);
       cex.y = std::move(y);
+      cex.xReference = std::move(xReference);
       cex.yReference = std::move(yReference);
       return cex;
     }

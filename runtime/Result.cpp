@@ -15,13 +15,14 @@
 namespace gma::runtime {
 namespace {
 
-/// The exact value of an f32, as the shortest decimal of the equal double.
-std::string exact(float f) {
+/// The exact value of a double (an f32 converts exactly), as the shortest
+/// decimal that reads back as it.
+std::string exact(double f) {
   if (std::isnan(f))
     return "NaN";
   if (std::isinf(f))
     return f > 0 ? "Infinity" : "-Infinity";
-  return fmt::format("{}", static_cast<double>(f));
+  return fmt::format("{}", f);
 }
 
 } // namespace
@@ -33,8 +34,11 @@ std::string resultText(const BabResult &r) {
     return s;
   const Counterexample &c = *r.counterexample;
   std::string body;
+  // The point the independent check confirmed (x where no input is pinned
+  // to a non-f32 decimal), else the f32 point.
   for (size_t i = 0; i < c.x.size(); ++i)
-    body += fmt::format("{}(X_{} {})", body.empty() ? "(" : "\n ", i, exact(c.x[i]));
+    body += fmt::format("{}(X_{} {})", body.empty() ? "(" : "\n ", i,
+                        c.xReference.empty() ? exact(c.x[i]) : exact(c.xReference[i]));
   for (size_t j = 0; j < c.y.size(); ++j)
     body += fmt::format("{}(Y_{} {})", body.empty() ? "(" : "\n ", j, exact(c.y[j]));
   return s + body + ")\n";
@@ -61,6 +65,8 @@ nlohmann::ordered_json resultJsonObject(const BabResult &r) {
     // Each f32 as the equal double, which nlohmann prints exactly.
     std::vector<double> x(c.x.begin(), c.x.end()), y(c.y.begin(), c.y.end());
     j["counterexample"] = {{"case", c.caseIndex}, {"disjunct", c.disjunct}, {"x", x}, {"y", y}};
+    if (!c.xReference.empty())
+      j["counterexample"]["x_f64"] = c.xReference;
     if (!c.yReference.empty())
       j["counterexample"]["y_f64"] = c.yReference;
   } else {

@@ -52,6 +52,11 @@ struct Conjunction {
 struct SpecCase {
   std::vector<float> outerLo, outerHi; ///< Contains the written box.
   std::vector<float> innerLo, innerHi; ///< Inside the written box; may be empty (lo > hi).
+  /// Inputs whose written interval holds no f32 (a pin to a decimal that is
+  /// not an f32): a double inside it, which the independent check and the
+  /// reported counterexample use, while the f32 search uses the nearest f32
+  /// (innerLo = innerHi). NaN elsewhere; empty: no such input.
+  std::vector<double> exactInput;
   std::vector<Conjunction> disjuncts;
 };
 
@@ -59,7 +64,7 @@ struct SpecCase {
 /// means, writes its outputs to `y` and returns whether every row of `conj`
 /// holds there with zero tolerance (against satThreshold).
 using IndependentCheck =
-    std::function<bool(const float *x, const Conjunction &conj, std::vector<double> &y)>;
+    std::function<bool(const double *x, const Conjunction &conj, std::vector<double> &y)>;
 
 struct Spec {
   int64_t numInputs = 0;
@@ -74,6 +79,10 @@ struct Counterexample {
   int64_t caseIndex = 0;
   int64_t disjunct = 0;
   std::vector<float> x, y;        ///< y: the engine's f32 evaluation.
+  /// The point the independent check confirmed: x, with SpecCase::exactInput
+  /// where that is set (empty without an independent check). It is the
+  /// reported counterexample.
+  std::vector<double> xReference;
   std::vector<double> yReference; ///< The independent check's outputs (if any).
 };
 

@@ -194,17 +194,22 @@ runtime::Spec toSpec(const frontend::VnnlibProperty &p) {
     // out (in) is then certainly outside (inside) the written box, before
     // rounding to f32. A dimension the written box pins to one value that is
     // not an f32 (lo == hi) has no f32 inside it at all; there the inner box
-    // keeps the f32 nearest to the parsed double, which may lie outside the
-    // written box by less than half a double ulp (docs/soundness.md,
-    // "Counterexamples").
+    // keeps the f32 nearest to it for the search, and the counterexample
+    // reports (and the float64 gate checks) the double itself, which lies
+    // in the written box up to the decimal's parse rounding (less than half
+    // a double ulp; docs/soundness.md, "Counterexamples"). The same for any
+    // written interval too narrow to hold an f32: its midpoint.
     for (int64_t i = 0; i < p.numInputs; ++i) {
       c.outerLo.push_back(ir::f32Below(pc.loOutside(i)));
       c.outerHi.push_back(ir::f32Above(pc.hiOutside(i)));
       float lo = ir::f32Above(pc.loInside(i));
       float hi = ir::f32Below(pc.hiInside(i));
-      if (lo > hi) {
-        lo = ir::f32Above(pc.lo[i]);
-        hi = ir::f32Below(pc.hi[i]);
+      if (lo > hi && pc.lo[i] <= pc.hi[i]) {
+        double inside = pc.lo[i] == pc.hi[i] ? pc.lo[i] : 0.5 * (pc.lo[i] + pc.hi[i]);
+        lo = hi = static_cast<float>(inside);
+        if (c.exactInput.empty())
+          c.exactInput.assign(p.numInputs, std::numeric_limits<double>::quiet_NaN());
+        c.exactInput[i] = inside;
       }
       c.innerLo.push_back(lo);
       c.innerHi.push_back(hi);
@@ -258,7 +263,7 @@ Expected<ir::Graph> importOptimized(const std::string &path) {
 /// against the counterexample threshold with zero tolerance. Neither gamma's
 /// passes nor its compiled kernels take part.
 runtime::IndependentCheck float64Check(std::shared_ptr<const ir::Graph> original) {
-  return [original](const float *x, const runtime::Conjunction &conj, std::vector<double> &y) {
+  return [original](const double *x, const runtime::Conjunction &conj, std::vector<double> &y) {
     const ir::Graph &g = *original;
     int64_t n = g.type(g.inputs[0]).numel();
     auto out = ir::evaluate64(g, {std::vector<double>(x, x + n)}, 1);
