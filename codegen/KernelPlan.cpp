@@ -31,11 +31,11 @@ using ir::Op;
 using ir::OpKind;
 using ir::ValueId;
 
-Error opError(const Op &op, std::string msg) {
+Error opError(const Op &op, std::string msg, ErrorCode code = ErrorCode::CodegenFailed) {
   Location loc;
   loc.node = op.loc;
   loc.opType = std::string(ir::mnemonic(op.kind));
-  return Error(ErrorCode::CodegenFailed, std::move(msg), std::move(loc));
+  return Error(code, std::move(msg), std::move(loc));
 }
 
 ConstData borrow(const float *data, int64_t size) {
@@ -255,10 +255,13 @@ Status Lowering::lowerOp(const Op &op, int index) {
     s.in = {*loc_[op.operands[0]]};
     break;
   case OpKind::Transpose:
-    return opError(op, "the kernels do not implement transpose of an activation; "
-                       "only transposes that passes fold into weights are supported");
+    return opError(op,
+                   "the kernels do not implement transpose of an activation; "
+                   "only transposes that passes fold into weights are supported",
+                   ErrorCode::KernelUnsupported);
   default:
-    return opError(op, fmt::format("the kernels do not implement '{}'", ir::mnemonic(op.kind)));
+    return opError(op, fmt::format("the kernels do not implement '{}'", ir::mnemonic(op.kind)),
+                   ErrorCode::KernelUnsupported);
   }
   if (Status st = checkStep(op, s, elementwise); !st)
     return st;

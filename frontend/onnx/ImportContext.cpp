@@ -232,6 +232,13 @@ std::optional<std::vector<float>> NodeLowering::floatsAttr(const char *name) {
   return std::vector<float>(a->floats().begin(), a->floats().end());
 }
 
+std::optional<std::string> NodeLowering::stringAttr(const char *name) {
+  auto *a = findAttr(name, onnx::AttributeProto::STRING);
+  if (!a)
+    return std::nullopt;
+  return a->s();
+}
+
 const onnx::TensorProto *NodeLowering::tensorAttr(const char *name) {
   auto *a = findAttr(name, onnx::AttributeProto::TENSOR);
   return a && a->has_t() ? &a->t() : nullptr;

@@ -148,6 +148,7 @@ public:
   float floatAttr(const char *name, float dflt);
   std::optional<std::vector<int64_t>> intsAttr(const char *name);
   std::optional<std::vector<float>> floatsAttr(const char *name);
+  std::optional<std::string> stringAttr(const char *name);
   const onnx::TensorProto *tensorAttr(const char *name);
   /// Names of attributes that are set, for "unsupported attribute" checks.
   std::vector<std::string> attrNames() const;

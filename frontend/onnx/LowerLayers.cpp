@@ -171,6 +171,87 @@ Status lowerGemm(NodeLowering &n) {
   return Status::ok();
 }
 
+/// ONNX Conv (1-D to 3-D) → `conv` with explicit strides, pads, dilations
+/// and group; auto_pad SAME_UPPER/SAME_LOWER/VALID become explicit pads; a
+/// missing bias becomes zeros. The weight must be a constant.
+Status lowerConv(NodeLowering &n) {
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto w = n.constant(1, "Conv's weight");
+  if (!w)
+    return w.takeError();
+  if (!(*w)->isFloat())
+    return n.error(ErrorCode::OnnxUnsupportedType, "Conv's weight must be float32");
+  ir::Shape xs = n.graph().type(*x).shape, ws = (*w)->shape;
+  if (xs.size() < 3 || xs.size() > 5 || ws.size() != xs.size())
+    return n.error(ErrorCode::OnnxShapeMismatch,
+                   fmt::format("Conv needs an input [N, C, D...] of rank 3 to 5 and a weight of "
+                               "the same rank; got {} and {}",
+                               str(xs), str(ws)));
+  const int64_t k = static_cast<int64_t>(xs.size()) - 2;
+  if (auto ks = n.intsAttr("kernel_shape");
+      ks && *ks != std::vector<int64_t>(ws.begin() + 2, ws.end()))
+    return n.error(ErrorCode::OnnxShapeMismatch,
+                   fmt::format("Conv's kernel_shape differs from its weight {}", str(ws)));
+  std::vector<int64_t> strides = n.intsAttr("strides").value_or(std::vector<int64_t>(k, 1));
+  std::vector<int64_t> dil = n.intsAttr("dilations").value_or(std::vector<int64_t>(k, 1));
+  std::vector<int64_t> pads = n.intsAttr("pads").value_or(std::vector<int64_t>(2 * k, 0));
+  if (static_cast<int64_t>(strides.size()) != k || static_cast<int64_t>(dil.size()) != k ||
+      static_cast<int64_t>(pads.size()) != 2 * k)
+    return n.error(ErrorCode::OnnxMalformed,
+                   fmt::format("Conv's strides, dilations and pads need {}, {} and {} values", k,
+                               k, 2 * k));
+  std::string autoPad = n.stringAttr("auto_pad").value_or("NOTSET");
+  if (autoPad == "VALID") {
+    pads.assign(2 * k, 0);
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (int64_t d = 0; d < k; ++d) {
+      int64_t in = xs[2 + d], s = std::max<int64_t>(strides[d], 1);
+      int64_t out = (in + s - 1) / s;
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * s + dil[d] * (ws[2 + d] - 1) + 1 - in);
+      int64_t small = total / 2, big = total - small;
+      pads[d] = autoPad == "SAME_UPPER" ? small : big;
+      pads[k + d] = autoPad == "SAME_UPPER" ? big : small;
+    }
+  } else if (autoPad != "NOTSET") {
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("Conv's auto_pad '{}' is not one of NOTSET, SAME_UPPER, "
+                               "SAME_LOWER, VALID",
+                               autoPad));
+  }
+  auto wv = n.value(1);
+  if (!wv)
+    return wv.takeError();
+  const int64_t M = ws[0];
+  ir::ValueId bv;
+  if (n.hasInput(2)) {
+    auto b = n.constant(2, "Conv's bias");
+    if (!b)
+      return b.takeError();
+    if (!(*b)->isFloat() || (*b)->numel() != M)
+      return n.error(ErrorCode::OnnxShapeMismatch,
+                     fmt::format("Conv's bias must be float32 with {} values", M));
+    auto v = n.value(2);
+    if (!v)
+      return v.takeError();
+    bv = *v;
+  } else {
+    bv = n.context().addWeight(ConstTensor::ofFloats({M}, std::vector<float>(M, 0.0f)),
+                               n.irLoc() + ".bias");
+  }
+  ir::Attrs attrs{{"strides", ir::Attribute::list(strides)},
+                  {"pads", ir::Attribute::list(pads)},
+                  {"dilations", ir::Attribute::list(dil)},
+                  {"group", ir::Attribute::scalar(n.intAttr("group", 1))}};
+  auto r = n.emit(ir::OpKind::Conv, {*x, *wv, bv}, std::move(attrs));
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
 Status lowerMatMul(NodeLowering &n) {
   auto a = n.value(0);
   if (!a)

@@ -4,7 +4,7 @@
 // reads its node through NodeLowering, then either emits IR ops or folds the
 // node at import time, and binds the node's outputs in the tensor table.
 //
-// LowerLayers.cpp: the float operators that become IR ops (Gemm, MatMul,
+// LowerLayers.cpp: the float operators that become IR ops (Gemm, Conv, MatMul,
 // elementwise arithmetic, activations). LowerShapes.cpp: Constant, view
 // operators (Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Identity,
 // Dropout) and the integer shape operators folded at import.
@@ -30,6 +30,7 @@ std::vector<std::string> supportedOnnxOps();
 
 // LowerLayers.cpp
 Status lowerGemm(NodeLowering &n);
+Status lowerConv(NodeLowering &n);
 Status lowerMatMul(NodeLowering &n);
 Status lowerAdd(NodeLowering &n);
 Status lowerSub(NodeLowering &n);

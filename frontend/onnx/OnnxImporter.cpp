@@ -51,6 +51,7 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Cast", lowerCast},
       {"Concat", lowerConcat},
       {"Constant", lowerConstant},
+      {"Conv", lowerConv},
       {"Div", lowerDiv},
       {"Dropout", lowerDropout},
       {"Equal", lowerEqual},

@@ -284,6 +284,63 @@ def misc_ops():
     return m
 
 
+def conv_ref(x, w, b, strides, pads, dilations, group):
+    """ONNX Conv in float64 by explicit loops (independent of gamma's taps):
+    x [N, C, H, W], w [M, C/group, kh, kw], pads [top, left, bottom, right]."""
+    n, c, h, wd = x.shape
+    m, cg, kh, kw = w.shape
+    xp = np.zeros((n, c, h + pads[0] + pads[2], wd + pads[1] + pads[3]))
+    xp[:, :, pads[0]:pads[0] + h, pads[1]:pads[1] + wd] = x
+    oh = (xp.shape[2] - dilations[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (xp.shape[3] - dilations[1] * (kw - 1) - 1) // strides[1] + 1
+    y = np.zeros((n, m, oh, ow))
+    mg = m // group
+    for o in range(m):
+        g0 = (o // mg) * cg
+        for i in range(oh):
+            for j in range(ow):
+                acc = b[o]
+                for ci in range(cg):
+                    for a in range(kh):
+                        for e in range(kw):
+                            acc += (xp[:, g0 + ci, i * strides[0] + a * dilations[0],
+                                       j * strides[1] + e * dilations[1]] * w[o, ci, a, e])
+                y[:, o, i, j] = acc
+    return y
+
+
+def conv_net():
+    """A small CNN, opset 13: Conv (3->4, 3x3, stride 2, pads 1) -> Relu ->
+    Conv (4->4, 3x3, group 2, dilation 2, auto_pad SAME_UPPER, no bias) -> Relu
+    -> Flatten -> Gemm. Input [1,3,8,8], output [1,5]."""
+    rng = np.random.default_rng(8)
+    w1, b1 = f32(rng, 4, 3, 3, 3), f32(rng, 4)
+    w2 = f32(rng, 4, 2, 3, 3)
+    w3, b3 = f32(rng, 5, 64), f32(rng, 5)
+    nodes = [
+        helper.make_node("Conv", ["input", "W1", "B1"], ["c1"], name="conv1",
+                         kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "W2"], ["c2"], name="conv2", group=2,
+                         dilations=[2, 2], auto_pad="SAME_UPPER"),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("Flatten", ["r2"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "W3", "B3"], ["output"], name="fc", transB=1),
+    ]
+    inits = [init("W1", w1), init("B1", b1), init("W2", w2), init("W3", w3), init("B3", b3)]
+    m = save(model(nodes, [tensor_info("input", [1, 3, 8, 8])], [tensor_info("output", [1, 5])],
+                   inits, 13, "conv_net"), "conv_net")
+
+    def forward(x):
+        h = relu(conv_ref(x, d(w1), d(b1), [2, 2], [1, 1, 1, 1], [1, 1], 1))
+        # SAME_UPPER with stride 1, dilation 2, kernel 3 on 4x4: 4 pad, 2 each side.
+        h = relu(conv_ref(h, d(w2), np.zeros(4), [1, 1], [2, 2, 2, 2], [2, 2], 2))
+        return h.reshape(h.shape[0], -1) @ d(w3).T + d(b3)
+
+    write_ref("conv_net", [1, 3, 8, 8], forward, seed=108)
+    return m
+
+
 def torch_models():
     """Models exported by torch.onnx.export, if PyTorch is installed."""
     try:
@@ -395,6 +452,7 @@ def main():
     shape_chain()
     sigmoid_mlp()
     misc_ops()
+    conv_net()
     torch_models()
     bad_models(first)
 

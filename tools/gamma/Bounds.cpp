@@ -52,6 +52,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
   if (!prop)
     return fail(prop.error());
   const bool crown = opts.method == "crown";
+  std::string engine = opts.engine; ///< jit falls back to interp (E5005)
   if (opts.lirpaCompatible && (!crown || !opts.verifier.empty() || opts.engine != "interp"))
     return fail(Error(ErrorCode::InvalidArgument,
                       "--lirpa-compatible is a CROWN option of the reference implementation: "
@@ -95,10 +96,18 @@ ExitCode runBounds(const BoundsOptions &opts) {
       codegen::CodegenOptions copts;
       copts.modelDigest = graph->sourceDigest;
       auto j = codegen::JitVerifier::compile(*graph, copts);
-      if (!j)
+      if (!j && j.error().code() == ErrorCode::KernelUnsupported) {
+        // An op with an IR record but no kernels yet: the reference
+        // interpreter bounds it (slower), on the optimised graph.
+        std::fprintf(stderr, "gamma: note: %s; bounding with the reference interpreter\n",
+                     j.error().str().c_str());
+        engine = "interp";
+      } else if (!j) {
         return fail(j.error());
-      jit = std::move(*j);
-      info = jit->info();
+      } else {
+        jit = std::move(*j);
+        info = jit->info();
+      }
     }
   }
   if (info) {
@@ -176,7 +185,8 @@ ExitCode runBounds(const BoundsOptions &opts) {
       upper[j] = std::max(upper[j], yhi[c * outSize + j]);
     }
 
-  std::string engine = library ? "aot" : opts.engine;
+  if (library)
+    engine = "aot";
   if (opts.json) {
     nlohmann::ordered_json out;
     out["method"] = opts.method;

@@ -244,6 +244,8 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
     }
     Status s = codegen::emitToFile(optimized, codegen::EmitKind::SharedLibrary, path.string(),
                                    copts);
+    if (!s && s.error().code() == ErrorCode::KernelUnsupported)
+      return s.error(); // the JIT would refuse the model alike
     if (s)
       s = recordDigest(path);
     if (s) {

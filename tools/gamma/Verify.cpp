@@ -16,6 +16,7 @@
 #include "frontend/onnx/OnnxImporter.h"
 #include "frontend/vnnlib/VnnLib.h"
 #include "ir/Interpreter.h"
+#include "ir/OpRecord.h"
 #include "ir/Rounding.h"
 #include "passes/PassManager.h"
 #include "runtime/Bab.h"
@@ -48,7 +49,7 @@ namespace {
 /// Whether ir::crown handles every op of the graph.
 bool referenceCrownSupports(const ir::Graph &g) {
   for (const ir::Op &op : g.ops)
-    if (op.kind == ir::OpKind::Transpose)
+    if (op.kind != ir::OpKind::Const && !ir::opRecord(op.kind).crown)
       return false;
   return true;
 }
@@ -354,25 +355,46 @@ ExitCode runVerify(const VerifyOptions &opts) {
       return fail(Error(ErrorCode::VerifierMismatch,
                         "the library's input or output size differs from the model's", loc));
     source = "aot";
-  } else if (opts.noCache) {
-    codegen::CodegenOptions copts;
-    copts.modelDigest = graph->sourceDigest;
-    auto jit = codegen::JitVerifier::compile(*graph, copts);
-    if (!jit)
-      return fail(jit.error());
-    compiled.jit = std::move(*jit);
-    info = compiled.jit->info();
-    source = "jit";
   } else {
-    std::string note;
-    auto k = loadOrCompile(*graph, /*allowJit=*/true, &note);
-    if (!k)
-      return fail(k.error());
-    if (!note.empty())
-      std::fprintf(stderr, "gamma: note: %s\n", note.c_str());
-    compiled = std::move(*k);
-    info = compiled.info;
-    source = compiled.source;
+    // The compile cache (or the JIT alone with --no-cache). A model with an
+    // op that has an IR record but no kernels yet (E5005) is searched with
+    // the reference interpreter and ir::crown instead: slower, same answers.
+    std::optional<Error> unsupported;
+    if (opts.noCache) {
+      codegen::CodegenOptions copts;
+      copts.modelDigest = graph->sourceDigest;
+      auto jit = codegen::JitVerifier::compile(*graph, copts);
+      if (!jit && jit.error().code() == ErrorCode::KernelUnsupported) {
+        unsupported = jit.error();
+      } else if (!jit) {
+        return fail(jit.error());
+      } else {
+        compiled.jit = std::move(*jit);
+        info = compiled.jit->info();
+        source = "jit";
+      }
+    } else {
+      std::string note;
+      auto k = loadOrCompile(*graph, /*allowJit=*/true, &note);
+      if (!k && k.error().code() == ErrorCode::KernelUnsupported) {
+        unsupported = k.error();
+      } else if (!k) {
+        return fail(k.error());
+      } else {
+        if (!note.empty())
+          std::fprintf(stderr, "gamma: note: %s\n", note.c_str());
+        compiled = std::move(*k);
+        info = compiled.info;
+        source = compiled.source;
+      }
+    }
+    if (unsupported) {
+      if (!referenceCrownSupports(*graph))
+        return fail(*unsupported);
+      std::fprintf(stderr, "gamma: note: %s; searching with the reference interpreter\n",
+                   unsupported->str().c_str());
+      source = "interp";
+    }
   }
   double prepareSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
   watchdog.phase("starting the search");
@@ -383,7 +405,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
   ReferenceEngine reference(*graph, info);
   runtime::KernelEngine kernelEngine(info);
   bool hasCrown = runtime::KernelEngine::hasCrown(info);
-  bool useReference = opts.referenceEngine && referenceCrownSupports(*graph);
+  bool useReference = !info || (opts.referenceEngine && referenceCrownSupports(*graph));
   const runtime::BoundEngine &engine =
       useReference ? static_cast<const runtime::BoundEngine &>(reference) : kernelEngine;
   const char *boundsName = useReference ? "crown-reference" : hasCrown ? "crown-kernel" : "ibp-kernel";

@@ -151,6 +151,25 @@ TEST(OnnxModels, MiscOps) {
   checkAgainstReference("misc_ops");
 }
 
+// ONNX Conv with explicit pads and strides, and with group, dilation, no
+// bias and auto_pad SAME_UPPER; the reference is an independent float64
+// numpy loop nest (gen_models.py, conv_ref).
+TEST(OnnxModels, ConvNet) {
+  ir::Graph g = load("conv_net.onnx");
+  EXPECT_EQ(opSequence(g), (Strings{"conv", "relu", "conv", "relu", "reshape", "affine"}));
+  auto ops = computeOps(g);
+  EXPECT_EQ(ops[0]->attrs.at("strides").ints, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(ops[0]->attrs.at("pads").ints, (std::vector<int64_t>{1, 1, 1, 1}));
+  EXPECT_EQ(ops[2]->attrs.at("pads").ints, (std::vector<int64_t>{2, 2, 2, 2}));
+  EXPECT_EQ(ops[2]->intAttr("group"), 2);
+  EXPECT_EQ(g.type(ops[0]->result).shape, (ir::Shape{1, 4, 4, 4}));
+  const ir::Weight *b = g.constant(ops[2]->operands[2]); // no bias: zeros
+  ASSERT_NE(b, nullptr);
+  for (int64_t i = 0; i < b->numel(); ++i)
+    EXPECT_EQ(b->at(i), 0.0f);
+  checkAgainstReference("conv_net");
+}
+
 TEST(OnnxModels, TorchExports) {
   for (const char *name : {"torch_view_mlp", "torch_flatten_dropout"}) {
     if (!std::filesystem::exists(modelPath(std::string(name) + ".onnx")))
