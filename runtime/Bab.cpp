@@ -353,6 +353,8 @@ private:
   std::optional<Verdict> round(Search &s, BabResult &res, Clock::time_point t0) {
     std::vector<Domain> &pending = s.pending;
     auto roundStart = Clock::now();
+    if (opts_.progress)
+      opts_.progress(res.stats);
     ++res.stats.rounds;
     // Chunks: consecutive domains of one case, at most `batch` each.
     std::vector<std::pair<size_t, size_t>> chunks;

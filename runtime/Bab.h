@@ -54,6 +54,7 @@
 #include "runtime/Spec.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -64,8 +65,14 @@ enum class Verdict { Sat, Unsat, Unknown, Timeout };
 /// "sat", "unsat", "unknown", "timeout" (VNN-COMP's words).
 const char *verdictName(Verdict v);
 
+struct BabStats;
+
 struct BabOptions {
   StopCondition stop;        ///< Deadline and cancellation flag.
+  /// Called with the statistics so far at the start of every round (about
+  /// every 50 ms), from the searching thread; may be empty. gamma verify's
+  /// watchdog reports them when it answers for a search that overran.
+  std::function<void(const BabStats &)> progress;
   int threads = 0;           ///< 0: the hardware's concurrency.
   bool deterministic = false; ///< One thread and FIFO tie-breaks.
   uint64_t seed = 0;

@@ -308,9 +308,16 @@ ExitCode runVerify(const VerifyOptions &opts) {
     return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   };
   const bool limited = opts.timeout > 0;
+  // The search's statistics so far, for an answer the watchdog gives.
+  std::mutex progressMutex;
+  runtime::BabStats progress;
   Watchdog watchdog(limited, since(std::max(0.0, opts.timeout - kWatchdogMarginSeconds)),
                     [&](runtime::Verdict v, const std::string &why) {
                       runtime::BabResult r;
+                      {
+                        std::lock_guard<std::mutex> lock(progressMutex);
+                        r.stats = progress;
+                      }
                       r.verdict = v;
                       r.reason = why;
                       r.cancelled = v == runtime::Verdict::Unknown;
@@ -418,6 +425,10 @@ ExitCode runVerify(const VerifyOptions &opts) {
   bopts.batch = std::max<int64_t>(1, opts.batch);
   bopts.lookaheads = opts.lookaheads;
   bopts.stop.cancel = &gCancel;
+  bopts.progress = [&](const runtime::BabStats &st) {
+    std::lock_guard<std::mutex> lock(progressMutex);
+    progress = st;
+  };
   if (limited) {
     // The search stops within a few ms of its deadline; what is left is for
     // writing the answer. The watchdog answers if it does not.

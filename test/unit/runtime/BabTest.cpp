@@ -226,6 +226,29 @@ TEST(Bab, AbsoluteValueIsNeverNegative) {
   EXPECT_EQ(r.stats.unresolved, 0);
 }
 
+// The progress callback sees the statistics round by round (gamma verify's
+// watchdog reports the last ones when it answers for an overrunning search):
+// rounds count up from 0, domains never decrease, the last report is behind
+// the final statistics.
+TEST(Bab, ProgressReportsStatisticsEveryRound) {
+  TinyNet net = absNet();
+  Spec spec = oneCase({-1}, {2}, {yAtMost(-0.01)}, 1);
+  BabOptions o = quiet();
+  std::vector<BabStats> seen;
+  o.progress = [&](const BabStats &st) { seen.push_back(st); };
+  BabResult r = verify(net, spec, o);
+  ASSERT_EQ(r.verdict, Verdict::Unsat);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front().rounds, 0);
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_GE(seen[i].rounds, seen[i - 1].rounds);
+    EXPECT_GE(seen[i].domains, seen[i - 1].domains);
+  }
+  EXPECT_GT(seen.back().domains, 0);
+  EXPECT_LE(seen.back().domains, r.stats.domains);
+  EXPECT_LE(seen.back().rounds, r.stats.rounds);
+}
+
 // "|x| <= 0.2 and |x| >= 0.5" holds nowhere, but each row alone holds
 // somewhere in [-1, 2], so no single row's bound refutes the root. The sum
 // of the two rows (0 <= -0.3) does at once; without it the search splits.
