@@ -160,23 +160,25 @@ template <OpKind K> Graph unaryInstance(std::mt19937_64 &rng) {
 
 } // namespace
 
-extern const OpRecord kReluRecord = {sameShape,
-                                     evalRelu<float>,
-                                     evalRelu<double>,
-                                     intervalRelu,
-                                     unaryInstance<OpKind::Relu>,
-                                     crownRelu,
-                                     nullptr,
-                                     CrownTighten::Unstable,
-                                     gradRelu};
-extern const OpRecord kSigmoidRecord = {sameShape,
-                                        evalSigmoid<float>,
-                                        evalSigmoid<double>,
-                                        intervalSigmoid,
-                                        unaryInstance<OpKind::Sigmoid>,
-                                        crownSigmoid,
-                                        nullptr,
-                                        CrownTighten::All,
-                                        gradSigmoid};
+extern const OpRecord kReluRecord = {
+    .shape = sameShape,
+    .eval = evalRelu<float>,
+    .eval64 = evalRelu<double>,
+    .interval = intervalRelu,
+    .instance = unaryInstance<OpKind::Relu>,
+    .crown = crownRelu,
+    .tighten = CrownTighten::Unstable,
+    .grad = gradRelu,
+};
+extern const OpRecord kSigmoidRecord = {
+    .shape = sameShape,
+    .eval = evalSigmoid<float>,
+    .eval64 = evalSigmoid<double>,
+    .interval = intervalSigmoid,
+    .instance = unaryInstance<OpKind::Sigmoid>,
+    .crown = crownSigmoid,
+    .tighten = CrownTighten::All,
+    .grad = gradSigmoid,
+};
 
 } // namespace gma::ir

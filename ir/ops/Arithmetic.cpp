@@ -218,21 +218,31 @@ Status gradNeg(const GradArgs &a) {
 
 } // namespace
 
-#define GAMMA_BINARY_RECORD(Enum, Rule, Grad)                                                                  \
-  extern const OpRecord k##Enum##Record = {broadcastShape, evalBinary<OpKind::Enum, float>,        \
-                                           evalBinary<OpKind::Enum, double>,                       \
-                                           intervalBinary<OpKind::Enum>,                           \
-                                           binaryInstance<OpKind::Enum>,                           \
-                                           Rule<OpKind::Enum>, broadcastTerms,                     \
-                                           CrownTighten::None, Grad<OpKind::Enum>};
+#define GAMMA_BINARY_RECORD(Enum, Rule, Grad)                                                      \
+  extern const OpRecord k##Enum##Record = {                                                        \
+      .shape = broadcastShape,                                                                     \
+      .eval = evalBinary<OpKind::Enum, float>,                                                     \
+      .eval64 = evalBinary<OpKind::Enum, double>,                                                  \
+      .interval = intervalBinary<OpKind::Enum>,                                                    \
+      .instance = binaryInstance<OpKind::Enum>,                                                    \
+      .crown = Rule<OpKind::Enum>,                                                                 \
+      .crownTerms = broadcastTerms,                                                                \
+      .grad = Grad<OpKind::Enum>,                                                                  \
+  };
 GAMMA_BINARY_RECORD(Add, crownAddSub, gradAddSub)
 GAMMA_BINARY_RECORD(Sub, crownAddSub, gradAddSub)
 GAMMA_BINARY_RECORD(Mul, crownMulDiv, gradMulDiv)
 GAMMA_BINARY_RECORD(Div, crownMulDiv, gradMulDiv)
 #undef GAMMA_BINARY_RECORD
 
-extern const OpRecord kNegRecord = {sameShape, evalNeg<float>, evalNeg<double>,    intervalNeg,
-                                    negInstance, crownNeg,      nullptr,            CrownTighten::None,
-                                    gradNeg};
+extern const OpRecord kNegRecord = {
+    .shape = sameShape,
+    .eval = evalNeg<float>,
+    .eval64 = evalNeg<double>,
+    .interval = intervalNeg,
+    .instance = negInstance,
+    .crown = crownNeg,
+    .grad = gradNeg,
+};
 
 } // namespace gma::ir

@@ -257,8 +257,15 @@ Graph convInstance(std::mt19937_64 &rng) {
 
 } // namespace
 
-extern const OpRecord kConvRecord = {convShape,    evalConv<float>, evalConv<double>,
-                                     intervalConv, convInstance,    crownConv,
-                                     convTerms,    CrownTighten::None, gradConv};
+extern const OpRecord kConvRecord = {
+    .shape = convShape,
+    .eval = evalConv<float>,
+    .eval64 = evalConv<double>,
+    .interval = intervalConv,
+    .instance = convInstance,
+    .crown = crownConv,
+    .crownTerms = convTerms,
+    .grad = gradConv,
+};
 
 } // namespace gma::ir

@@ -332,14 +332,34 @@ int64_t linearTerms(const Graph &g, const Op &op, size_t k) {
 
 } // namespace
 
-extern const OpRecord kMatMulRecord = {matmulShape,    evalMatMul<float>, evalMatMul<double>,
-                                       intervalLinear, matmulInstance,    crownLinear,
-                                       linearTerms,    CrownTighten::None, gradLinear};
-extern const OpRecord kAffineRecord = {affineShape,    evalAffine<float>, evalAffine<double>,
-                                       intervalLinear, affineInstance,    crownLinear,
-                                       linearTerms,    CrownTighten::None, gradLinear};
-extern const OpRecord kTransposeRecord = {transposeShape, evalTranspose<float>,
-                                          evalTranspose<double>, intervalTranspose,
-                                          transposeInstance};
+extern const OpRecord kMatMulRecord = {
+    .shape = matmulShape,
+    .eval = evalMatMul<float>,
+    .eval64 = evalMatMul<double>,
+    .interval = intervalLinear,
+    .instance = matmulInstance,
+    .crown = crownLinear,
+    .crownTerms = linearTerms,
+    .grad = gradLinear,
+};
+extern const OpRecord kAffineRecord = {
+    .shape = affineShape,
+    .eval = evalAffine<float>,
+    .eval64 = evalAffine<double>,
+    .interval = intervalLinear,
+    .instance = affineInstance,
+    .crown = crownLinear,
+    .crownTerms = linearTerms,
+    .grad = gradLinear,
+};
+/// No CROWN or gradient rule: the passes fold every transpose of a weight,
+/// and one of an activation is refused by ir::crown and the kernels.
+extern const OpRecord kTransposeRecord = {
+    .shape = transposeShape,
+    .eval = evalTranspose<float>,
+    .eval64 = evalTranspose<double>,
+    .interval = intervalTranspose,
+    .instance = transposeInstance,
+};
 
 } // namespace gma::ir

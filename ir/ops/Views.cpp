@@ -80,13 +80,30 @@ Status gradCopy(const GradArgs &a) {
 
 } // namespace
 
-extern const OpRecord kConstRecord = {constShape, evalNothing<float>, evalNothing<double>,
-                                      intervalNothing, noInstance};
-extern const OpRecord kReshapeRecord = {reshapeShape, evalCopy<float>, evalCopy<double>,
-                                        intervalCopy, reshapeInstance, crownCopy,
-                                        nullptr,      CrownTighten::None, gradCopy};
-extern const OpRecord kIdentityRecord = {sameShape, evalCopy<float>, evalCopy<double>,
-                                         intervalCopy, identityInstance, crownCopy,
-                                         nullptr,      CrownTighten::None, gradCopy};
+extern const OpRecord kConstRecord = {
+    .shape = constShape,
+    .eval = evalNothing<float>,
+    .eval64 = evalNothing<double>,
+    .interval = intervalNothing,
+    .instance = noInstance,
+};
+extern const OpRecord kReshapeRecord = {
+    .shape = reshapeShape,
+    .eval = evalCopy<float>,
+    .eval64 = evalCopy<double>,
+    .interval = intervalCopy,
+    .instance = reshapeInstance,
+    .crown = crownCopy,
+    .grad = gradCopy,
+};
+extern const OpRecord kIdentityRecord = {
+    .shape = sameShape,
+    .eval = evalCopy<float>,
+    .eval64 = evalCopy<double>,
+    .interval = intervalCopy,
+    .instance = identityInstance,
+    .crown = crownCopy,
+    .grad = gradCopy,
+};
 
 } // namespace gma::ir

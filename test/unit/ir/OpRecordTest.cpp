@@ -156,6 +156,22 @@ bool checkGradient(const Graph &g, std::mt19937_64 &rng) {
   return true;
 }
 
+// The rules every record must have (the CROWN and gradient rules are
+// optional: null means the engines refuse the op).
+TEST(OpRecord, EveryRecordHasItsRequiredRules) {
+  for (int k = 0; k < kNumOpKinds; ++k) {
+    const OpRecord &r = opRecord(static_cast<OpKind>(k));
+    SCOPED_TRACE(std::string(mnemonic(static_cast<OpKind>(k))));
+    EXPECT_NE(r.shape, nullptr);
+    EXPECT_NE(r.eval, nullptr);
+    EXPECT_NE(r.eval64, nullptr);
+    EXPECT_NE(r.interval, nullptr);
+    EXPECT_NE(r.instance, nullptr);
+    if (r.tighten != CrownTighten::None)
+      EXPECT_NE(r.crown, nullptr) << "a relaxed op without a CROWN rule";
+  }
+}
+
 TEST(OpRecord, EveryKindHasInstances) {
   std::mt19937_64 rng(1);
   for (int k = 0; k < kNumOpKinds; ++k) {
