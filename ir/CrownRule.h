@@ -57,6 +57,16 @@ CrownVec crownBroadcastConst(const Graph &g, ValueId v, const Shape &result);
 CrownVec crownBroadcastMag(const CrownBackward &ctx, ValueId v, const Shape &result);
 /// The error of a rule that CROWN cannot apply to this op (E_IrVerify).
 Error crownUnsupported(const Op &op);
+/// The rule of y = Sign·x (reshape, identity, neg): exact terms ±λ, which
+/// round only when summed with x's other consumers' (the fan-in γ).
+template <int Sign> Status crownSigned(CrownBackward &ctx, const Op &op) {
+  ValueId x = op.operands[0];
+  if (double gx = ctx.termGamma(x, 0); gx > 0)
+    ctx.err() += gx * (ctx.lambda().cwiseAbs() * ctx.bounds(x).mag());
+  ctx.accumulate(x, Sign * ctx.lambda());
+  return Status::ok();
+}
+
 /// v rounded away from zero by 4u (relative): an upper line's slope or
 /// intercept rounded up.
 inline double crownUpRel(double v) { return v >= 0 ? v * (1 + 0x1p-51) : v * (1 - 0x1p-51); }

@@ -8,18 +8,14 @@
 #include "ir/Shapes.h"
 
 #include "ir/OpRecord.h"
+#include "ir/ops/OpSupport.h"
 
 #include <algorithm>
 #include <fmt/format.h>
 
 namespace gma::ir {
-namespace {
-
-Error shapeError(std::string msg) { return Error(ErrorCode::IrVerify, std::move(msg)); }
-
-std::string shapeStr(const Shape &s) { return fmt::format("[{}]", fmt::join(s, ",")); }
-
-} // namespace
+using ops::shapeError;
+using ops::shapeStr;
 
 Expected<Shape> broadcastShapes(const Shape &a, const Shape &b) {
   size_t rank = std::max(a.size(), b.size());

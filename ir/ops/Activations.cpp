@@ -20,8 +20,6 @@ namespace gma::ir {
 using namespace ops;
 namespace {
 
-Expected<TensorType> sameShape(const ShapeArgs &a) { return a.operands[0]; }
-
 int64_t numel(const Graph &g, const Op &op) { return g.type(op.result).numel(); }
 
 template <class T> void evalRelu(const EvalArgs<T> &a) {

@@ -26,8 +26,6 @@ Expected<TensorType> broadcastShape(const ShapeArgs &a) {
   return TensorType{*s};
 }
 
-Expected<TensorType> sameShape(const ShapeArgs &a) { return a.operands[0]; }
-
 template <OpKind K, class T> T apply(T a, T b) {
   if constexpr (K == OpKind::Add)
     return a + b;
@@ -172,14 +170,6 @@ int64_t broadcastTerms(const Graph &g, const Op &op, size_t k) {
                                   std::max<int64_t>(1, g.type(op.operands[k]).numel()));
 }
 
-/// neg: exact terms -λ; they round only when summed with other consumers'.
-Status crownNeg(CrownBackward &ctx, const Op &op) {
-  ValueId x = op.operands[0];
-  if (double gx = ctx.termGamma(x, 0); gx > 0)
-    ctx.err() += gx * (ctx.lambda().cwiseAbs() * ctx.bounds(x).mag());
-  ctx.accumulate(x, -ctx.lambda());
-  return Status::ok();
-}
 
 // --- reference gradient ---------------------------------------------------
 
@@ -210,11 +200,6 @@ template <OpKind K> Status gradMulDiv(const GradArgs &a) {
   return Status::ok();
 }
 
-Status gradNeg(const GradArgs &a) {
-  for (size_t j = 0; j < a.adjoint.size(); ++j)
-    a.add(0, static_cast<int64_t>(j), -a.adjoint[j]);
-  return Status::ok();
-}
 
 } // namespace
 
@@ -241,8 +226,8 @@ extern const OpRecord kNegRecord = {
     .eval64 = evalNeg<double>,
     .interval = intervalNeg,
     .instance = negInstance,
-    .crown = crownNeg,
-    .grad = gradNeg,
+    .crown = crownSigned<-1>,
+    .grad = gradSigned<-1>,
 };
 
 } // namespace gma::ir

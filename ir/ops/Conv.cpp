@@ -20,8 +20,6 @@ namespace gma::ir {
 using namespace ops;
 namespace {
 
-constexpr double kU53 = 0x1p-53;
-
 /// The convolution's geometry, from the operand shapes and attributes.
 struct ConvGeometry {
   int64_t N = 1, C = 1, M = 1, group = 1, k = 0; ///< k spatial dims
@@ -165,11 +163,8 @@ Status intervalConv(const IntervalArgs &a) {
       mag += std::fabs(wv) * (std::fabs(xc) + xr);
     }
     double bv = b[t.channel[o]];
-    mag += std::fabs(bv);
-    int64_t K = t.first[o + 1] - t.first[o];
-    double margin = static_cast<double>(K + 4) * kU53 * mag * chargeOn(RoundingCharge::AffineIbp);
-    a.outLo[o] = roundDown(c - r + bv - margin);
-    a.outHi[o] = roundUp(c + r + bv + margin);
+    linearEnclosure(c - r, c + r, bv, mag + std::fabs(bv), t.first[o + 1] - t.first[o], 0.0,
+                    a.outLo[o], a.outHi[o]);
   }
   return Status::ok();
 }

@@ -19,9 +19,6 @@ namespace gma::ir {
 using namespace ops;
 namespace {
 
-constexpr double kU53 = 0x1p-53;
-constexpr double kU24 = 0x1p-24;
-
 Expected<TensorType> matmulShape(const ShapeArgs &args) {
   const TensorType &a = args.operands[0], &b = args.operands[1];
   if (a.rank() == 0 || b.rank() == 0)
@@ -193,12 +190,7 @@ Status intervalLinear(const IntervalArgs &a) {
       hi = c + r;
     }
     double bv = bias ? bias[i % rs.back()] : 0.0;
-    mag += std::fabs(bv);
-    double margin = (static_cast<double>(K + 4) * kU53 + ulpError * kU24) * mag *
-                    chargeOn(RoundingCharge::AffineIbp);
-    // NaN (from inf - inf) becomes the infinite endpoint in roundDown/Up.
-    a.outLo[i] = roundDown(lo + bv - margin);
-    a.outHi[i] = roundUp(hi + bv + margin);
+    linearEnclosure(lo, hi, bv, mag + std::fabs(bv), K, ulpError, a.outLo[i], a.outHi[i]);
   }
   return Status::ok();
 }

@@ -1,6 +1,8 @@
 //===- ir/ops/OpSupport.cpp - Helpers shared by the op records ------------===//
 #include "ir/ops/OpSupport.h"
 
+#include "ir/Rounding.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -11,6 +13,17 @@ namespace gma::ir::ops {
 Error shapeError(std::string msg) { return Error(ErrorCode::IrVerify, std::move(msg)); }
 
 std::string shapeStr(const Shape &s) { return fmt::format("[{}]", fmt::join(s, ",")); }
+
+Expected<TensorType> sameShape(const ShapeArgs &a) { return a.operands[0]; }
+
+void linearEnclosure(double lo, double hi, double bias, double mag, int64_t K, double ulpError,
+                     float &outLo, float &outHi) {
+  double margin = (static_cast<double>(K + 4) * kUnitRoundoff + ulpError * 0x1p-24) * mag *
+                  chargeOn(RoundingCharge::AffineIbp);
+  // NaN (from inf - inf) becomes the infinite endpoint in roundDown/Up.
+  outLo = roundDown(lo + bias - margin);
+  outHi = roundUp(hi + bias + margin);
+}
 
 Error cannotBound(const Op &op, const char *what) {
   Location loc;

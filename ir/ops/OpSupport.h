@@ -29,6 +29,24 @@ struct MatMulPlan {
 };
 MatMulPlan planMatMul(const Shape &a, const Shape &b);
 
+/// The shape rule of an op whose result has its first operand's type.
+Expected<TensorType> sameShape(const ShapeArgs &a);
+
+/// The f32 enclosure of one output of a linear op (affine, matmul, conv):
+/// [lo, hi] + bias computed in double from K terms whose magnitudes and the
+/// bias's sum to `mag`, widened by (K + 4)·2^-53·mag for the double rounding
+/// (docs/soundness.md, "affine") and ulpError·2^-24·mag for the folding
+/// error the passes recorded, then rounded outward.
+void linearEnclosure(double lo, double hi, double bias, double mag, int64_t K, double ulpError,
+                     float &outLo, float &outHi);
+
+/// The gradient of y = Sign·x (reshape, identity, neg).
+template <int Sign> Status gradSigned(const GradArgs &a) {
+  for (size_t j = 0; j < a.adjoint.size(); ++j)
+    a.add(0, static_cast<int64_t>(j), Sign * a.adjoint[j]);
+  return Status::ok();
+}
+
 /// For each element of a transpose's result, the operand element it copies.
 std::vector<int64_t> transposeSource(const Graph &g, const Op &op);
 

@@ -30,8 +30,6 @@ Expected<TensorType> reshapeShape(const ShapeArgs &a) {
   return *a.declared;
 }
 
-Expected<TensorType> sameShape(const ShapeArgs &a) { return a.operands[0]; }
-
 /// A constant's value is its weight; the interpreter reads it directly.
 template <class T> void evalNothing(const EvalArgs<T> &) {}
 Status intervalNothing(const IntervalArgs &) { return Status::ok(); }
@@ -62,22 +60,6 @@ Graph identityInstance(std::mt19937_64 &rng) {
   return instanceOf(rng, OpKind::Identity, {TensorType{randomShape(rng)}}, {false});
 }
 
-/// reshape, identity: exact terms λ; they round only when summed with other
-/// consumers'.
-Status crownCopy(CrownBackward &ctx, const Op &op) {
-  ValueId x = op.operands[0];
-  if (double gx = ctx.termGamma(x, 0); gx > 0)
-    ctx.err() += gx * (ctx.lambda().cwiseAbs() * ctx.bounds(x).mag());
-  ctx.accumulate(x, ctx.lambda());
-  return Status::ok();
-}
-
-Status gradCopy(const GradArgs &a) {
-  for (size_t j = 0; j < a.adjoint.size(); ++j)
-    a.add(0, static_cast<int64_t>(j), a.adjoint[j]);
-  return Status::ok();
-}
-
 } // namespace
 
 extern const OpRecord kConstRecord = {
@@ -93,8 +75,8 @@ extern const OpRecord kReshapeRecord = {
     .eval64 = evalCopy<double>,
     .interval = intervalCopy,
     .instance = reshapeInstance,
-    .crown = crownCopy,
-    .grad = gradCopy,
+    .crown = crownSigned<1>,
+    .grad = gradSigned<1>,
 };
 extern const OpRecord kIdentityRecord = {
     .shape = sameShape,
@@ -102,8 +84,8 @@ extern const OpRecord kIdentityRecord = {
     .eval64 = evalCopy<double>,
     .interval = intervalCopy,
     .instance = identityInstance,
-    .crown = crownCopy,
-    .grad = gradCopy,
+    .crown = crownSigned<1>,
+    .grad = gradSigned<1>,
 };
 
 } // namespace gma::ir
