@@ -27,6 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/IrHelpers.h"
+#include "codegen/StepEmitters.h"
 #include "codegen/KernelEmitter.h"
 #include "ir/Rounding.h"
 
@@ -221,6 +222,16 @@ Function *emitAffineIbp(Module &m, ConstantPool &pool, const Step &s, const std:
   });
   b.CreateRetVoid();
   return f;
+}
+
+Function *affineEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &,
+                         const std::string &name) {
+  return emitAffineEval(ctx.m, ctx.pool, s, name);
+}
+
+Function *affineIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &,
+                        const std::string &name) {
+  return emitAffineIbp(ctx.m, ctx.pool, s, name);
 }
 
 } // namespace gma::codegen

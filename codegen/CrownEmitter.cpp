@@ -41,6 +41,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/IrHelpers.h"
 #include "codegen/KernelEmitter.h"
+#include "codegen/StepEmitters.h"
 #include "ir/Rounding.h"
 #include "ir/SigmoidRelaxation.h"
 
@@ -50,6 +51,7 @@
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace gma::codegen {
@@ -71,14 +73,11 @@ std::vector<int64_t> fanInCounts(const KernelPlan &plan) {
   for (const Step &s : plan.steps)
     for (int32_t v : s.inValues)
       if (v >= 0 && v < plan.numValues)
-        f[v] += s.kind == StepKind::Affine ? s.n : 1;
+        f[v] += stepRecord(s).terms(s);
   return f;
 }
 
-/// Crown: the adaptive lower ReLU slope a = [u > -l]; CrownParallel: a = u/(u - l),
-/// parallel to the upper line (another sound choice, better on some boxes:
-/// the final pass runs with both and keeps the larger bound); Grad: gradients.
-enum class Mode { Crown, CrownParallel, Grad };
+using Mode = CrownMode; // codegen/StepRecord.h
 
 const char *modeName(Mode m) {
   switch (m) {
@@ -91,6 +90,8 @@ const char *modeName(Mode m) {
   }
   return "";
 }
+
+} // namespace
 
 class CrownEmitter {
 public:
@@ -105,6 +106,13 @@ public:
     fns.grad = emitGradEntry();
     return fns;
   }
+
+  // --- backward rules (public: the step records' hooks call them) --------
+  Function *affineRule(const Step &s, Mode mode, const std::string &name);
+  Function *reluRule(const Step &s, Mode mode, const std::string &name);
+  Function *sigmoidRule(const Step &s, Mode mode, const std::string &name);
+  Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
+  Function *linearRule(const Step &s, Mode mode, const std::string &name);
 
 private:
   // --- small IR helpers -------------------------------------------------
@@ -200,16 +208,11 @@ private:
 
   // --- backward rules -----------------------------------------------------
   Function *rule(int stepIdx, Mode mode);
-  Function *affineRule(const Step &s, Mode mode, const std::string &name);
-  Function *reluRule(const Step &s, Mode mode, const std::string &name);
-  Function *sigmoidRule(const Step &s, Mode mode, const std::string &name);
   Function *sigmoidTangentPoint();
   Function *sigmoidRelax();
   Value *sigmoid(IRBuilder<> &b, Value *x) {
     return b.CreateFDiv(cd(1.0), b.CreateFAdd(cd(1.0), b.CreateCall(declareExpF64(m_), {b.CreateFNeg(x)})));
   }
-  Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
-  Function *linearRule(const Step &s, Mode mode, const std::string &name);
   /// Whether a linear step's exact terms are charged (an operand with other
   /// consumers, F > 1): the rule then also takes (c, err, tmp) and the
   /// bounds of each distinct operand.
@@ -243,20 +246,15 @@ private:
 
 Function *CrownEmitter::rule(int stepIdx, Mode mode) {
   const Step &s = plan_.steps[stepIdx];
-  if (mode == Mode::CrownParallel && s.kind != StepKind::Relu)
-    mode = Mode::Crown; // only the ReLU rule differs
+  const StepRecord &rec = stepRecord(s);
+  if (mode == Mode::CrownParallel && !rec.parallelVariant)
+    mode = Mode::Crown;
   auto key = std::make_pair(stepIdx, mode);
   if (auto it = rules_.find(key); it != rules_.end())
     return it->second;
   std::string name = prefix_ + modeName(mode) + ".back." + s.name;
-  Function *f = nullptr;
-  switch (s.kind) {
-  case StepKind::Affine: f = affineRule(s, mode, name); break;
-  case StepKind::Relu: f = reluRule(s, mode, name); break;
-  case StepKind::Sigmoid: f = sigmoidRule(s, mode, name); break;
-  case StepKind::BinaryConst: f = binaryConstRule(s, mode, name); break;
-  default: f = linearRule(s, mode, name); break;
-  }
+  assert(rec.crownRule && "computeCrownLayout admits only steps with a backward rule");
+  Function *f = rec.crownRule(*this, s, mode, name);
   rules_[key] = f;
   return f;
 }
@@ -815,26 +813,25 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
     zeroBorn(pos);
     const Step &s = plan_.steps[p.steps[pos]];
     Function *fn = rule(p.steps[pos], mode);
+    // Operands are passed once per distinct value (x + x: one Λx).
+    SmallVector<int32_t, 2> operands;
+    for (int32_t v : s.inValues)
+      if (std::find(operands.begin(), operands.end(), v) == operands.end())
+        operands.push_back(v);
     SmallVector<Value *, 9> args = {lamOf(b, d, p, s.outValue)};
-    if (s.kind == StepKind::BinaryAct) {
-      args.push_back(lamOf(b, d, p, s.inValues[0]));
-      if (s.inValues[1] != s.inValues[0])
-        args.push_back(lamOf(b, d, p, s.inValues[1]));
-    } else {
-      args.push_back(lamOf(b, d, p, s.inValues[0]));
-    }
-    bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
-    bool withBounds = s.kind == StepKind::Affine || activation || s.kind == StepKind::BinaryConst;
+    for (int32_t v : operands)
+      args.push_back(lamOf(b, d, p, v));
+    const StepRecord &rec = stepRecord(s);
+    bool activation = rec.relaxed();
+    bool withBounds = rec.ruleTakesBounds;
     bool linear = !withBounds;
     if (crown && (withBounds || (linear && linearCharged(s))))
       args.append({d.c, d.err, tmp});
     if (withBounds && (crown || activation))
       args.append({boundsLo(b, sl, s.inValues[0]), boundsHi(b, sl, s.inValues[0])});
-    if (crown && linear && linearCharged(s)) {
-      args.append({boundsLo(b, sl, s.inValues[0]), boundsHi(b, sl, s.inValues[0])});
-      if (s.kind == StepKind::BinaryAct && s.inValues[1] != s.inValues[0])
-        args.append({boundsLo(b, sl, s.inValues[1]), boundsHi(b, sl, s.inValues[1])});
-    }
+    if (crown && linear && linearCharged(s))
+      for (int32_t v : operands)
+        args.append({boundsLo(b, sl, v), boundsHi(b, sl, v)});
     args.push_back(rows);
     b.CreateCall(fn, args);
   }
@@ -948,9 +945,9 @@ Function *CrownEmitter::forward(bool tighten) {
   Slice sl{f->getArg(0), f->getArg(1), f->getArg(2)};
   IRBuilder<> b(&f->getEntryBlock());
   for (const Step &s : plan_.steps) {
-    bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
-    if (tighten && activation && s.inValues[0] != plan_.inputValue)
-      emitTighten(b, sl, s.inValues[0], s.kind == StepKind::Sigmoid);
+    const StepRecord &rec = stepRecord(s);
+    if (tighten && rec.relaxed() && s.inValues[0] != plan_.inputValue)
+      emitTighten(b, sl, s.inValues[0], rec.relaxation == Relaxation::AllNeurons);
     // Every value its own slot: buffers named by value number.
     StepBuffers sb;
     std::vector<int32_t> values;
@@ -967,7 +964,7 @@ Function *CrownEmitter::forward(bool tighten) {
     sb.outIdx = add(s.outValue);
     Function *fn = ibpStep_(s, sb);
     SmallVector<Value *, 12> args;
-    if (s.kind == StepKind::Affine)
+    if (rec.fixedOperands)
       values = {s.inValues[0], s.outValue};
     for (int32_t v : values) {
       args.push_back(boundsLo(b, sl, v));
@@ -1131,7 +1128,23 @@ Function *CrownEmitter::emitGradEntry() {
   return f;
 }
 
-} // namespace
+
+Function *affineCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
+  return e.affineRule(s, m, n);
+}
+Function *reluCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
+  return e.reluRule(s, m, n);
+}
+Function *sigmoidCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
+  return e.sigmoidRule(s, m, n);
+}
+Function *binaryConstCrownRule(CrownEmitter &e, const Step &s, CrownMode m,
+                               const std::string &n) {
+  return e.binaryConstRule(s, m, n);
+}
+Function *linearCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
+  return e.linearRule(s, m, n);
+}
 
 CrownFunctions emitCrownKernels(Module &m, ConstantPool &pool, const KernelPlan &plan,
                                 const CrownLayout &lay, const std::string &prefix,

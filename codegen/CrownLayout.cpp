@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/CrownLayout.h"
+#include "codegen/StepRecord.h"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -109,13 +110,10 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
     lay.producer[s.outValue] = static_cast<int>(i);
     lay.boundsOff[s.outValue] = off;
     off += align16(2 * s.out.numel);
-    if (s.kind == StepKind::Affine)
-      tmp = std::max(tmp, s.rows * s.n);
-    if (s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid) {
-      // ReLU: a, s, t, m per neuron; sigmoid: two lines (4 doubles) and m.
-      tmp = std::max(tmp, (s.kind == StepKind::Relu ? 4 : 5) * s.out.numel);
-      idx = std::max(idx, s.out.numel);
-    }
+    const StepRecord &rec = stepRecord(s);
+    tmp = std::max(tmp, rec.tmpDoubles(s));
+    if (rec.relaxed())
+      idx = std::max(idx, s.out.numel); // the indices of the neurons to tighten
   }
   lay.tmpOff = off;
   lay.tmpDoubles = tmp;
@@ -127,10 +125,17 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
   // before any pass is planned, the model gets eval and ibp kernels only
   // (branch and bound then bounds with IBP) instead of code that takes
   // minutes to compile.
+  // A step without a backward rule in the kernels (conv, so far): eval and
+  // ibp kernels only; gamma bounds such a model with ir::crown.
+  if (const Step *s = stepWithoutCrownRule(plan)) {
+    lay.unsupportedReason =
+        fmt::format("the kernels have no CROWN rule for {} ('{}')", stepRecord(*s).name, s->name);
+    return lay;
+  }
+
   int64_t steps = static_cast<int64_t>(plan.steps.size());
   for (const Step &s : plan.steps) {
-    bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
-    if (activation && s.inValues[0] != plan.inputValue)
+    if (stepRecord(s).relaxed() && s.inValues[0] != plan.inputValue)
       steps += lay.producer[s.inValues[0]] + 1; // at most this pass's length
   }
   if (steps > kMaxCrownPassSteps) {
@@ -143,8 +148,7 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
 
   int64_t dynFixed = 0;
   for (const Step &s : plan.steps) {
-    bool activation = s.kind == StepKind::Relu || s.kind == StepKind::Sigmoid;
-    if (!activation || s.inValues[0] == plan.inputValue ||
+    if (!stepRecord(s).relaxed() || s.inValues[0] == plan.inputValue ||
         lay.intermediate.count(s.inValues[0]))
       continue;
     CrownPass pass = planPass(plan, lay, s.inValues[0]);

@@ -1,8 +1,9 @@
 //===- codegen/KernelEmitter.cpp - KernelPlan to llvm::Module -------------===//
 //
 // Builds the module described in KernelEmitter.h:
-//   1. one internal function per step and kernel (affine steps come from
-//      AffineEmitter.cpp; elementwise steps are emitted here);
+//   1. one internal function per step and kernel, from the step's record
+//      (codegen/StepRecord.h): its whole-step emitter, or the one elementwise
+//      loop below over its scalar rule;
 //   2. the entry points, which turn each buffer of the plan into a pointer
 //      (region base + offset·B; in ibp the hi plane of the arena starts at
 //      scratch + arena·B) and call the steps in schedule order;
@@ -19,6 +20,7 @@
 #include "codegen/KernelEmitter.h"
 
 #include "codegen/IrHelpers.h"
+#include "codegen/StepEmitters.h"
 #include "ir/Rounding.h"
 #include "abi/KernelAbiTable.h"
 #include "generated/Version.h"
@@ -154,25 +156,16 @@ public:
 
 private:
   Function *emitStep(const Step &s, Kernel kernel, const StepBuffers &sb);
-  Function *emitElementwise(const Step &s, Kernel kernel, const StepBuffers &sb,
-                            const std::string &name);
   Function *emitEntry(Kernel kernel);
   void emitInfo(Function *eval, Function *ibp, const CrownLayout &lay, const CrownFunctions &crown);
-  FunctionCallee expF64();
-
-  /// The interval rule of a unary or binary-with-constant elementwise step:
-  /// (lo, hi) in f32 -> (lo', hi') in f32. `c` is the f32 constant or null.
-  std::pair<Value *, Value *> intervalRule(IRBuilder<> &b, const Step &s, Value *lo, Value *hi,
-                                           Value *c);
-  Value *concreteRule(IRBuilder<> &b, const Step &s, Value *x, Value *c);
 
   const KernelPlan &plan_;
   const EmitterOptions &opts_;
   LLVMContext &ctx_;
   std::unique_ptr<Module> m_;
   ConstantPool pool_;
-  /// The ibp kernel's affine step functions, reused by the crown kernel.
-  std::map<const Step *, Function *> ibpAffine_;
+  /// The ibp kernel's fixed-operand step functions, reused by the crown kernel.
+  std::map<const Step *, Function *> ibpFixed_;
 };
 
 std::unique_ptr<Module> ModuleEmitter::run() {
@@ -184,12 +177,14 @@ std::unique_ptr<Module> ModuleEmitter::run() {
   if (lay.supported)
     crown = emitCrownKernels(*m_, pool_, plan_, lay, opts_.prefix,
                              [&](const Step &s, const StepBuffers &sb) -> Function * {
-                               if (s.kind == StepKind::Affine)
-                                 return ibpAffine_.at(&s);
+                               if (stepRecord(s).fixedOperands)
+                                 return ibpFixed_.at(&s);
                                Function *&fn = crownIbp[&s];
-                               if (!fn)
-                                 fn = emitElementwise(s, Kernel::Ibp, sb,
-                                                      opts_.prefix + "_crown.ibp." + s.name);
+                               if (!fn) {
+                                 StepEmitContext ctx{*m_, pool_};
+                                 fn = emitStepFunction(ctx, s, /*ibp=*/true, sb,
+                                                       opts_.prefix + "_crown.ibp." + s.name);
+                               }
                                return fn;
                              });
   emitInfo(eval, ibp, lay, crown);
@@ -207,169 +202,180 @@ std::unique_ptr<Module> ModuleEmitter::run() {
   return std::move(m_);
 }
 
-FunctionCallee ModuleEmitter::expF64() { return declareExpF64(*m_); }
+} // namespace
 
-Value *ModuleEmitter::concreteRule(IRBuilder<> &b, const Step &s, Value *x, Value *c) {
+// --- the elementwise rules of the records (StepEmitters.h) -----------------
+
+Value *reluEval(IRBuilder<> &b, const Step &, Value *x, Value *) {
+  // std::max(x, 0.0f): x < 0 ? 0 : x.
   Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
-  switch (s.kind) {
-  case StepKind::Relu:
-    // std::max(x, 0.0f): x < 0 ? 0 : x.
-    return b.CreateSelect(b.CreateFCmpOLT(x, zero), zero, x);
-  case StepKind::Neg:
-    return b.CreateFNeg(x);
-  case StepKind::Sigmoid: {
-    Value *e = b.CreateUnaryIntrinsic(Intrinsic::exp, b.CreateFNeg(x));
-    Value *one = ConstantFP::get(b.getFloatTy(), 1.0);
-    return b.CreateFDiv(one, b.CreateFAdd(one, e));
-  }
-  case StepKind::BinaryConst: {
-    Value *l = s.constOnLeft ? c : x, *r = s.constOnLeft ? x : c;
-    switch (s.bin) {
-    case BinOp::Add: return b.CreateFAdd(l, r);
-    case BinOp::Sub: return b.CreateFSub(l, r);
-    case BinOp::Mul: return b.CreateFMul(l, r);
-    case BinOp::Div: return b.CreateFDiv(l, r);
-    }
-    break;
-  }
-  default:
-    break;
-  }
-  llvm_unreachable("not a unary elementwise step");
+  return b.CreateSelect(b.CreateFCmpOLT(x, zero), zero, x);
 }
 
-std::pair<Value *, Value *> ModuleEmitter::intervalRule(IRBuilder<> &b, const Step &s, Value *lo,
-                                                        Value *hi, Value *c) {
+std::pair<Value *, Value *> reluInterval(IRBuilder<> &b, const Step &, Value *lo, Value *hi,
+                                         Value *) {
+  Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+  return {b.CreateSelect(b.CreateFCmpOLT(lo, zero), zero, lo),
+          b.CreateSelect(b.CreateFCmpOLT(hi, zero), zero, hi)};
+}
+
+Value *negEval(IRBuilder<> &b, const Step &, Value *x, Value *) { return b.CreateFNeg(x); }
+
+std::pair<Value *, Value *> negInterval(IRBuilder<> &b, const Step &, Value *lo, Value *hi,
+                                        Value *) {
+  return {b.CreateFNeg(hi), b.CreateFNeg(lo)};
+}
+
+Value *sigmoidEval(IRBuilder<> &b, const Step &, Value *x, Value *) {
+  Value *e = b.CreateUnaryIntrinsic(Intrinsic::exp, b.CreateFNeg(x));
+  Value *one = ConstantFP::get(b.getFloatTy(), 1.0);
+  return b.CreateFDiv(one, b.CreateFAdd(one, e));
+}
+
+std::pair<Value *, Value *> sigmoidInterval(IRBuilder<> &b, const Step &, Value *lo, Value *hi,
+                                            Value *) {
+  // Monotone: sigma(lo) rounded down, sigma(hi) rounded up, in double with
+  // libm's exp (slack 8: exp's error, the add, the divide, the rounding).
   Type *f64 = b.getDoubleTy();
-  switch (s.kind) {
-  case StepKind::Relu: {
-    Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
-    return {b.CreateSelect(b.CreateFCmpOLT(lo, zero), zero, lo),
-            b.CreateSelect(b.CreateFCmpOLT(hi, zero), zero, hi)};
+  Value *one = ConstantFP::get(f64, 1.0);
+  FunctionCallee exp = declareExpF64(*b.GetInsertBlock()->getModule());
+  auto sig = [&](Value *v) {
+    Value *e = b.CreateCall(exp, {b.CreateFNeg(toDouble(b, v))});
+    return b.CreateFDiv(one, b.CreateFAdd(one, e));
+  };
+  // σ > 0 and < 1 for every real x: the upper bound is floored at the
+  // smallest positive f32 (the double σ is 0 from x < -709.78, where exp
+  // overflows, and below 2^-149 from x < -103), and 0 <= σ <= 1 caps both
+  // ends, as ir::ibp (docs/soundness.md, "sigmoid floor").
+  Type *f32 = b.getFloatTy();
+  Value *l32 = roundDown(b, sig(lo), 8.0), *h32 = roundUp(b, sig(hi), 8.0);
+  if (ir::roundingMutation() != ir::RoundingCharge::SigmoidFloor) {
+    Value *floor = ConstantFP::get(f32, static_cast<double>(ir::kMinPositiveF32));
+    h32 = b.CreateSelect(b.CreateFCmpOLT(h32, floor), floor, h32);
   }
-  case StepKind::Neg:
-    return {b.CreateFNeg(hi), b.CreateFNeg(lo)};
-  case StepKind::Sigmoid: {
-    // Monotone: sigma(lo) rounded down, sigma(hi) rounded up, in double with
-    // libm's exp (slack 8: exp's error, the add, the divide, the rounding).
-    Value *one = ConstantFP::get(f64, 1.0);
-    auto sig = [&](Value *v) {
-      Value *e = b.CreateCall(expF64(), {b.CreateFNeg(toDouble(b, v))});
-      return b.CreateFDiv(one, b.CreateFAdd(one, e));
-    };
-    // σ > 0 and < 1 for every real x: the upper bound is floored at the
-    // smallest positive f32 (the double σ is 0 from x < -709.78, where exp
-    // overflows, and below 2^-149 from x < -103), and 0 <= σ <= 1 caps both
-    // ends, as ir::ibp (docs/soundness.md, "sigmoid floor").
-    Type *f32 = b.getFloatTy();
-    Value *l32 = roundDown(b, sig(lo), 8.0), *h32 = roundUp(b, sig(hi), 8.0);
-    if (ir::roundingMutation() != ir::RoundingCharge::SigmoidFloor) {
-      Value *floor = ConstantFP::get(f32, static_cast<double>(ir::kMinPositiveF32));
-      h32 = b.CreateSelect(b.CreateFCmpOLT(h32, floor), floor, h32);
-    }
-    Value *zero32 = ConstantFP::get(f32, 0.0), *one32 = ConstantFP::get(f32, 1.0);
-    l32 = b.CreateSelect(b.CreateFCmpOLT(l32, zero32), zero32, l32);
-    h32 = b.CreateSelect(b.CreateFCmpOGT(h32, one32), one32, h32);
-    return {l32, h32};
-  }
-  case StepKind::BinaryConst: {
-    Value *cd = toDouble(b, c), *ld = toDouble(b, lo), *hd = toDouble(b, hi);
-    switch (s.bin) {
-    case BinOp::Add:
-      return {roundDown(b, b.CreateFAdd(ld, cd)), roundUp(b, b.CreateFAdd(hd, cd))};
-    case BinOp::Sub:
-      if (s.constOnLeft)
-        return {roundDown(b, b.CreateFSub(cd, hd)), roundUp(b, b.CreateFSub(cd, ld))};
-      return {roundDown(b, b.CreateFSub(ld, cd)), roundUp(b, b.CreateFSub(hd, cd))};
-    case BinOp::Mul:
-    case BinOp::Div: {
-      bool mul = s.bin == BinOp::Mul;
-      Value *p = mul ? b.CreateFMul(ld, cd) : b.CreateFDiv(ld, cd);
-      Value *q = mul ? b.CreateFMul(hd, cd) : b.CreateFDiv(hd, cd);
-      Value *neg = b.CreateFCmpOLT(cd, ConstantFP::get(f64, 0.0));
-      Value *outLo = roundDown(b, b.CreateSelect(neg, q, p));
-      Value *outHi = roundUp(b, b.CreateSelect(neg, p, q));
-      if (mul)
-        return {outLo, outHi};
-      float inf = std::numeric_limits<float>::infinity();
-      Value *byZero = b.CreateFCmpOEQ(cd, ConstantFP::get(f64, 0.0));
-      return {b.CreateSelect(byZero, ConstantFP::get(b.getFloatTy(), -inf), outLo),
-              b.CreateSelect(byZero, ConstantFP::get(b.getFloatTy(), inf), outHi)};
-    }
-    }
-    break;
-  }
-  default:
-    break;
-  }
-  llvm_unreachable("not a unary elementwise step");
+  Value *zero32 = ConstantFP::get(f32, 0.0), *one32 = ConstantFP::get(f32, 1.0);
+  l32 = b.CreateSelect(b.CreateFCmpOLT(l32, zero32), zero32, l32);
+  h32 = b.CreateSelect(b.CreateFCmpOGT(h32, one32), one32, h32);
+  return {l32, h32};
 }
 
-Function *ModuleEmitter::emitElementwise(const Step &s, Kernel kernel, const StepBuffers &sb,
-                                         const std::string &name) {
-  const bool ibp = kernel == Kernel::Ibp;
+Value *binaryConstEval(IRBuilder<> &b, const Step &s, Value *x, Value *c) {
+  Value *l = s.constOnLeft ? c : x, *r = s.constOnLeft ? x : c;
+  switch (s.bin) {
+  case BinOp::Add: return b.CreateFAdd(l, r);
+  case BinOp::Sub: return b.CreateFSub(l, r);
+  case BinOp::Mul: return b.CreateFMul(l, r);
+  case BinOp::Div: return b.CreateFDiv(l, r);
+  }
+  llvm_unreachable("unknown BinOp");
+}
+
+std::pair<Value *, Value *> binaryConstInterval(IRBuilder<> &b, const Step &s, Value *lo,
+                                                Value *hi, Value *c) {
+  Type *f64 = b.getDoubleTy();
+  Value *cd = toDouble(b, c), *ld = toDouble(b, lo), *hd = toDouble(b, hi);
+  switch (s.bin) {
+  case BinOp::Add:
+    return {roundDown(b, b.CreateFAdd(ld, cd)), roundUp(b, b.CreateFAdd(hd, cd))};
+  case BinOp::Sub:
+    if (s.constOnLeft)
+      return {roundDown(b, b.CreateFSub(cd, hd)), roundUp(b, b.CreateFSub(cd, ld))};
+    return {roundDown(b, b.CreateFSub(ld, cd)), roundUp(b, b.CreateFSub(hd, cd))};
+  case BinOp::Mul:
+  case BinOp::Div: {
+    bool mul = s.bin == BinOp::Mul;
+    Value *p = mul ? b.CreateFMul(ld, cd) : b.CreateFDiv(ld, cd);
+    Value *q = mul ? b.CreateFMul(hd, cd) : b.CreateFDiv(hd, cd);
+    Value *neg = b.CreateFCmpOLT(cd, ConstantFP::get(f64, 0.0));
+    Value *outLo = roundDown(b, b.CreateSelect(neg, q, p));
+    Value *outHi = roundUp(b, b.CreateSelect(neg, p, q));
+    if (mul)
+      return {outLo, outHi};
+    float inf = std::numeric_limits<float>::infinity();
+    Value *byZero = b.CreateFCmpOEQ(cd, ConstantFP::get(f64, 0.0));
+    return {b.CreateSelect(byZero, ConstantFP::get(b.getFloatTy(), -inf), outLo),
+            b.CreateSelect(byZero, ConstantFP::get(b.getFloatTy(), inf), outHi)};
+  }
+  }
+  llvm_unreachable("unknown BinOp");
+}
+
+// --- whole-step emitters of the elementwise kinds ----------------------------
+
+namespace {
+
+Function *copyStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                   const std::string &name, unsigned planes) {
+  Function *f = createStepFunction(ctx.m, name, planes * static_cast<unsigned>(sb.unique.size()));
+  Value *batch = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  Value *bytes = b.CreateMul(batch, b.getInt64(s.out.numel * 4));
+  for (unsigned p = 0; p < planes; ++p)
+    b.CreateMemCpy(f->getArg(sb.outIdx * planes + p), Align(4),
+                   f->getArg(sb.inIdx[0] * planes + p), Align(4), bytes);
+  b.CreateRetVoid();
+  return f;
+}
+
+Function *addSubStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                     const std::string &name, bool ibp) {
   const unsigned planes = ibp ? 2 : 1;
-  Function *f = createStepFunction(*m_, name, planes * static_cast<unsigned>(sb.unique.size()));
+  Function *f = createStepFunction(ctx.m, name, planes * static_cast<unsigned>(sb.unique.size()));
   Value *batch = f->getArg(f->arg_size() - 1);
   IRBuilder<> b(&f->getEntryBlock());
   auto lo = [&](unsigned buf) { return f->getArg(buf * planes); };
   auto hi = [&](unsigned buf) { return f->getArg(buf * planes + 1); };
-  const unsigned out = sb.outIdx;
-  const int64_t n = s.out.numel;
+  const unsigned a = sb.inIdx[0], c = sb.inIdx[1], out = sb.outIdx;
+  const bool add = s.bin == BinOp::Add;
+  emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(s.out.numel)), 1, "i",
+           [&](IRBuilder<> &b, Value *i) {
+             if (!ibp) {
+               Value *x = loadF32(b, lo(a), i), *y = loadF32(b, lo(c), i);
+               storeF32(b, add ? b.CreateFAdd(x, y) : b.CreateFSub(x, y), lo(out), i);
+               return;
+             }
+             Value *alo = toDouble(b, loadF32(b, lo(a), i));
+             Value *ahi = toDouble(b, loadF32(b, hi(a), i));
+             Value *clo = toDouble(b, loadF32(b, lo(c), i));
+             Value *chi = toDouble(b, loadF32(b, hi(c), i));
+             Value *rlo = add ? b.CreateFAdd(alo, clo) : b.CreateFSub(alo, chi);
+             Value *rhi = add ? b.CreateFAdd(ahi, chi) : b.CreateFSub(ahi, clo);
+             storeF32(b, roundDown(b, rlo), lo(out), i);
+             storeF32(b, roundUp(b, rhi), hi(out), i);
+           });
+  b.CreateRetVoid();
+  return f;
+}
 
-  if (s.kind == StepKind::Copy) {
-    Value *bytes = b.CreateMul(batch, b.getInt64(n * 4));
-    for (unsigned p = 0; p < planes; ++p)
-      b.CreateMemCpy(f->getArg(out * planes + p), Align(4), f->getArg(sb.inIdx[0] * planes + p),
-                     Align(4), bytes);
-    b.CreateRetVoid();
-    return f;
-  }
-
-  if (s.kind == StepKind::BinaryAct) {
-    const unsigned a = sb.inIdx[0], c = sb.inIdx[1];
-    const bool add = s.bin == BinOp::Add;
-    emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(n)), 1, "i",
-             [&](IRBuilder<> &b, Value *i) {
-               if (!ibp) {
-                 Value *x = loadF32(b, lo(a), i), *y = loadF32(b, lo(c), i);
-                 storeF32(b, add ? b.CreateFAdd(x, y) : b.CreateFSub(x, y), lo(out), i);
-                 return;
-               }
-               Value *alo = toDouble(b, loadF32(b, lo(a), i));
-               Value *ahi = toDouble(b, loadF32(b, hi(a), i));
-               Value *clo = toDouble(b, loadF32(b, lo(c), i));
-               Value *chi = toDouble(b, loadF32(b, hi(c), i));
-               Value *rlo = add ? b.CreateFAdd(alo, clo) : b.CreateFSub(alo, chi);
-               Value *rhi = add ? b.CreateFAdd(ahi, chi) : b.CreateFSub(ahi, clo);
-               storeF32(b, roundDown(b, rlo), lo(out), i);
-               storeF32(b, roundUp(b, rhi), hi(out), i);
-             });
-    b.CreateRetVoid();
-    return f;
-  }
-
-  const unsigned in = sb.inIdx[0];
+/// The one loop of every elementwise step: the record's scalar rule on each
+/// element, with the broadcast constant (if any) read as C[m] for element
+/// ((o·mid) + m)·inner + i of a sample.
+Function *elementwiseStep(StepEmitContext &ctx, const Step &s, const StepRecord &rec,
+                          const StepBuffers &sb, const std::string &name, bool ibp) {
+  const unsigned planes = ibp ? 2 : 1;
+  Function *f = createStepFunction(ctx.m, name, planes * static_cast<unsigned>(sb.unique.size()));
+  Value *batch = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  auto lo = [&](unsigned buf) { return f->getArg(buf * planes); };
+  auto hi = [&](unsigned buf) { return f->getArg(buf * planes + 1); };
+  const unsigned in = sb.inIdx[0], out = sb.outIdx;
   auto body = [&](IRBuilder<> &b, Value *i, Value *c) {
     if (!ibp) {
-      storeF32(b, concreteRule(b, s, loadF32(b, lo(in), i), c), lo(out), i);
+      storeF32(b, rec.scalarEval(b, s, loadF32(b, lo(in), i), c), lo(out), i);
       return;
     }
-    auto [rlo, rhi] = intervalRule(b, s, loadF32(b, lo(in), i), loadF32(b, hi(in), i), c);
+    auto [rlo, rhi] = rec.scalarInterval(b, s, loadF32(b, lo(in), i), loadF32(b, hi(in), i), c);
     storeF32(b, rlo, lo(out), i);
     storeF32(b, rhi, hi(out), i);
   };
-
-  if (s.kind != StepKind::BinaryConst) {
-    emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(n)), 1, "i",
+  if (!s.constant.data) {
+    emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(s.out.numel)), 1, "i",
              [&](IRBuilder<> &b, Value *i) { body(b, i, nullptr); });
     b.CreateRetVoid();
     return f;
   }
-
-  // Per sample, element ((o·mid) + m)·inner + i uses C[m]; trip-count-1 loops
-  // fold away, leaving a vectorisable loop along mid or inner.
-  GlobalVariable *cst = pool_.get(s.constant, s.name + ".c");
+  // Trip-count-1 loops fold away, leaving a vectorisable loop along mid or inner.
+  GlobalVariable *cst = ctx.pool.get(s.constant, s.name + ".c");
   emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(s.outer)), 1, "o",
            [&](IRBuilder<> &b, Value *o) {
              emitLoop(b, s.mid, "m", [&](IRBuilder<> &b, Value *mi) {
@@ -385,15 +391,44 @@ Function *ModuleEmitter::emitElementwise(const Step &s, Kernel kernel, const Ste
   return f;
 }
 
+} // namespace
+
+Function *copyEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                       const std::string &name) {
+  return copyStep(ctx, s, sb, name, 1);
+}
+Function *copyIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                      const std::string &name) {
+  return copyStep(ctx, s, sb, name, 2);
+}
+Function *addSubEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                         const std::string &name) {
+  return addSubStep(ctx, s, sb, name, false);
+}
+Function *addSubIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                        const std::string &name) {
+  return addSubStep(ctx, s, sb, name, true);
+}
+
+Function *emitStepFunction(StepEmitContext &ctx, const Step &s, bool ibp, const StepBuffers &sb,
+                           const std::string &name) {
+  const StepRecord &rec = stepRecord(s);
+  if (StepFunctionHook hook = ibp ? rec.ibp : rec.eval)
+    return hook(ctx, s, sb, name);
+  assert(rec.scalarEval && rec.scalarInterval && "a step kind without eval/ibp emitters");
+  return elementwiseStep(ctx, s, rec, sb, name, ibp);
+}
+
+namespace {
+
 Function *ModuleEmitter::emitStep(const Step &s, Kernel kernel, const StepBuffers &sb) {
   std::string name =
       opts_.prefix + (kernel == Kernel::Eval ? "_eval." : "_ibp.") + s.name;
-  if (s.kind == StepKind::Affine) {
-    if (kernel == Kernel::Eval)
-      return emitAffineEval(*m_, pool_, s, name);
-    return ibpAffine_[&s] = emitAffineIbp(*m_, pool_, s, name);
-  }
-  return emitElementwise(s, kernel, sb, name);
+  StepEmitContext ctx{*m_, pool_};
+  Function *f = emitStepFunction(ctx, s, kernel == Kernel::Ibp, sb, name);
+  if (kernel == Kernel::Ibp && stepRecord(s).fixedOperands)
+    ibpFixed_[&s] = f;
+  return f;
 }
 
 Function *ModuleEmitter::emitEntry(Kernel kernel) {
@@ -470,10 +505,10 @@ Function *ModuleEmitter::emitEntry(Kernel kernel) {
   for (size_t i = 0; i < plan_.steps.size(); ++i) {
     const Step &s = plan_.steps[i];
     auto &[fn, sb] = steps[i];
-    // Affine steps take (in, out) in fixed order (the plan keeps them
+    // Fixed-operand steps take (in, out) in that order (the plan keeps them
     // disjoint); elementwise steps take each distinct buffer once.
     SmallVector<BufferRef, 4> buffers;
-    if (s.kind == StepKind::Affine)
+    if (stepRecord(s).fixedOperands)
       buffers = {s.in[0], s.out};
     else
       buffers.assign(sb.unique.begin(), sb.unique.end());

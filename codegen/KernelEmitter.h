@@ -9,8 +9,9 @@
 //   result and operands are disjoint or identical (in place, passed once), and
 //   the inliner turns the attributes into scoped alias metadata, so the
 //   vectorizer needs no run-time overlap checks.
-// The affine steps are in AffineEmitter.cpp, the crown and grad kernels in
-// CrownEmitter.cpp, everything else in KernelEmitter.cpp.
+// What each step kind emits is its record's (codegen/StepRecord.h): affine
+// steps are in AffineEmitter.cpp, conv in ConvEmitter.cpp, the elementwise
+// rules here, the crown and grad kernels in CrownEmitter.cpp.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -15,13 +15,16 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/KernelPlan.h"
+#include "codegen/StepRecord.h"
 
 #include "ir/Rounding.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <fmt/format.h>
 #include <optional>
+#include <vector>
 
 namespace gma::codegen {
 namespace {
@@ -64,12 +67,30 @@ public:
 
   Expected<KernelPlan> run();
 
+  /// The ops the kernels implement, and the lowering of each to a step.
+  struct LoweringEntry {
+    OpKind kind;
+    Status (Lowering::*lower)(const Op &, Step &);
+  };
+  static const std::vector<LoweringEntry> &loweringTable() {
+    static const std::vector<LoweringEntry> table = {
+        {OpKind::Affine, &Lowering::lowerAffine}, {OpKind::MatMul, &Lowering::lowerMatMul},
+        {OpKind::Conv, &Lowering::lowerConv},     {OpKind::Add, &Lowering::lowerBinary},
+        {OpKind::Sub, &Lowering::lowerBinary},    {OpKind::Mul, &Lowering::lowerBinary},
+        {OpKind::Div, &Lowering::lowerBinary},    {OpKind::Relu, &Lowering::lowerUnary},
+        {OpKind::Sigmoid, &Lowering::lowerUnary}, {OpKind::Neg, &Lowering::lowerUnary},
+    };
+    return table;
+  }
+
 private:
   Status assignLocations();
   Status lowerOp(const Op &op, int index);
   Status lowerAffine(const Op &op, Step &s);
   Status lowerMatMul(const Op &op, Step &s);
   Status lowerBinary(const Op &op, Step &s);
+  Status lowerConv(const Op &op, Step &s);
+  Status lowerUnary(const Op &op, Step &s);
   Status checkStep(const Op &op, const Step &s, bool elementwise);
 
   /// The weight data of a constant value (through views), or nullptr.
@@ -225,44 +246,21 @@ Status Lowering::lowerOp(const Op &op, int index) {
   Step s;
   s.name = fmt::format("{}_{}", ir::mnemonic(op.kind), index);
   s.out = *loc_[op.result];
-  bool elementwise = true;
-  switch (op.kind) {
-  case OpKind::Affine:
-    elementwise = false;
-    if (Status st = lowerAffine(op, s); !st)
-      return st;
-    break;
-  case OpKind::MatMul:
-    elementwise = false;
-    if (Status st = lowerMatMul(op, s); !st)
-      return st;
-    break;
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-    if (Status st = lowerBinary(op, s); !st)
-      return st;
-    break;
-  case OpKind::Relu:
-  case OpKind::Sigmoid:
-  case OpKind::Neg:
-    s.kind = op.kind == OpKind::Relu      ? StepKind::Relu
-             : op.kind == OpKind::Sigmoid ? StepKind::Sigmoid
-                                          : StepKind::Neg;
-    if (isConst(op.operands[0]) || !loc_[op.operands[0]])
-      return opError(op, "operand has no buffer");
-    s.in = {*loc_[op.operands[0]]};
-    break;
-  case OpKind::Transpose:
-    return opError(op,
-                   "the kernels do not implement transpose of an activation; "
-                   "only transposes that passes fold into weights are supported",
-                   ErrorCode::KernelUnsupported);
-  default:
+  const auto &table = loweringTable();
+  auto it = std::find_if(table.begin(), table.end(),
+                         [&](const LoweringEntry &e) { return e.kind == op.kind; });
+  if (it == table.end()) {
+    if (op.kind == OpKind::Transpose)
+      return opError(op,
+                     "the kernels do not implement transpose of an activation; "
+                     "only transposes that passes fold into weights are supported",
+                     ErrorCode::KernelUnsupported);
     return opError(op, fmt::format("the kernels do not implement '{}'", ir::mnemonic(op.kind)),
                    ErrorCode::KernelUnsupported);
   }
+  if (Status st = (this->*(it->lower))(op, s); !st)
+    return st;
+  bool elementwise = !stepRecord(s).fixedOperands;
   if (Status st = checkStep(op, s, elementwise); !st)
     return st;
   s.outValue = root_[op.result];
@@ -292,7 +290,8 @@ Status Lowering::lowerAffine(const Op &op, Step &s) {
   if (isConst(x) || !loc_[x])
     return opError(op, "affine needs an activation as its first operand");
   if (!isConst(w) || !isConst(b))
-    return opError(op, "affine with a non-constant weight or bias is not supported");
+    return opError(op, "affine with a non-constant weight or bias is not supported",
+                   ErrorCode::KernelUnsupported);
   const ir::Shape &ws = g_.type(w).shape;
   if (ws.size() != 2)
     return opError(op, "affine weight must be 2-D");
@@ -330,14 +329,44 @@ Status Lowering::lowerAffine(const Op &op, Step &s) {
   return Status::ok();
 }
 
+Status Lowering::lowerUnary(const Op &op, Step &s) {
+  s.kind = op.kind == OpKind::Relu      ? StepKind::Relu
+           : op.kind == OpKind::Sigmoid ? StepKind::Sigmoid
+                                        : StepKind::Neg;
+  if (isConst(op.operands[0]) || !loc_[op.operands[0]])
+    return opError(op, "operand has no buffer");
+  s.in = {*loc_[op.operands[0]]};
+  return Status::ok();
+}
+
+Status Lowering::lowerConv(const Op &op, Step &s) {
+  ValueId x = op.operands[0], w = op.operands[1], b = op.operands[2];
+  if (isConst(x) || !loc_[x])
+    return opError(op, "conv needs an activation as its first operand");
+  if (!isConst(w) || !isConst(b))
+    return opError(op, "conv with a non-constant weight or bias is not supported",
+                   ErrorCode::KernelUnsupported);
+  auto gm = ir::convGeometry(g_.type(x), g_.type(w), op.attrs);
+  if (!gm)
+    return opError(op, gm.error().message());
+  s.kind = StepKind::Conv;
+  s.conv = std::make_shared<const ir::ConvGeometry>(*gm);
+  s.weight = borrow(constData(w), g_.type(w).numel());
+  s.bias = borrow(constData(b), g_.type(b).numel());
+  s.in = {*loc_[x]};
+  return Status::ok();
+}
+
 Status Lowering::lowerMatMul(const Op &op, Step &s) {
   ValueId a = op.operands[0], b = op.operands[1];
   if (!isConst(a) && !isConst(b))
     return opError(op, "matmul of two activations (a bilinear product) is not supported by "
-                       "the kernels");
+                       "the kernels",
+                   ErrorCode::KernelUnsupported);
   if (isConst(a))
     return opError(op, "matmul with a constant left operand (W @ x) is not supported; only "
-                       "x @ W");
+                       "x @ W",
+                   ErrorCode::KernelUnsupported);
   if (!loc_[a])
     return opError(op, "operand has no buffer");
   const ir::Shape &bs = g_.type(b).shape;
@@ -348,7 +377,8 @@ Status Lowering::lowerMatMul(const Op &op, Step &s) {
     s.k = bs[0];
     s.n = 1;
   } else {
-    return opError(op, "matmul with a constant of rank > 2 is not supported");
+    return opError(op, "matmul with a constant of rank > 2 is not supported",
+                   ErrorCode::KernelUnsupported);
   }
   const ir::Shape &as = g_.type(a).shape;
   if (as.empty() || as.back() != s.k)
@@ -375,9 +405,11 @@ Status Lowering::lowerBinary(const Op &op, Step &s) {
     if (s.bin == BinOp::Mul || s.bin == BinOp::Div)
       return opError(op, fmt::format("{} of two activations (a bilinear product) is not "
                                      "supported by the kernels",
-                                     ir::mnemonic(op.kind)));
+                                     ir::mnemonic(op.kind)),
+                   ErrorCode::KernelUnsupported);
     if (g_.type(a) != rt || g_.type(b) != rt)
-      return opError(op, "broadcasting between two activations is not supported");
+      return opError(op, "broadcasting between two activations is not supported",
+                   ErrorCode::KernelUnsupported);
     s.kind = StepKind::BinaryAct;
     s.in = {*loc_[a], *loc_[b]};
     return Status::ok();
@@ -386,10 +418,12 @@ Status Lowering::lowerBinary(const Op &op, Step &s) {
   ValueId act = s.constOnLeft ? b : a;
   ValueId cst = s.constOnLeft ? a : b;
   if (s.constOnLeft && s.bin == BinOp::Div)
-    return opError(op, "division by an activation is not supported by the kernels");
+    return opError(op, "division by an activation is not supported by the kernels",
+                   ErrorCode::KernelUnsupported);
   if (g_.type(act) != rt)
     return opError(op, "broadcasting the activation operand is not supported; only the "
-                       "constant may broadcast");
+                       "constant may broadcast",
+                   ErrorCode::KernelUnsupported);
   if (!loc_[act])
     return opError(op, "operand has no buffer");
 
@@ -454,5 +488,19 @@ Status Lowering::lowerBinary(const Op &op, Step &s) {
 } // namespace
 
 Expected<KernelPlan> buildKernelPlan(const ir::Graph &g) { return Lowering(g).run(); }
+
+const Step *stepWithoutCrownRule(const KernelPlan &plan) {
+  for (const Step &s : plan.steps)
+    if (!stepRecord(s).crownRule)
+      return &s;
+  return nullptr;
+}
+
+bool kernelsImplement(ir::OpKind kind) {
+  for (const auto &e : Lowering::loweringTable())
+    if (e.kind == kind)
+      return true;
+  return false;
+}
 
 } // namespace gma::codegen

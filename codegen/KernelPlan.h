@@ -14,6 +14,7 @@
 #pragma once
 
 #include "support/Diagnostic.h"
+#include "ir/ConvGeometry.h"
 #include "ir/Graph.h"
 
 #include <cstdint>
@@ -35,14 +36,13 @@ struct BufferRef {
 };
 
 enum class StepKind {
-  Affine,      ///< out[r, n] = sum_k in[r, k]·W[k, n] + bias[n], rows r per sample.
-  Relu,        ///< out = max(in, 0).
-  Sigmoid,     ///< out = 1 / (1 + exp(-in)).
-  Neg,         ///< out = -in.
-  BinaryConst, ///< out = in (op) C or C (op) in, C broadcast (outer, mid, inner).
-  BinaryAct,   ///< out = in0 (op) in1, both activations of the same shape (add/sub).
-  Copy,        ///< out = in (a graph output that does not live in the output buffer).
+#define GAMMA_STEP(Name, doc) Name,
+#include "codegen/Steps.def"
 };
+constexpr int kNumStepKinds = 0
+#define GAMMA_STEP(Name, doc) +1
+#include "codegen/Steps.def"
+    ;
 
 enum class BinOp { Add, Sub, Mul, Div };
 
@@ -79,6 +79,10 @@ struct Step {
   /// Per sample, element ((o·mid) + m)·inner + i uses C[m].
   int64_t outer = 1, mid = 1, inner = 1;
   ConstData constant; ///< [mid]
+
+  // Conv: weight in ONNX's [M, C/group, kernel...] layout, bias [M]; per
+  // sample the input is [N, C, in...] and the output [N, M, out...].
+  std::shared_ptr<const ir::ConvGeometry> conv;
 };
 
 struct KernelPlan {
@@ -96,5 +100,13 @@ struct KernelPlan {
 /// attribute and no `buffer` attributes) gets a trivial plan: every
 /// intermediate its own arena slot, the output's producer in region 2.
 Expected<KernelPlan> buildKernelPlan(const ir::Graph &g);
+
+/// Whether the kernels lower ops of `kind` at all (some forms of them may
+/// still be refused: a product of two activations, a transposed activation).
+bool kernelsImplement(ir::OpKind kind);
+
+/// The first step of `plan` whose kind has no backward rule in the kernels
+/// (so the plan gets no crown/grad kernels whatever the budgets), or null.
+const Step *stepWithoutCrownRule(const KernelPlan &plan);
 
 } // namespace gma::codegen

@@ -8,6 +8,7 @@
 // with affine's charges (docs/soundness.md) over the taps.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/ConvGeometry.h"
 #include "ir/CrownRule.h"
 #include "ir/Rounding.h"
 #include "ir/ops/OpSupport.h"
@@ -20,13 +21,9 @@ namespace gma::ir {
 using namespace ops;
 namespace {
 
-/// The convolution's geometry, from the operand shapes and attributes.
-struct ConvGeometry {
-  int64_t N = 1, C = 1, M = 1, group = 1, k = 0; ///< k spatial dims
-  Shape in, kernel, out, strides, padBegin, dilations;
-};
+} // namespace
 
-Expected<ConvGeometry> geometry(const TensorType &x, const TensorType &w, const Attrs &attrs) {
+Expected<ConvGeometry> convGeometry(const TensorType &x, const TensorType &w, const Attrs &attrs) {
   if (x.rank() < 3 || w.rank() != x.rank())
     return shapeError(fmt::format("conv needs an input [N, C, D...] and a weight of the same "
                                   "rank, got {} and {}",
@@ -78,8 +75,10 @@ Expected<ConvGeometry> geometry(const TensorType &x, const TensorType &w, const 
   return gm;
 }
 
+namespace {
+
 Expected<TensorType> convShape(const ShapeArgs &a) {
-  auto gm = geometry(a.operands[0], a.operands[1], a.attrs);
+  auto gm = convGeometry(a.operands[0], a.operands[1], a.attrs);
   if (!gm)
     return gm.takeError();
   if (a.operands[2].numel() != gm->M)
@@ -98,7 +97,7 @@ struct Taps {
 };
 
 Taps taps(const Graph &g, const Op &op) {
-  ConvGeometry gm = *geometry(g.type(op.operands[0]), g.type(op.operands[1]), op.attrs);
+  ConvGeometry gm = *convGeometry(g.type(op.operands[0]), g.type(op.operands[1]), op.attrs);
   Shape inStr = stridesOf(g.type(op.operands[0]).shape);
   Shape wStr = stridesOf(g.type(op.operands[1]).shape);
   int64_t outSpatial = TensorType{gm.out}.numel(), kSpatial = TensorType{gm.kernel}.numel();
@@ -227,16 +226,17 @@ Graph convInstance(std::mt19937_64 &rng) {
   auto pick = [&](int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
   };
-  int64_t k = pick(1, 2), group = pick(1, 2);
+  // 1-D to 3-D, a leading N of 1 or 2 (ONNX's batch dim inside a sample).
+  int64_t k = pick(1, 3), group = pick(1, 2);
   int64_t C = group * pick(1, 2), M = group * pick(1, 2);
-  Shape x = {1, C}, w = {M, C / group};
+  Shape x = {pick(1, 2), C}, w = {M, C / group};
   std::vector<int64_t> strides, pads(2 * k), dil;
   for (int64_t d = 0; d < k; ++d) {
     int64_t ks = pick(1, 3), s = pick(1, 2), dl = pick(1, 2);
     pads[d] = pick(0, 1);
     pads[k + d] = pick(0, 1);
     int64_t span = dl * (ks - 1) + 1;
-    x.push_back(std::max<int64_t>(span, pick(1, 6)));
+    x.push_back(std::max<int64_t>(span, pick(1, k == 3 ? 4 : 6)));
     w.push_back(ks);
     strides.push_back(s);
     dil.push_back(dl);

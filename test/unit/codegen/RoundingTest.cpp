@@ -8,6 +8,8 @@
 //                  y is 2^-60, the double sum 0 (AffineIbp);
 //   sigmoid-floor  σ over [-1000, -800]: the double σ is 0 at both ends,
 //                  σ(-800) ≈ 1e-348 > 0 (SigmoidFloor);
+//   conv-ibp       the same sum through a 1-D and a 2-D conv (AffineIbp: the
+//                  conv kernel's own margin);
 //   crown-concr.   y = -(-x) with C = [1, 1, 1], x = [1, 2^-60, -1]: Λ·xc
 //                  cancels (CrownConcretise);
 //   crown-bias     y = x·0 + b, b = [1, 2^-60, -1], C = [1, 1, 1]: Λ·b
@@ -131,6 +133,26 @@ std::vector<Case> cases() {
       gb.finish(y, -1);
       std::vector<float> xv = permute({1.0f, tiny30, -1.0f}, p);
       cs.push_back({"affine-ibp" + tag + (sign > 0 ? " +" : " -"), std::move(gb.g), xv, xv, xv,
+                    {}, 0});
+    }
+    // The same cancellation through a 1-D conv (kernel 3 over 3 inputs, one
+    // output) and a 2-D one (3×1 over 3×1): conv's interval margin.
+    for (int rank : {1, 2}) {
+      GraphBuilder gb;
+      ir::Shape xs = rank == 1 ? ir::Shape{1, 1, 3} : ir::Shape{1, 1, 3, 1};
+      ir::Shape ys = rank == 1 ? ir::Shape{1, 1, 1} : ir::Shape{1, 1, 1, 1};
+      ValueId x = gb.input(xs);
+      std::vector<float> w = permute({1.0f, tiny30, 1.0f}, p);
+      ir::Attrs attrs;
+      attrs["strides"] = Attribute::list(std::vector<int64_t>(rank, 1));
+      attrs["pads"] = Attribute::list(std::vector<int64_t>(2 * rank, 0));
+      attrs["dilations"] = Attribute::list(std::vector<int64_t>(rank, 1));
+      attrs["group"] = Attribute::scalar(1);
+      ValueId y = gb.op(OpKind::Conv, {x, gb.constant(xs, w), gb.constant({1}, {0.0f})}, ys, -1,
+                        0, attrs);
+      gb.finish(y, -1);
+      std::vector<float> xv = permute({1.0f, tiny30, -1.0f}, p);
+      cs.push_back({"conv-ibp rank " + std::to_string(rank) + tag, std::move(gb.g), xv, xv, xv,
                     {}, 0});
     }
     {
@@ -594,6 +616,12 @@ TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
               << " per-step checks fail; e.g. "
               << (k->stepCase ? slog.substr(0, slog.find('\n')) : log.substr(0, log.find('\n')))
               << "\n";
+    if (charge == RoundingCharge::AffineIbp) {
+      // Affine's and conv's interval margins are separate code in the kernels.
+      EXPECT_NE(log.find("conv-ibp rank 1 order 0 ibp kernel"), std::string::npos) << log;
+      EXPECT_NE(log.find("conv-ibp rank 2 order 0 ibp kernel"), std::string::npos) << log;
+      EXPECT_NE(log.find("conv-ibp rank 1 order 0 ir::ibp"), std::string::npos) << log;
+    }
     if (!k->stepCase) {
       EXPECT_GT(o.kernel, 0) << k->name << " zeroed: every kernel check still passes";
       EXPECT_GT(o.ir, 0) << k->name << " zeroed: every interpreter / ir::crown check still passes";

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "ir/ConvGeometry.h"
 #include "ir/Graph.h"
 #include "ir/Interpreter.h"
 
@@ -140,6 +141,43 @@ inline std::vector<std::vector<long double>> exactValues(const Graph &g,
           }
           r[row * N + j] = acc;
         }
+      break;
+    }
+    case OpKind::Conv: {
+      auto gm = ir::convGeometry(g.type(op.operands[0]), g.type(op.operands[1]), op.attrs);
+      auto &w = v[op.operands[1]], &bias = v[op.operands[2]];
+      const int64_t k = gm->k, cpg = gm->C / gm->group, mpg = gm->M / gm->group;
+      int64_t outSp = 1, inSp = 1, kSp = 1;
+      for (int64_t d = 0; d < k; ++d) {
+        outSp *= gm->out[d];
+        inSp *= gm->in[d];
+        kSp *= gm->kernel[d];
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t os = i % outSp, m = (i / outSp) % gm->M, nn = i / (outSp * gm->M);
+        long double acc = bias[m];
+        for (int64_t c = 0; c < cpg; ++c)
+          for (int64_t ks = 0; ks < kSp; ++ks) {
+            int64_t xi = 0, wi = 0, orem = os, krem = ks, oStr = outSp, iStr = inSp, kStr = kSp;
+            bool inside = true;
+            for (int64_t d = 0; d < k; ++d) {
+              oStr /= gm->out[d];
+              iStr /= gm->in[d];
+              kStr /= gm->kernel[d];
+              int64_t od = orem / oStr, kd = krem / kStr;
+              orem %= oStr;
+              krem %= kStr;
+              int64_t pos = od * gm->strides[d] - gm->padBegin[d] + kd * gm->dilations[d];
+              inside = inside && pos >= 0 && pos < gm->in[d];
+              xi += pos * iStr;
+              wi += kd * kStr;
+            }
+            if (inside)
+              acc += in0[(nn * gm->C + (m / mpg) * cpg + c) * inSp + xi] *
+                     w[(m * cpg + c) * kSp + wi];
+          }
+        r[i] = acc;
+      }
       break;
     }
     default:

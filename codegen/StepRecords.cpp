@@ -1,0 +1,96 @@
+//===- codegen/StepRecords.cpp - The step records ---------------------------===//
+//
+// One record per StepKind (codegen/StepRecord.h), by designated initialisers:
+// a field left out is "not applicable". The hooks are defined next to the
+// code they share (codegen/StepEmitters.h).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/StepEmitters.h"
+
+#include <array>
+#include <cassert>
+
+namespace gma::codegen {
+namespace {
+
+int64_t affineTerms(const Step &s) { return s.n; }
+int64_t affineTmp(const Step &s) { return s.rows * s.n; }
+/// ReLU: a, s, t, m per neuron; sigmoid: two lines (4 doubles) and m.
+int64_t reluTmp(const Step &s) { return 4 * s.out.numel; }
+int64_t sigmoidTmp(const Step &s) { return 5 * s.out.numel; }
+
+constexpr StepRecord kRecords[] = {
+    {.kind = StepKind::Affine,
+     .name = "affine",
+     .fixedOperands = true,
+     .eval = affineEvalStep,
+     .ibp = affineIbpStep,
+     .crownRule = affineCrownRule,
+     .ruleTakesBounds = true,
+     .termsPerOperand = affineTerms,
+     .crownTmpDoubles = affineTmp},
+    // No backward rule in the kernels yet: conv networks are bounded by
+    // ir::crown (issue 11's transposed-conv kernel is still to come).
+    {.kind = StepKind::Conv,
+     .name = "conv",
+     .fixedOperands = true,
+     .eval = convEvalStep,
+     .ibp = convIbpStep},
+    {.kind = StepKind::Relu,
+     .name = "relu",
+     .scalarEval = reluEval,
+     .scalarInterval = reluInterval,
+     .crownRule = reluCrownRule,
+     .relaxation = Relaxation::UnstableNeurons,
+     .ruleTakesBounds = true,
+     .parallelVariant = true,
+     .crownTmpDoubles = reluTmp},
+    {.kind = StepKind::Sigmoid,
+     .name = "sigmoid",
+     .scalarEval = sigmoidEval,
+     .scalarInterval = sigmoidInterval,
+     .crownRule = sigmoidCrownRule,
+     .relaxation = Relaxation::AllNeurons,
+     .ruleTakesBounds = true,
+     .crownTmpDoubles = sigmoidTmp},
+    {.kind = StepKind::Neg,
+     .name = "neg",
+     .scalarEval = negEval,
+     .scalarInterval = negInterval,
+     .crownRule = linearCrownRule},
+    {.kind = StepKind::BinaryConst,
+     .name = "binary-const",
+     .scalarEval = binaryConstEval,
+     .scalarInterval = binaryConstInterval,
+     .crownRule = binaryConstCrownRule,
+     .ruleTakesBounds = true},
+    {.kind = StepKind::BinaryAct,
+     .name = "binary-act",
+     .eval = addSubEvalStep,
+     .ibp = addSubIbpStep,
+     .crownRule = linearCrownRule},
+    {.kind = StepKind::Copy,
+     .name = "copy",
+     .eval = copyEvalStep,
+     .ibp = copyIbpStep,
+     .crownRule = linearCrownRule},
+};
+static_assert(std::size(kRecords) == kNumStepKinds, "one record per GAMMA_STEP");
+
+constexpr bool inEnumOrder() {
+  for (int i = 0; i < kNumStepKinds; ++i)
+    if (static_cast<int>(kRecords[i].kind) != i)
+      return false;
+  return true;
+}
+static_assert(inEnumOrder(), "records in the order of codegen/Steps.def");
+
+} // namespace
+
+const StepRecord &stepRecord(StepKind kind) {
+  int i = static_cast<int>(kind);
+  assert(i >= 0 && i < kNumStepKinds);
+  return kRecords[i];
+}
+
+} // namespace gma::codegen
