@@ -7,7 +7,8 @@
 // measured memory bandwidth. Ratios, not seconds: the machine is shared.
 //
 // IBP of an affine layer is two matrix products (W·c and |W|·r), so its work is
-// counted as 4·K·N flops per sample, the same as two GEMMs of that shape.
+// counted as 4·K·N flops per sample, the same as two GEMMs of that shape; a
+// conv's as 4 flops per tap (weights × output positions).
 //
 //   ibp_bench [--batches 1,64,1024] [--min-time 0.3] model.onnx...
 // With no models, it uses ../shared's ACAS Xu 1_1 and mnist_fc networks if
@@ -62,18 +63,22 @@ double measureBandwidth(double minTime) {
 }
 
 struct ModelStats {
-  double flopsPerSample = 0; ///< 4·K·N summed over affine layers
+  double flopsPerSample = 0; ///< 4·K·N per affine layer, 4·taps per conv
   double weightBytes = 0;
 };
 
 ModelStats statsOf(const ir::Graph &g) {
   ModelStats s;
   for (const ir::Op &op : g.ops) {
-    if (op.kind != ir::OpKind::Affine && op.kind != ir::OpKind::MatMul)
+    const bool conv = op.kind == ir::OpKind::Conv;
+    if (op.kind != ir::OpKind::Affine && op.kind != ir::OpKind::MatMul && !conv)
       continue;
     const ir::TensorType &w = g.type(op.operands[1]);
     double kn = static_cast<double>(w.numel());
-    s.flopsPerSample += 4 * kn;
+    // A conv applies each weight once per output position (padding taps
+    // counted too: an upper bound on the work, so a lower bound on the rate).
+    double uses = conv ? static_cast<double>(g.type(op.result).numel()) / w.shape[0] : 1.0;
+    s.flopsPerSample += 4 * kn * uses;
     s.weightBytes += 4 * kn;
   }
   return s;

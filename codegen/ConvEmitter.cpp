@@ -18,6 +18,7 @@
 // outputs: a vectorised eval (output positions innermost) is still to come.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/ConvLoops.h"
 #include "codegen/IrHelpers.h"
 #include "codegen/KernelEmitter.h"
 #include "codegen/StepEmitters.h"
@@ -29,96 +30,12 @@
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
 
-#include <functional>
-#include <numeric>
 
 namespace gma::codegen {
 
 using namespace llvm;
 
 namespace {
-
-int64_t product(const ir::Shape &s) {
-  return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>());
-}
-
-/// Emits the taps of one output element: visit(b, xIndex, wIndex) for each.
-using TapVisitor = std::function<void(IRBuilder<> &, Value *xi, Value *wi)>;
-using TapLoop = std::function<void(IRBuilder<> &, const TapVisitor &)>;
-/// body(b, outIndex, m, taps, count): one output element of channel m; count
-/// is its number of taps (i64).
-using OutputBody =
-    std::function<void(IRBuilder<> &, Value *out, Value *m, const TapLoop &taps, Value *count)>;
-
-void forEachOutput(IRBuilder<> &b, const Step &s, Value *batch, const OutputBody &body) {
-  const ir::ConvGeometry &g = *s.conv;
-  const int k = static_cast<int>(g.k);
-  const int64_t cpg = g.C / g.group, mpg = g.M / g.group;
-  auto c64 = [&](int64_t v) { return b.getInt64(v); };
-  emitLoop(b, b.getInt64(0), b.CreateMul(batch, c64(g.N)), 1, "smp",
-           [&](IRBuilder<> &b, Value *smp) {
-    emitLoop(b, g.M, "m", [&](IRBuilder<> &b, Value *m) {
-      Value *c0 = b.CreateMul(b.CreateUDiv(m, c64(mpg)), c64(cpg), "c0");
-      std::vector<Value *> o(k);
-      std::function<void(IRBuilder<> &, int)> outLoop = [&](IRBuilder<> &b, int d) {
-        if (d < k) {
-          emitLoop(b, g.out[d], "o", [&](IRBuilder<> &b, Value *od) {
-            o[d] = od;
-            outLoop(b, d + 1);
-          });
-          return;
-        }
-        // Kernel offsets kd with 0 <= o·s - p + kd·dil < in: [lo, hi).
-        std::vector<Value *> lo(k), hi(k);
-        Value *count = c64(cpg);
-        Value *outIdx = b.CreateAdd(b.CreateMul(smp, c64(g.M)), m);
-        for (int d = 0; d < k; ++d) {
-          Value *os = b.CreateMul(o[d], c64(g.strides[d]));
-          Value *a = b.CreateSub(c64(g.padBegin[d]), os);
-          Value *dil = c64(g.dilations[d]);
-          Value *up = b.CreateSDiv(b.CreateAdd(a, c64(g.dilations[d] - 1)), dil);
-          lo[d] = b.CreateSelect(b.CreateICmpSLE(a, c64(0)), c64(0), up);
-          Value *t = b.CreateAdd(c64(g.in[d] - 1 + g.padBegin[d]), b.CreateNeg(os));
-          Value *last = b.CreateAdd(b.CreateSDiv(t, dil), c64(1));
-          Value *h = b.CreateSelect(b.CreateICmpSLT(last, c64(g.kernel[d])), last,
-                                    c64(g.kernel[d]));
-          hi[d] = b.CreateSelect(b.CreateICmpSLT(t, c64(0)), c64(0), h);
-          Value *len = b.CreateSub(hi[d], lo[d]);
-          len = b.CreateSelect(b.CreateICmpSLT(len, c64(0)), c64(0), len);
-          count = b.CreateMul(count, len);
-          outIdx = b.CreateAdd(b.CreateMul(outIdx, c64(g.out[d])), o[d]);
-        }
-        TapLoop taps = [&](IRBuilder<> &b, const TapVisitor &visit) {
-          emitLoop(b, cpg, "c", [&](IRBuilder<> &b, Value *c) {
-            std::vector<Value *> kd(k);
-            std::function<void(IRBuilder<> &, int)> kLoop = [&](IRBuilder<> &b, int d) {
-              if (d < k) {
-                emitLoop(b, lo[d], hi[d], 1, "kd", [&](IRBuilder<> &b, Value *v) {
-                  kd[d] = v;
-                  kLoop(b, d + 1);
-                });
-                return;
-              }
-              Value *xi = b.CreateAdd(b.CreateMul(smp, c64(g.C)), b.CreateAdd(c0, c));
-              Value *wi = b.CreateAdd(b.CreateMul(m, c64(cpg)), c);
-              for (int e = 0; e < k; ++e) {
-                Value *pos = b.CreateAdd(
-                    b.CreateSub(b.CreateMul(o[e], c64(g.strides[e])), c64(g.padBegin[e])),
-                    b.CreateMul(kd[e], c64(g.dilations[e])));
-                xi = b.CreateAdd(b.CreateMul(xi, c64(g.in[e])), pos);
-                wi = b.CreateAdd(b.CreateMul(wi, c64(g.kernel[e])), kd[e]);
-              }
-              visit(b, xi, wi);
-            };
-            kLoop(b, 0);
-          });
-        };
-        body(b, outIdx, m, taps, count);
-      };
-      outLoop(b, 0);
-    });
-  });
-}
 
 AllocaInst *entryAlloca(IRBuilder<> &b, Type *t, const char *name) {
   Function *f = b.GetInsertBlock()->getParent();
@@ -136,7 +53,7 @@ Function *convEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &,
   GlobalVariable *w = ctx.pool.get(s.weight, s.name + ".w");
   GlobalVariable *bias = ctx.pool.get(s.bias, s.name + ".b");
   AllocaInst *acc = entryAlloca(b, b.getFloatTy(), "acc");
-  forEachOutput(b, s, batch, [&](IRBuilder<> &b, Value *out, Value *m, const TapLoop &taps,
+  forEachConvOutput(b, s, batch, [&](IRBuilder<> &b, Value *out, Value *m, const ConvTapLoop &taps,
                                  Value *) {
     b.CreateStore(ConstantFP::get(b.getFloatTy(), 0.0), acc);
     taps(b, [&](IRBuilder<> &b, Value *xi, Value *wi) {
@@ -166,7 +83,7 @@ Function *convIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &,
     b.CreateStore(b.CreateFAdd(b.CreateLoad(f64, acc), v), acc);
   };
   const double charge = ir::chargeOn(ir::RoundingCharge::AffineIbp);
-  forEachOutput(b, s, batch, [&](IRBuilder<> &b, Value *out, Value *m, const TapLoop &taps,
+  forEachConvOutput(b, s, batch, [&](IRBuilder<> &b, Value *out, Value *m, const ConvTapLoop &taps,
                                  Value *count) {
     for (AllocaInst *a : {accC, accR, accM})
       b.CreateStore(cd(0.0), a);

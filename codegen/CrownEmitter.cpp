@@ -39,6 +39,7 @@
 // operation as in the oracle, so the results agree up to summation order.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/ConvLoops.h"
 #include "codegen/IrHelpers.h"
 #include "codegen/KernelEmitter.h"
 #include "codegen/StepEmitters.h"
@@ -109,6 +110,7 @@ public:
 
   // --- backward rules (public: the step records' hooks call them) --------
   Function *affineRule(const Step &s, Mode mode, const std::string &name);
+  Function *convRule(const Step &s, Mode mode, const std::string &name);
   Function *reluRule(const Step &s, Mode mode, const std::string &name);
   Function *sigmoidRule(const Step &s, Mode mode, const std::string &name);
   Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
@@ -343,6 +345,77 @@ Function *CrownEmitter::affineRule(const Step &s, Mode mode, const std::string &
         addConstant(b, c, err, r, b.CreateLoad(f64(), cAcc));
       }
     });
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
+/// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, rows). The
+/// transposed convolution of Λ over the taps (codegen/ConvLoops.h), with
+/// affine's charges as ir/ops/Conv.cpp's crownConv: Λx sums rounded products
+/// (γ_F with F conv's fan-in, termsPerOperand) bounded by |λ_o|·q_o, q_o =
+/// Σ_taps |W|·m_x; the bias dot product has numel(out) products.
+Function *CrownEmitter::convRule(const Step &s, Mode mode, const std::string &name) {
+  const bool crown = mode != Mode::Grad;
+  Function *f = createStepFunction(m_, name, crown ? 7 : 2);
+  Value *ly = f->getArg(0), *lx = f->getArg(1);
+  Value *rows = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  const int64_t nOut = s.out.numel, nIn = s.in[0].numel;
+  GlobalVariable *w = pool_.get(s.weight, s.name + ".w");
+  GlobalVariable *bias = pool_.get(s.bias, s.name + ".b");
+  Value *one = b.getInt64(1);
+
+  Value *c = nullptr, *err = nullptr, *q = nullptr;
+  if (crown) {
+    c = f->getArg(2);
+    err = f->getArg(3);
+    q = f->getArg(4);
+    Value *xlo = f->getArg(5), *xhi = f->getArg(6);
+    AllocaInst *qAcc = accumulator(b, "qacc");
+    forEachConvOutput(b, s, one, [&](IRBuilder<> &b, Value *out, Value *, const ConvTapLoop &taps,
+                                     Value *) {
+      b.CreateStore(cd(0.0), qAcc);
+      taps(b, [&](IRBuilder<> &b, Value *xi, Value *wi) {
+        Value *mx = maxMag(b, toDouble(b, loadF32(b, xlo, xi)), toDouble(b, loadF32(b, xhi, xi)));
+        Value *wa = fabs(b, toDouble(b, loadF32(b, w, wi)));
+        b.CreateStore(b.CreateFAdd(b.CreateLoad(f64(), qAcc), b.CreateFMul(wa, mx)), qAcc);
+      });
+      storeD(b, b.CreateLoad(f64(), qAcc), q, out);
+    });
+  }
+  const double chargeA = chargeOn(RoundingCharge::CrownAffine);
+  const double gq = termGamma(s.inValues[0], 1) * chargeA, gb = gammaBound(nOut) * chargeA;
+  AllocaInst *cAcc = crown ? accumulator(b, "cacc") : nullptr;
+  AllocaInst *sAcc = crown ? accumulator(b, "sacc") : nullptr;
+  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+    Value *lyRow = b.CreateMul(r, b.getInt64(nOut)), *lxRow = b.CreateMul(r, b.getInt64(nIn));
+    if (crown) {
+      b.CreateStore(cd(0.0), cAcc);
+      b.CreateStore(cd(0.0), sAcc);
+    }
+    forEachConvOutput(b, s, one, [&](IRBuilder<> &b, Value *out, Value *m, const ConvTapLoop &taps,
+                                     Value *) {
+      Value *lam = loadD(b, ly, b.CreateAdd(lyRow, out));
+      if (crown) {
+        Value *bm = toDouble(b, loadF32(b, bias, m));
+        reduce(b, cAcc, b.CreateFMul(lam, bm));
+        Value *qo = loadD(b, q, out);
+        reduce(b, sAcc, b.CreateFMul(fabs(b, lam), b.CreateFAdd(b.CreateFMul(cd(gq), qo),
+                                                                 b.CreateFMul(cd(gb), fabs(b, bm)))));
+      }
+      // Λ is mostly zero behind inactive ReLUs: skip those outputs.
+      emitIf(b, b.CreateFCmpUNE(lam, cd(0.0)), "nz", [&] {
+        taps(b, [&](IRBuilder<> &b, Value *xi, Value *wi) {
+          Value *wv = toDouble(b, loadF32(b, w, wi));
+          addD(b, b.CreateFMul(lam, wv), lx, b.CreateAdd(lxRow, xi));
+        });
+      });
+    });
+    if (crown) {
+      addD(b, b.CreateLoad(f64(), sAcc), err, r);
+      addConstant(b, c, err, r, b.CreateLoad(f64(), cAcc));
+    }
   });
   b.CreateRetVoid();
   return f;
@@ -1131,6 +1204,9 @@ Function *CrownEmitter::emitGradEntry() {
 
 Function *affineCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
   return e.affineRule(s, m, n);
+}
+Function *convCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
+  return e.convRule(s, m, n);
 }
 Function *reluCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
   return e.reluRule(s, m, n);

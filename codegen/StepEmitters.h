@@ -56,6 +56,7 @@ std::pair<llvm::Value *, llvm::Value *> binaryConstInterval(Builder &, const Ste
 
 // Backward rules (CrownRuleHook).
 llvm::Function *affineCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
+llvm::Function *convCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
 llvm::Function *reluCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
 llvm::Function *sigmoidCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
 llvm::Function *binaryConstCrownRule(CrownEmitter &, const Step &, CrownMode,

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/StepEmitters.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 
@@ -15,6 +16,15 @@ namespace {
 
 int64_t affineTerms(const Step &s) { return s.n; }
 int64_t affineTmp(const Step &s) { return s.rows * s.n; }
+/// Each input element is read by at most (M/group)·prod(kernel) taps (as
+/// ir/ops/Conv.cpp's convTerms).
+int64_t convTerms(const Step &s) {
+  int64_t k = 1;
+  for (int64_t d : s.conv->kernel)
+    k *= d;
+  return std::max<int64_t>(1, s.conv->M / s.conv->group * k);
+}
+int64_t convTmp(const Step &s) { return s.out.numel; } // q per output
 /// ReLU: a, s, t, m per neuron; sigmoid: two lines (4 doubles) and m.
 int64_t reluTmp(const Step &s) { return 4 * s.out.numel; }
 int64_t sigmoidTmp(const Step &s) { return 5 * s.out.numel; }
@@ -29,13 +39,15 @@ constexpr StepRecord kRecords[] = {
      .ruleTakesBounds = true,
      .termsPerOperand = affineTerms,
      .crownTmpDoubles = affineTmp},
-    // No backward rule in the kernels yet: conv networks are bounded by
-    // ir::crown (issue 11's transposed-conv kernel is still to come).
     {.kind = StepKind::Conv,
      .name = "conv",
      .fixedOperands = true,
      .eval = convEvalStep,
-     .ibp = convIbpStep},
+     .ibp = convIbpStep,
+     .crownRule = convCrownRule,
+     .ruleTakesBounds = true,
+     .termsPerOperand = convTerms,
+     .crownTmpDoubles = convTmp},
     {.kind = StepKind::Relu,
      .name = "relu",
      .scalarEval = reluEval,

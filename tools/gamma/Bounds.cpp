@@ -19,7 +19,6 @@
 #include "ir/Rounding.h"
 #include "passes/PassManager.h"
 #include "runtime/VerifierLibrary.h"
-#include "tools/gamma/Engines.h"
 
 #include <chrono>
 #include <cmath>
@@ -134,23 +133,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
     }
   std::vector<float> ylo(batch * outSize), yhi(batch * outSize);
   auto t1 = Clock::now();
-  if (crown && info && !info->crown) {
-    // Kernels without a CROWN rule for one of the model's steps (conv, so
-    // far): ir::crown bounds it on the optimised graph. Kernels left without
-    // crown by a budget (too deep or wide) keep Kernels::crown's error.
-    if (!graph) {
-      graph = std::move(*imported);
-      if (auto s = passes::runDefaultPipeline(*graph); !s)
-        return fail(s.error());
-    }
-    std::string gap = crownRuleGap(*graph);
-    if (!gap.empty()) {
-      std::fprintf(stderr, "gamma: note: %s; bounding with ir::crown\n", gap.c_str());
-      engine = "interp";
-      info = nullptr; // the ir::crown branch below
-    }
-  }
-  if (crown && info && info->crown) {
+  if (crown && info) {
     // The crown kernel on the rows ±e_j: lower bounds of y_j and of -y_j.
     runtime::Kernels kernels(info);
     std::vector<double> C(static_cast<size_t>(2 * outSize * outSize), 0.0);

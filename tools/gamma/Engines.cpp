@@ -1,29 +1,15 @@
 //===- tools/gamma/Engines.cpp - Bound engines for gamma verify -----------===//
 #include "tools/gamma/Engines.h"
 
-#include "codegen/KernelPlan.h"
-#include "codegen/StepRecord.h"
 #include "ir/Crown.h"
 #include "ir/Interpreter.h"
 
 #include <cassert>
-#include <fmt/format.h>
 #include <cstdlib>
 #include <limits>
 #include <memory>
 
 namespace gma::tools {
-
-std::string crownRuleGap(const ir::Graph &g) {
-  auto plan = codegen::buildKernelPlan(g);
-  if (!plan)
-    return {};
-  const codegen::Step *s = codegen::stepWithoutCrownRule(*plan);
-  if (!s)
-    return {};
-  return fmt::format("the kernels have no CROWN rule for {} ('{}')",
-                     codegen::stepRecord(*s).name, s->name);
-}
 
 ReferenceEngine::ReferenceEngine(const ir::Graph &graph, const gamma_kernel_info *kernels)
     : graph_(graph), kernels_(kernels) {

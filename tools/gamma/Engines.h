@@ -7,10 +7,8 @@
 //   concrete evaluation by compiled `eval` kernels when given (fast, and the
 //   same f32 code a deployed verifier runs), else by the IR interpreter.
 //
-// The kernel engine over compiled `crown`/`grad` kernels is
-// runtime/KernelEngine.h; kernels without them because a step has no
-// backward rule in the kernels (conv, so far: crownRuleGap) are paired with
-// this engine's ir::crown instead.
+// A kernel engine over compiled `crown`/`grad` kernels (kernel ABI 2) will
+// replace the reference CROWN once those kernels exist.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -19,15 +17,7 @@
 #include "runtime/BoundEngine.h"
 #include "abi/KernelAbi.h"
 
-#include <string>
-
 namespace gma::tools {
-
-/// Why compiled kernels of the planned graph `g` can have no crown kernel
-/// whatever the budgets: "the kernels have no CROWN rule for conv ('conv_0')"
-/// for the first such step; empty when every step has one (or the kernels
-/// do not lower the graph at all).
-std::string crownRuleGap(const ir::Graph &g);
 
 class ReferenceEngine : public runtime::BoundEngine {
 public:

@@ -412,14 +412,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
   ReferenceEngine reference(*graph, info);
   runtime::KernelEngine kernelEngine(info);
   bool hasCrown = runtime::KernelEngine::hasCrown(info);
-  // Kernels without a CROWN rule for one of the model's steps (conv, so far):
-  // the compiled eval for attacks, ir::crown for the bounds.
-  std::string gap = info && !hasCrown ? crownRuleGap(*graph) : std::string();
-  bool crownless = !gap.empty() && referenceCrownSupports(*graph);
-  if (crownless)
-    std::fprintf(stderr, "gamma: note: %s; bounding with ir::crown\n", gap.c_str());
-  bool useReference =
-      !info || crownless || (opts.referenceEngine && referenceCrownSupports(*graph));
+  bool useReference = !info || (opts.referenceEngine && referenceCrownSupports(*graph));
   const runtime::BoundEngine &engine =
       useReference ? static_cast<const runtime::BoundEngine &>(reference) : kernelEngine;
   const char *boundsName = useReference ? "crown-reference" : hasCrown ? "crown-kernel" : "ibp-kernel";

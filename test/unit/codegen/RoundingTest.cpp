@@ -16,6 +16,8 @@
 //                  cancels (CrownAffine);
 //   crown-weights  y = x·W, W = [1, 2^-60, -1], C = [1, 1, 1], x = 1: Λ·Wᵀ
 //                  cancels (CrownAffine);
+//   crown-conv-*   the two above through a conv with three output channels
+//                  (CrownAffine: the conv kernel's own rule);
 //   crown-chain    20 steps y += C_i with C = 1, 2^-54 × 18, -1: each add
 //                  into c rounds the small term away (a tie to even at 1),
 //                  18·2^-54 lost against per-term charges of 2·2^-53
@@ -186,6 +188,27 @@ std::vector<Case> cases() {
       gb.finish(y, -1);
       cs.push_back({"crown-weights" + tag, std::move(gb.g), {1.0f}, {1.0f}, {1.0f},
                     {1, 1, 1, -1, -1, -1}, 2});
+    }
+    // The same two through a 1-D conv with three output channels (a 1x1
+    // kernel over one input position): conv's backward rule in the kernels
+    // and in ir::crown (CrownAffine).
+    for (bool onBias : {true, false}) {
+      GraphBuilder gb;
+      ValueId x = gb.input({1, 1, 1});
+      std::vector<float> big = permute({1.0f, tiny60, -1.0f}, p), zero(3, 0.0f);
+      ir::Attrs attrs;
+      attrs["strides"] = Attribute::list({1});
+      attrs["pads"] = Attribute::list({0, 0});
+      attrs["dilations"] = Attribute::list({1});
+      attrs["group"] = Attribute::scalar(1);
+      ValueId y = gb.op(OpKind::Conv,
+                        {x, gb.constant({3, 1, 1}, onBias ? zero : big),
+                         gb.constant({3}, onBias ? big : zero)},
+                        {1, 3, 1}, -1, 0, attrs);
+      gb.finish(y, -1);
+      float at = onBias ? 0.5f : 1.0f;
+      cs.push_back({std::string(onBias ? "crown-conv-bias" : "crown-conv-weights") + tag,
+                    std::move(gb.g), {at}, {at}, {at}, {1, 1, 1, -1, -1, -1}, 2});
     }
   }
   // σ far out on both sides, through an identity affine layer; CROWN too.
@@ -616,6 +639,12 @@ TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
               << " per-step checks fail; e.g. "
               << (k->stepCase ? slog.substr(0, slog.find('\n')) : log.substr(0, log.find('\n')))
               << "\n";
+    if (charge == RoundingCharge::CrownAffine) {
+      // Affine's and conv's backward rules are separate code in the kernels.
+      EXPECT_NE(log.find("crown-conv-bias order 0 crown kernel"), std::string::npos) << log;
+      EXPECT_NE(log.find("crown-conv-weights order 0 crown kernel"), std::string::npos) << log;
+      EXPECT_NE(log.find("crown-conv-bias order 0 ir::crown"), std::string::npos) << log;
+    }
     if (charge == RoundingCharge::AffineIbp) {
       // Affine's and conv's interval margins are separate code in the kernels.
       EXPECT_NE(log.find("conv-ibp rank 1 order 0 ibp kernel"), std::string::npos) << log;
