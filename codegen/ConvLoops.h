@@ -31,6 +31,27 @@ using ConvTapLoop = std::function<void(llvm::IRBuilder<> &, const ConvTapVisitor
 using ConvOutputBody = std::function<void(llvm::IRBuilder<> &, llvm::Value *out, llvm::Value *m,
                                           const ConvTapLoop &taps, llvm::Value *count)>;
 
+/// A tile of up to `tile` consecutive outputs along the last spatial dim of
+/// one output row of channel m: elements outBase + j, j < width.
+struct ConvTile {
+  llvm::Value *outBase = nullptr, *m = nullptr, *width = nullptr;
+};
+/// The taps of a tile: per input channel and kernel offset (ir/ops/Conv.cpp's
+/// order), the outputs j of the tile that read an input element, innermost,
+/// so that a stride-1 conv reads x contiguously (the loop vectorises). Each
+/// output still receives its taps in the order of the per-output walk, so the
+/// sums are the same operations in the same order.
+struct ConvTileBody {
+  std::function<void(llvm::IRBuilder<> &, const ConvTile &)> begin;
+  std::function<void(llvm::IRBuilder<> &, llvm::Value *j, llvm::Value *xi, llvm::Value *wi)> tap;
+  /// count(b, j): the number of taps of output j (i64).
+  std::function<void(llvm::IRBuilder<> &, const ConvTile &,
+                     const std::function<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *j)> &count)>
+      end;
+};
+void forEachConvTile(llvm::IRBuilder<> &b, const Step &s, llvm::Value *batch, int64_t tile,
+                     const ConvTileBody &body);
+
 /// Loops over `batch` samples (i64; input and output indices include the
 /// sample: sample·numel + per-sample index) and every output element of each.
 void forEachConvOutput(llvm::IRBuilder<> &b, const Step &s, llvm::Value *batch,

@@ -269,17 +269,30 @@ private:
   };
 
   Verdict solve(BabResult &res, Clock::time_point t0) {
-    if (opts_.falsifyFirst) {
+    // Falsification in two parts around the first round of bounds: a short
+    // one (sampling, a few short PGD starts), then, if the root bounds did
+    // not decide the problem, the full one. On an image classifier the full
+    // PGD costs ten root bounds or more (resnet_2b: 2.9 s against a 0.2 s
+    // CROWN bound that proves most instances).
+    auto runFalsify = [&](bool full) -> bool {
       auto t = Clock::now();
       FalsifyOptions fo = opts_.falsify;
-      fo.seed = opts_.seed;
-      auto cex = falsify(engine_, spec_, fo, opts_.stop);
-      res.stats.falsifySeconds = std::chrono::duration<double>(Clock::now() - t).count();
-      if (cex) {
-        res.counterexample = std::move(cex);
-        return Verdict::Sat;
+      fo.seed = full ? mixSeed(opts_.seed, 1) : opts_.seed;
+      if (!full) {
+        fo.restarts = std::min(fo.restarts, 2);
+        fo.steps = std::min(fo.steps, 10);
+      } else {
+        fo.samplesPerCase = 0; // sampled in the short part
       }
-    }
+      auto cex = falsify(engine_, spec_, fo, opts_.stop);
+      res.stats.falsifySeconds += std::chrono::duration<double>(Clock::now() - t).count();
+      if (cex)
+        res.counterexample = std::move(cex);
+      return cex.has_value();
+    };
+    bool fullFalsifyPending = opts_.falsifyFirst;
+    if (opts_.falsifyFirst && runFalsify(false))
+      return Verdict::Sat;
     // One search per split rule, a round of each in turn: each rule is
     // exponentially worse than the other on some problems (ACAS Xu 2_2
     // prop_3 takes 297 domains with the top-ranked dimension alone and over
@@ -312,6 +325,13 @@ private:
         return stopped(res);
       if (std::optional<Verdict> v = round(s, res, t0))
         return *v;
+      if (fullFalsifyPending) {
+        fullFalsifyPending = false;
+        if (runFalsify(true))
+          return Verdict::Sat;
+        if (opts_.stop.stop())
+          return stopped(res);
+      }
       int64_t queued = 0;
       for (const Search &o : searches)
         queued += static_cast<int64_t>(o.queue.size());
