@@ -39,6 +39,26 @@ Value *rangeLength(IRBuilder<> &b, Value *lo, Value *hi) {
   return b.CreateSelect(b.CreateICmpSLT(len, b.getInt64(0)), b.getInt64(0), len);
 }
 
+/// The input and weight indices of the tap (channel c of the group starting
+/// at c0, kernel offsets kd) of output position o over the first `dims`
+/// spatial dims: x[smp, c0 + c, pos...], W[m, c, kd...].
+std::pair<Value *, Value *> tapIndex(IRBuilder<> &b, const ir::ConvGeometry &g, Value *smp,
+                                     Value *c0, Value *m, Value *c,
+                                     const std::vector<Value *> &o,
+                                     const std::vector<Value *> &kd, int dims) {
+  auto c64 = [&](int64_t v) { return b.getInt64(v); };
+  Value *xi = b.CreateAdd(b.CreateMul(smp, c64(g.C)), b.CreateAdd(c0, c));
+  Value *wi = b.CreateAdd(b.CreateMul(m, c64(g.C / g.group)), c);
+  for (int e = 0; e < dims; ++e) {
+    Value *pos =
+        b.CreateAdd(b.CreateSub(b.CreateMul(o[e], c64(g.strides[e])), c64(g.padBegin[e])),
+                    b.CreateMul(kd[e], c64(g.dilations[e])));
+    xi = b.CreateAdd(b.CreateMul(xi, c64(g.in[e])), pos);
+    wi = b.CreateAdd(b.CreateMul(wi, c64(g.kernel[e])), kd[e]);
+  }
+  return {xi, wi};
+}
+
 Value *smin(IRBuilder<> &b, Value *x, Value *y) {
   return b.CreateSelect(b.CreateICmpSLT(x, y), x, y);
 }
@@ -107,15 +127,7 @@ void forEachConvTile(IRBuilder<> &b, const Step &s, Value *batch, int64_t tile,
                                             b.CreateAdd(b.CreateSDiv(t, c64(g.strides[L])), c64(1)));
                 Value *jLo = smax(b, b.CreateSub(oLo, t0), c64(0));
                 Value *jHi = smin(b, b.CreateSub(oHi, t0), ct.width);
-                Value *xRow = b.CreateAdd(b.CreateMul(smp, c64(g.C)), b.CreateAdd(c0, c));
-                Value *wi = b.CreateAdd(b.CreateMul(m, c64(cpg)), c);
-                for (int e = 0; e < L; ++e) {
-                  Value *pos = b.CreateAdd(
-                      b.CreateSub(b.CreateMul(o[e], c64(g.strides[e])), c64(g.padBegin[e])),
-                      b.CreateMul(kd[e], c64(g.dilations[e])));
-                  xRow = b.CreateAdd(b.CreateMul(xRow, c64(g.in[e])), pos);
-                  wi = b.CreateAdd(b.CreateMul(wi, c64(g.kernel[e])), kd[e]);
-                }
+                auto [xRow, wi] = tapIndex(b, g, smp, c0, m, c, o, kd, L);
                 xRow = b.CreateAdd(b.CreateMul(xRow, c64(g.in[L])), off);
                 wi = b.CreateAdd(b.CreateMul(wi, c64(g.kernel[L])), kl);
                 Value *xBase = b.CreateAdd(xRow, b.CreateMul(t0, c64(g.strides[L])));
@@ -160,19 +172,8 @@ void forEachConvOutput(IRBuilder<> &b, const Step &s, Value *batch, const ConvOu
         Value *count = c64(cpg);
         Value *outIdx = b.CreateAdd(b.CreateMul(smp, c64(g.M)), m);
         for (int d = 0; d < k; ++d) {
-          Value *os = b.CreateMul(o[d], c64(g.strides[d]));
-          Value *a = b.CreateSub(c64(g.padBegin[d]), os);
-          Value *dil = c64(g.dilations[d]);
-          Value *up = b.CreateSDiv(b.CreateAdd(a, c64(g.dilations[d] - 1)), dil);
-          lo[d] = b.CreateSelect(b.CreateICmpSLE(a, c64(0)), c64(0), up);
-          Value *t = b.CreateAdd(c64(g.in[d] - 1 + g.padBegin[d]), b.CreateNeg(os));
-          Value *last = b.CreateAdd(b.CreateSDiv(t, dil), c64(1));
-          Value *h = b.CreateSelect(b.CreateICmpSLT(last, c64(g.kernel[d])), last,
-                                    c64(g.kernel[d]));
-          hi[d] = b.CreateSelect(b.CreateICmpSLT(t, c64(0)), c64(0), h);
-          Value *len = b.CreateSub(hi[d], lo[d]);
-          len = b.CreateSelect(b.CreateICmpSLT(len, c64(0)), c64(0), len);
-          count = b.CreateMul(count, len);
+          std::tie(lo[d], hi[d]) = kernelRange(b, g, d, o[d]);
+          count = b.CreateMul(count, rangeLength(b, lo[d], hi[d]));
           outIdx = b.CreateAdd(b.CreateMul(outIdx, c64(g.out[d])), o[d]);
         }
         ConvTapLoop taps = [&](IRBuilder<> &b, const ConvTapVisitor &visit) {
@@ -186,15 +187,7 @@ void forEachConvOutput(IRBuilder<> &b, const Step &s, Value *batch, const ConvOu
                 });
                 return;
               }
-              Value *xi = b.CreateAdd(b.CreateMul(smp, c64(g.C)), b.CreateAdd(c0, c));
-              Value *wi = b.CreateAdd(b.CreateMul(m, c64(cpg)), c);
-              for (int e = 0; e < k; ++e) {
-                Value *pos = b.CreateAdd(
-                    b.CreateSub(b.CreateMul(o[e], c64(g.strides[e])), c64(g.padBegin[e])),
-                    b.CreateMul(kd[e], c64(g.dilations[e])));
-                xi = b.CreateAdd(b.CreateMul(xi, c64(g.in[e])), pos);
-                wi = b.CreateAdd(b.CreateMul(wi, c64(g.kernel[e])), kd[e]);
-              }
+              auto [xi, wi] = tapIndex(b, g, smp, c0, m, c, o, kd, k);
               visit(b, xi, wi);
             };
             kLoop(b, 0);
