@@ -430,17 +430,21 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   Value *rows = f->getArg(f->arg_size() - 1);
   IRBuilder<> b(&f->getEntryBlock());
   const int64_t n = s.out.numel;
+  // 0 for ReLU; LeakyReLU's slope below 0 (ir/ops/Activations.cpp's
+  // crownPiecewise: with α = 0 every emitted operation is ReLU's).
+  const double alpha = s.kind == StepKind::LeakyRelu ? static_cast<double>(s.alpha) : 0.0;
 
   if (!crown) {
     // d relu at the point: 1 if l + u > 0 (the midpoint of the point
-    // interval, as ir::inputGradient), else 0.
+    // interval, as ir::inputGradient), else 0 (α for LeakyReLU).
     emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
       emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
         Value *mid = b.CreateFAdd(loadF32(b, xlo, i), loadF32(b, xhi, i));
         Value *pos = b.CreateFCmpOGT(toDouble(b, mid), cd(0.0));
         Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(n)), i);
         Value *lam = loadD(b, ly, idx);
-        addD(b, b.CreateSelect(pos, lam, cd(0.0)), lx, idx);
+        Value *below = alpha == 0 ? cd(0.0) : b.CreateFMul(lam, cd(alpha));
+        addD(b, b.CreateSelect(pos, lam, below), lx, idx);
       });
     });
     b.CreateRetVoid();
@@ -458,22 +462,26 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   // neurons) and magnitude m. Charges (ir::crown): λ·s and parallel λ·a are
   // rounded products (γ_F), λ·1 and λ·0 exact (γ_{F-1}); the intercepts form
   // the rule's n-term constant sum (γ_n), then added into c.
-  const double gExact = termGamma(s.inValues[0], 0);
+  // With α != 0 the products λ·α round: every term is charged as a product.
   const double gProd = termGamma(s.inValues[0], 1);
+  const double gExact = alpha != 0 ? gProd : termGamma(s.inValues[0], 0);
   const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
     Value *active = b.CreateFCmpOGE(l, cd(0.0));
     Value *inactive = b.CreateFCmpOLE(u, cd(0.0));
     Value *stable = b.CreateOr(active, inactive);
-    Value *ratio = b.CreateFDiv(u, b.CreateFSub(u, l));
+    Value *num = alpha == 0 ? u : b.CreateFSub(u, b.CreateFMul(cd(alpha), l));
+    Value *ratio = b.CreateFDiv(num, b.CreateFSub(u, l));
     Value *sl = upRel(b, ratio);
-    Value *t = upRel(b, b.CreateFMul(b.CreateFNeg(sl), l));
-    // Parallel: u/(u - l) before the outward rounding (any a in [0, 1] is sound).
+    Value *t = alpha == 0 ? upRel(b, b.CreateFMul(b.CreateFNeg(sl), l))
+                          : upRel(b, b.CreateFMul(upRel(b, b.CreateFSub(sl, cd(alpha))),
+                                                  b.CreateFNeg(l)));
+    // Parallel: the ratio before the outward rounding (any a in [α, 1] is sound).
     Value *a = mode == Mode::CrownParallel
                    ? ratio
-                   : b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(0.0));
-    Value *stableSlope = b.CreateSelect(active, cd(1.0), cd(0.0));
+                   : b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(alpha));
+    Value *stableSlope = b.CreateSelect(active, cd(1.0), cd(alpha));
     storeD(b, b.CreateSelect(stable, stableSlope, a), aArr, i);
     storeD(b, b.CreateSelect(stable, stableSlope, sl), sArr, i);
     storeD(b, b.CreateSelect(stable, cd(0.0), t), tArr, i);

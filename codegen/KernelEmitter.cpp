@@ -219,6 +219,24 @@ std::pair<Value *, Value *> reluInterval(IRBuilder<> &b, const Step &, Value *lo
           b.CreateSelect(b.CreateFCmpOLT(hi, zero), zero, hi)};
 }
 
+Value *leakyReluEval(IRBuilder<> &b, const Step &s, Value *x, Value *) {
+  // x < 0 ? α·x : x, the product in f32 (as the interpreter).
+  Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+  Value *ax = b.CreateFMul(ConstantFP::get(b.getFloatTy(), s.alpha), x);
+  return b.CreateSelect(b.CreateFCmpOLT(x, zero), ax, x);
+}
+
+std::pair<Value *, Value *> leakyReluInterval(IRBuilder<> &b, const Step &s, Value *lo, Value *hi,
+                                              Value *) {
+  // Monotone; α·x of two f32 is exact in double: directed conversion (slack 0).
+  Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+  Value *alpha = ConstantFP::get(b.getDoubleTy(), static_cast<double>(s.alpha));
+  Value *l = roundDown(b, b.CreateFMul(alpha, toDouble(b, lo)), 0.0);
+  Value *h = roundUp(b, b.CreateFMul(alpha, toDouble(b, hi)), 0.0);
+  return {b.CreateSelect(b.CreateFCmpOLT(lo, zero), l, lo),
+          b.CreateSelect(b.CreateFCmpOLT(hi, zero), h, hi)};
+}
+
 Value *negEval(IRBuilder<> &b, const Step &, Value *x, Value *) { return b.CreateFNeg(x); }
 
 std::pair<Value *, Value *> negInterval(IRBuilder<> &b, const Step &, Value *lo, Value *hi,

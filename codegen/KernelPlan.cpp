@@ -79,6 +79,7 @@ public:
         {OpKind::Sub, &Lowering::lowerBinary},    {OpKind::Mul, &Lowering::lowerBinary},
         {OpKind::Div, &Lowering::lowerBinary},    {OpKind::Relu, &Lowering::lowerUnary},
         {OpKind::Sigmoid, &Lowering::lowerUnary}, {OpKind::Neg, &Lowering::lowerUnary},
+        {OpKind::LeakyRelu, &Lowering::lowerLeakyRelu},
     };
     return table;
   }
@@ -91,6 +92,7 @@ private:
   Status lowerBinary(const Op &op, Step &s);
   Status lowerConv(const Op &op, Step &s);
   Status lowerUnary(const Op &op, Step &s);
+  Status lowerLeakyRelu(const Op &op, Step &s);
   Status checkStep(const Op &op, const Step &s, bool elementwise);
 
   /// The weight data of a constant value (through views), or nullptr.
@@ -336,6 +338,20 @@ Status Lowering::lowerUnary(const Op &op, Step &s) {
   if (isConst(op.operands[0]) || !loc_[op.operands[0]])
     return opError(op, "operand has no buffer");
   s.in = {*loc_[op.operands[0]]};
+  return Status::ok();
+}
+
+Status Lowering::lowerLeakyRelu(const Op &op, Step &s) {
+  ValueId x = op.operands[0], a = op.operands[1];
+  if (isConst(x) || !loc_[x])
+    return opError(op, "operand has no buffer");
+  if (!isConst(a) || g_.type(a).numel() != 1)
+    return opError(op, "leaky_relu needs a constant scalar alpha", ErrorCode::KernelUnsupported);
+  s.alpha = constData(a)[0];
+  if (!(s.alpha >= 0.0f && s.alpha <= 1.0f))
+    return opError(op, "leaky_relu alpha outside [0, 1]", ErrorCode::KernelUnsupported);
+  s.kind = StepKind::LeakyRelu;
+  s.in = {*loc_[x]};
   return Status::ok();
 }
 

@@ -73,6 +73,9 @@ struct Step {
   ConstData colAbsSum;  ///< [N]: roundUp(sum_k |W[k, n]|).
   int64_t ulpError = 0; ///< The op's ulp_error attribute (docs/ir.md).
 
+  // LeakyRelu: the slope below 0 (an f32).
+  float alpha = 0.0f;
+
   // BinaryConst / BinaryAct.
   BinOp bin = BinOp::Add;
   bool constOnLeft = false; ///< C (op) in rather than in (op) C.

@@ -41,6 +41,10 @@ llvm::Value *reluEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c);
 std::pair<llvm::Value *, llvm::Value *> reluInterval(Builder &, const Step &,
                                                      llvm::Value *lo, llvm::Value *hi,
                                                      llvm::Value *c);
+llvm::Value *leakyReluEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c);
+std::pair<llvm::Value *, llvm::Value *> leakyReluInterval(Builder &, const Step &,
+                                                          llvm::Value *lo, llvm::Value *hi,
+                                                          llvm::Value *c);
 llvm::Value *sigmoidEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c);
 std::pair<llvm::Value *, llvm::Value *> sigmoidInterval(Builder &, const Step &,
                                                         llvm::Value *lo, llvm::Value *hi,

@@ -274,6 +274,26 @@ Status lowerDiv(NodeLowering &n) { return lowerBinary(n, ir::OpKind::Div, IntOp:
 Status lowerRelu(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Relu); }
 Status lowerSigmoid(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Sigmoid); }
 
+/// LeakyRelu(alpha): leaky_relu %x, %alpha with alpha a 0-d constant. The
+/// relaxation needs 0 <= alpha <= 1 (convex); other slopes are refused.
+Status lowerLeakyRelu(NodeLowering &n) {
+  float alpha = n.floatAttr("alpha", 0.01f);
+  if (!(alpha >= 0.0f && alpha <= 1.0f))
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("LeakyRelu alpha = {} is not supported: gamma bounds slopes "
+                               "0 <= alpha <= 1",
+                               alpha));
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  ir::ValueId a = n.context().addWeight(ConstTensor::ofFloats({}, {alpha}), n.irLoc() + ".alpha");
+  auto r = n.emit(ir::OpKind::LeakyRelu, {*x, a});
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
 Status lowerNeg(NodeLowering &n) {
   auto c = n.maybeConstant(0);
   if (!c)

@@ -38,6 +38,7 @@ Status lowerMul(NodeLowering &n);
 Status lowerDiv(NodeLowering &n);
 Status lowerRelu(NodeLowering &n);
 Status lowerSigmoid(NodeLowering &n);
+Status lowerLeakyRelu(NodeLowering &n);
 Status lowerNeg(NodeLowering &n);
 
 // LowerShapes.cpp

@@ -66,6 +66,7 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Reshape", lowerReshape},
       {"Shape", lowerShape},
       {"Sigmoid", lowerSigmoid},
+      {"LeakyRelu", lowerLeakyRelu},
       {"Slice", lowerSlice},
       {"Squeeze", lowerSqueeze},
       {"Sub", lowerSub},

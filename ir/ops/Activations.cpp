@@ -1,6 +1,6 @@
 //===- ir/ops/Activations.cpp - relu, sigmoid -----------------------------===//
 //
-// Monotone elementwise activations: the interval rule maps endpoints to
+// Monotone elementwise activations (relu, leaky_relu, sigmoid): the interval rule maps endpoints to
 // endpoints (docs/soundness.md). CROWN relaxations: ReLU, for l < 0 < u, the
 // upper line y <= s·(x - l), s = u/(u - l), and the lower line y >= a·x,
 // a = 1 if u > -l else 0 (auto_LiRPA's adaptive choice; a = s with parallel
@@ -35,6 +35,32 @@ Status intervalRelu(const IntervalArgs &a) {
   return Status::ok();
 }
 
+/// LeakyReLU's slope below 0: its 0-d constant operand.
+double leakyAlpha(const Graph &g, const Op &op) { return g.constant(op.operands[1])->at(0); }
+
+/// x >= 0 ? x : α·x, with α·x rounded to T (ONNX's f32 product).
+template <class T> void evalLeakyRelu(const EvalArgs<T> &a) {
+  const T alpha = a.in[1][0];
+  for (int64_t i = 0, n = numel(a.g, a.op); i < n; ++i) {
+    T x = a.in[0][i];
+    a.out[i] = x < T(0) ? alpha * x : x;
+  }
+}
+
+/// Monotone (α >= 0): endpoints to endpoints; α·x of two f32 is exact in
+/// double, so the directed conversion (roundDown/Up with slack 0) is tight.
+Status intervalLeakyRelu(const IntervalArgs &a) {
+  const double alpha = a.lo[1][0];
+  if (!(alpha >= 0.0 && alpha <= 1.0) || a.hi[1][0] != a.lo[1][0])
+    return cannotBound(a.op, "bound (alpha outside [0, 1] or not a constant)");
+  for (int64_t i = 0, n = numel(a.g, a.op); i < n; ++i) {
+    float l = a.lo[0][i], h = a.hi[0][i];
+    a.outLo[i] = l < 0.0f ? roundDown(alpha * l, 0.0) : l;
+    a.outHi[i] = h < 0.0f ? roundUp(alpha * h, 0.0) : h;
+  }
+  return Status::ok();
+}
+
 template <class T> void evalSigmoid(const EvalArgs<T> &a) {
   for (int64_t i = 0, n = numel(a.g, a.op); i < n; ++i)
     a.out[i] = T(1) / (T(1) + std::exp(-a.in[0][i]));
@@ -63,7 +89,13 @@ Status intervalSigmoid(const IntervalArgs &a) {
 /// exact (γ_{F-1}); the intercepts λ·t form the rule's n-term constant sum
 /// (γ_n), then added into c. The upper line's slope and intercept are
 /// rounded up, which keeps it above the ReLU on [l, u].
-Status crownRelu(CrownBackward &ctx, const Op &op) {
+/// ReLU (alpha = 0) and LeakyReLU (0 < alpha <= 1). Unstable neurons: the
+/// upper line through (l, α·l) and (u, u), slope s = (u - α·l)/(u - l)
+/// rounded up and intercept t = (s - α)·(-l) rounded up (so the line stays
+/// above f at both ends, hence on [l, u]); the lower line a·x with a = 1 if
+/// u > -l else α (a = u/(u - l)-like ratio with parallel slopes): any a in
+/// [α, 1] is below f. For α = 0 every operation is ReLU's former rule.
+Status crownPiecewise(CrownBackward &ctx, const Op &op, double alpha) {
   const CrownMat &L = ctx.lambda();
   ValueId x = op.operands[0];
   CrownBounds b = ctx.bounds(x);
@@ -72,7 +104,9 @@ Status crownRelu(CrownBackward &ctx, const Op &op) {
   CrownVec mx = b.mag();
   CrownVec &err = ctx.err();
   const bool parallel = ctx.parallelSlopes();
-  const double gExact = ctx.termGamma(x, 0), gProd = ctx.termGamma(x, 1);
+  // With α != 0 the products λ·α round: every term is charged as a product.
+  const double gProd = ctx.termGamma(x, 1);
+  const double gExact = alpha != 0 ? gProd : ctx.termGamma(x, 0);
   const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
   CrownVec csum = CrownVec::Zero(L.rows());
   for (int64_t i = 0; i < n; ++i) {
@@ -81,12 +115,18 @@ Status crownRelu(CrownBackward &ctx, const Op &op) {
       Lx.col(i) = L.col(i);
       err += gExact * mx[i] * L.col(i).cwiseAbs();
     } else if (u <= 0) {
-      Lx.col(i).setZero();
+      if (alpha == 0) {
+        Lx.col(i).setZero();
+      } else {
+        Lx.col(i) = L.col(i) * alpha;
+        err += gProd * mx[i] * Lx.col(i).cwiseAbs();
+      }
     } else {
-      double ratio = u / (u - l);
-      double s = crownUpRel(ratio);  // slope rounded up
-      double t = crownUpRel(-s * l); // intercept rounded up (t > 0)
-      double a = parallel ? ratio : (u > -l ? 1.0 : 0.0);
+      double ratio = (u - alpha * l) / (u - l);
+      double s = crownUpRel(ratio); // slope rounded up
+      // Intercept rounded up (t > 0).
+      double t = alpha == 0 ? crownUpRel(-s * l) : crownUpRel(crownUpRel(s - alpha) * -l);
+      double a = parallel ? ratio : (u > -l ? 1.0 : alpha);
       for (int64_t r = 0; r < L.rows(); ++r) {
         double lamv = L(r, i);
         if (lamv >= 0) {
@@ -104,6 +144,15 @@ Status crownRelu(CrownBackward &ctx, const Op &op) {
   ctx.addConstant(csum);
   ctx.accumulate(x, Lx);
   return Status::ok();
+}
+
+Status crownRelu(CrownBackward &ctx, const Op &op) { return crownPiecewise(ctx, op, 0.0); }
+
+Status crownLeakyRelu(CrownBackward &ctx, const Op &op) {
+  double alpha = leakyAlpha(ctx.graph(), op);
+  if (!(alpha >= 0.0 && alpha <= 1.0))
+    return cannotBound(op, "bound by CROWN (alpha outside [0, 1])");
+  return crownPiecewise(ctx, op, alpha);
 }
 
 /// λ >= 0 takes the lower line, λ < 0 the upper one (the lines are sound as
@@ -143,6 +192,14 @@ Status gradRelu(const GradArgs &a) {
   return Status::ok();
 }
 
+Status gradLeakyRelu(const GradArgs &a) {
+  const double alpha = leakyAlpha(a.g, a.op);
+  for (size_t j = 0; j < a.adjoint.size(); ++j)
+    a.add(0, static_cast<int64_t>(j),
+          a.value(0, static_cast<int64_t>(j)) > 0 ? a.adjoint[j] : alpha * a.adjoint[j]);
+  return Status::ok();
+}
+
 /// σ'(x) = σ(x)·(1 - σ(x)).
 Status gradSigmoid(const GradArgs &a) {
   for (size_t j = 0; j < a.adjoint.size(); ++j) {
@@ -156,7 +213,36 @@ template <OpKind K> Graph unaryInstance(std::mt19937_64 &rng) {
   return instanceOf(rng, K, {TensorType{randomShape(rng)}}, {false});
 }
 
+/// x of a random shape and α in [0, 1] (0, 1 and ONNX's default 0.01 among
+/// them).
+Graph leakyInstance(std::mt19937_64 &rng) {
+  static const float picks[] = {0.0f, 0.01f, 0.2f, 0.5f, 1.0f};
+  float alpha = std::uniform_int_distribution<int>(0, 5)(rng) < 5
+                    ? picks[std::uniform_int_distribution<int>(0, 4)(rng)]
+                    : std::uniform_real_distribution<float>(0.0f, 1.0f)(rng);
+  Graph g;
+  g.name = "leaky_relu_instance";
+  TensorType t{randomShape(rng)};
+  ValueId x = g.addInput("x0", t);
+  ValueId a = g.addConst("alpha", TensorType{{}}, {alpha});
+  ValueId r = g.addOp(OpKind::LeakyRelu, {x, a}, t, {});
+  g.values[r].name = "y";
+  g.outputs = {r};
+  return g;
+}
+
 } // namespace
+
+extern const OpRecord kLeakyReluRecord = {
+    .shape = sameShape,
+    .eval = evalLeakyRelu<float>,
+    .eval64 = evalLeakyRelu<double>,
+    .interval = intervalLeakyRelu,
+    .instance = leakyInstance,
+    .crown = crownLeakyRelu,
+    .tighten = CrownTighten::Unstable,
+    .grad = gradLeakyRelu,
+};
 
 extern const OpRecord kReluRecord = {
     .shape = sameShape,

@@ -374,12 +374,26 @@ def torch_models():
         def forward(self, x):
             return self.seq(x)
 
-    def export(module, name, opset, dynamic):
+    class ConvLeaky(nn.Module):
+        """Conv2d + LeakyReLU(0.1) + strided Conv2d + LeakyReLU() (alpha 0.01) + Linear."""
+
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(3, 4, 3, padding=1)
+            self.c2 = nn.Conv2d(4, 4, 3, stride=2)
+            self.fc = nn.Linear(4 * 3 * 3, 3)
+
+        def forward(self, x):
+            h = torch.nn.functional.leaky_relu(self.c1(x), 0.1)
+            h = torch.nn.functional.leaky_relu(self.c2(h))
+            return self.fc(torch.flatten(h, 1))
+
+    def export(module, name, opset, dynamic, shape=(1, 3, 4)):
         torch.manual_seed(0)
         net = module().eval()
         buf = io.BytesIO()
         axes = {"input": {0: "batch"}, "output": {0: "batch"}} if dynamic else None
-        torch.onnx.export(net, torch.zeros(1, 3, 4), buf, input_names=["input"],
+        torch.onnx.export(net, torch.zeros(*shape), buf, input_names=["input"],
                           output_names=["output"], dynamic_axes=axes, opset_version=opset)
         m = onnx.load_from_string(buf.getvalue())
         save(m, name)
@@ -404,6 +418,18 @@ def torch_models():
 
     write_ref("torch_flatten_dropout", [1, 3, 4], flatten_forward, seed=107)
 
+    r = export(ConvLeaky, "torch_conv_leaky", 13, dynamic=False, shape=(1, 3, 8, 8))
+
+    def leaky(x, alpha):
+        return np.where(x >= 0, x, np.float32(alpha).astype(np.float64) * x)
+
+    def conv_leaky_forward(x):
+        h = leaky(conv_ref(x, r["c1.weight"], r["c1.bias"], [1, 1], [1, 1, 1, 1], [1, 1], 1), 0.1)
+        h = leaky(conv_ref(h, r["c2.weight"], r["c2.bias"], [2, 2], [0, 0, 0, 0], [1, 1], 1), 0.01)
+        return h.reshape(h.shape[0], -1) @ r["fc.weight"].T + r["fc.bias"]
+
+    write_ref("torch_conv_leaky", [1, 3, 8, 8], conv_leaky_forward, seed=109)
+
 
 # --- models gamma must reject --------------------------------------------------
 
@@ -423,6 +449,11 @@ def bad_models(valid):
     save(model(nodes, [tensor_info("input", [1, 16])], [tensor_info("output", [1, 8])],
                [init("W", np.ones((8, 10), np.float32)), init("B", np.zeros(8, np.float32))],
                13, "bad_shape_mismatch"), "bad_shape_mismatch", check=False)
+
+    # LeakyRelu with alpha = 2: concave, no relaxation (E2003).
+    nodes = [helper.make_node("LeakyRelu", ["input"], ["output"], name="leaky_0", alpha=2.0)]
+    save(model(nodes, [tensor_info("input", [1, 4])], [tensor_info("output", [1, 4])], [], 13,
+               "bad_leaky_alpha"), "bad_leaky_alpha")
 
     # Opset 6: Add/Gemm still had the legacy `broadcast` attribute there (E2008).
     nodes = [helper.make_node("Relu", ["input"], ["output"], name="relu")]

@@ -34,6 +34,13 @@ TEST(OnnxErrors, UnsupportedOp) {
   EXPECT_NE(s.find("softmax_0"), std::string::npos) << s;
 }
 
+TEST(OnnxErrors, LeakyReluSlopeAboveOne) {
+  Error e = importError("bad_leaky_alpha.onnx");
+  EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedAttr) << e.str();
+  EXPECT_EQ(e.location().node, "leaky_0");
+  EXPECT_NE(e.message().find("alpha = 2"), std::string::npos) << e.message();
+}
+
 TEST(OnnxErrors, Truncated) {
   Error e = importError("bad_truncated.onnx");
   EXPECT_EQ(e.code(), ErrorCode::OnnxMalformed) << e.str();

@@ -181,6 +181,19 @@ TEST(OnnxModels, TorchExports) {
   }
 }
 
+// torch.nn.functional.leaky_relu (slopes 0.1 and the default 0.01) between
+// convolutions, exported by torch.onnx; the reference is gen_models.py's
+// float64 numpy forward pass.
+TEST(OnnxModels, TorchConvLeaky) {
+  ir::Graph g = load("torch_conv_leaky.onnx");
+  EXPECT_EQ(opSequence(g),
+            (Strings{"conv", "leaky_relu", "conv", "leaky_relu", "reshape", "affine"}));
+  auto ops = computeOps(g);
+  EXPECT_EQ(g.constant(ops[1]->operands[1])->at(0), 0.1f);
+  EXPECT_EQ(g.constant(ops[3]->operands[1])->at(0), 0.01f);
+  checkAgainstReference("torch_conv_leaky");
+}
+
 TEST(OnnxModels, PrintsImportedIr) {
   ir::Graph g = load("mlp_gemm.onnx");
   std::string text = ir::printGraph(g);
