@@ -401,6 +401,11 @@ class OnnxEvaluator:
     def _op_Relu(self, i, a, n):
         return self.np.maximum(i[0], self.np.zeros((), dtype=i[0].dtype))
 
+    def _op_LeakyRelu(self, i, a, n):
+        x = i[0]
+        alpha = self.np.float32(a.get("alpha", 0.01)).astype(x.dtype)
+        return self.np.where(x < 0, alpha * x, x)
+
     def _op_Sigmoid(self, i, a, n):
         np = self.np
         x = i[0]
