@@ -15,7 +15,7 @@
 //          bound (coefficients and offset);
 //       3. lower = max(roundDown(L), roundDown(C·[ylo, yhi] - margin)).
 //   <prefix>_grad(x, c, grad, batch, scratch)
-//     the same forward pass on the point box [x, x] (no tightening), then a
+//     the eval step functions on x (the f32 value of every value), then a
 //     backward pass of the one row c with ReLU derivative [l + u > 0].
 //
 // Backward rules (one internal function per step and mode), for Λ on the
@@ -97,9 +97,10 @@ const char *modeName(Mode m) {
 class CrownEmitter {
 public:
   CrownEmitter(Module &m, ConstantPool &pool, const KernelPlan &plan, const CrownLayout &lay,
-               const std::string &prefix, const IbpStepFactory &ibpStep)
+               const std::string &prefix, const IbpStepFactory &ibpStep,
+               const IbpStepFactory &evalStep)
       : m_(m), ctx_(m.getContext()), pool_(pool), plan_(plan), lay_(lay), prefix_(prefix),
-        ibpStep_(ibpStep), fanIn_(fanInCounts(plan)) {}
+        ibpStep_(ibpStep), evalStep_(evalStep), fanIn_(fanInCounts(plan)) {}
 
   CrownFunctions run() {
     CrownFunctions fns;
@@ -238,7 +239,7 @@ private:
   const KernelPlan &plan_;
   const CrownLayout &lay_;
   std::string prefix_;
-  const IbpStepFactory &ibpStep_;
+  const IbpStepFactory &ibpStep_, &evalStep_;
   std::vector<int64_t> fanIn_;
   std::map<std::pair<int, Mode>, Function *> rules_;
   std::map<std::pair<int32_t, Mode>, Function *> passes_;
@@ -908,8 +909,10 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
     bool linear = !withBounds;
     if (crown && (withBounds || (linear && linearCharged(s))))
       args.append({d.c, d.err, tmp});
+    // Grad: the forward pass wrote the point's values into the lo slots.
     if (withBounds && (crown || activation))
-      args.append({boundsLo(b, sl, s.inValues[0]), boundsHi(b, sl, s.inValues[0])});
+      args.append({boundsLo(b, sl, s.inValues[0]),
+                   crown ? boundsHi(b, sl, s.inValues[0]) : boundsLo(b, sl, s.inValues[0])});
     if (crown && linear && linearCharged(s))
       for (int32_t v : operands)
         args.append({boundsLo(b, sl, v), boundsHi(b, sl, v)});
@@ -1019,7 +1022,9 @@ void CrownEmitter::emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target, 
 }
 
 /// (slice, xlo, xhi, unused): interval bounds of every value into the slots,
-/// with the ReLU and sigmoid inputs tightened by CROWN if `tighten`.
+/// with the ReLU and sigmoid inputs tightened by CROWN if `tighten`; without
+/// (the grad kernel), the f32 value of every value at the point xlo into the
+/// lo slots, by the eval step functions (ir::inputGradient's values).
 Function *CrownEmitter::forward(bool tighten) {
   std::string name = prefix_ + (tighten ? "_crown.forward" : "_grad.forward");
   Function *f = createStepFunction(m_, name, 3);
@@ -1043,13 +1048,17 @@ Function *CrownEmitter::forward(bool tighten) {
     for (int32_t v : s.inValues)
       sb.inIdx.push_back(add(v));
     sb.outIdx = add(s.outValue);
-    Function *fn = ibpStep_(s, sb);
+    // Crown: intervals (lo and hi planes); grad: the f32 values at the point
+    // (the eval step functions, lo planes only; the grad pass reads lo as
+    // both bounds).
+    Function *fn = tighten ? ibpStep_(s, sb) : evalStep_(s, sb);
     SmallVector<Value *, 12> args;
     if (rec.fixedOperands)
       values = {s.inValues[0], s.outValue};
     for (int32_t v : values) {
       args.push_back(boundsLo(b, sl, v));
-      args.push_back(boundsHi(b, sl, v));
+      if (tighten)
+        args.push_back(boundsHi(b, sl, v));
     }
     args.push_back(b.getInt64(1));
     b.CreateCall(fn, args);
@@ -1232,9 +1241,9 @@ Function *linearCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std
 
 CrownFunctions emitCrownKernels(Module &m, ConstantPool &pool, const KernelPlan &plan,
                                 const CrownLayout &lay, const std::string &prefix,
-                                const IbpStepFactory &ibpStep) {
+                                const IbpStepFactory &ibpStep, const IbpStepFactory &evalStep) {
   assert(lay.supported && "emitCrownKernels on a plan without CROWN rules");
-  return CrownEmitter(m, pool, plan, lay, prefix, ibpStep).run();
+  return CrownEmitter(m, pool, plan, lay, prefix, ibpStep, evalStep).run();
 }
 
 } // namespace gma::codegen

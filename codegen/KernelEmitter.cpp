@@ -164,8 +164,9 @@ private:
   LLVMContext &ctx_;
   std::unique_ptr<Module> m_;
   ConstantPool pool_;
-  /// The ibp kernel's fixed-operand step functions, reused by the crown kernel.
-  std::map<const Step *, Function *> ibpFixed_;
+  /// The eval and ibp kernels' fixed-operand step functions, reused by the
+  /// grad and crown kernels.
+  std::map<const Step *, Function *> ibpFixed_, evalFixed_;
 };
 
 std::unique_ptr<Module> ModuleEmitter::run() {
@@ -173,7 +174,7 @@ std::unique_ptr<Module> ModuleEmitter::run() {
   Function *ibp = emitEntry(Kernel::Ibp);
   CrownLayout lay = computeCrownLayout(plan_);
   CrownFunctions crown;
-  std::map<const Step *, Function *> crownIbp;
+  std::map<const Step *, Function *> crownIbp, gradEval;
   if (lay.supported)
     crown = emitCrownKernels(*m_, pool_, plan_, lay, opts_.prefix,
                              [&](const Step &s, const StepBuffers &sb) -> Function * {
@@ -184,6 +185,17 @@ std::unique_ptr<Module> ModuleEmitter::run() {
                                  StepEmitContext ctx{*m_, pool_};
                                  fn = emitStepFunction(ctx, s, /*ibp=*/true, sb,
                                                        opts_.prefix + "_crown.ibp." + s.name);
+                               }
+                               return fn;
+                             },
+                             [&](const Step &s, const StepBuffers &sb) -> Function * {
+                               if (stepRecord(s).fixedOperands)
+                                 return evalFixed_.at(&s);
+                               Function *&fn = gradEval[&s];
+                               if (!fn) {
+                                 StepEmitContext ctx{*m_, pool_};
+                                 fn = emitStepFunction(ctx, s, /*ibp=*/false, sb,
+                                                       opts_.prefix + "_grad.eval." + s.name);
                                }
                                return fn;
                              });
@@ -444,8 +456,8 @@ Function *ModuleEmitter::emitStep(const Step &s, Kernel kernel, const StepBuffer
       opts_.prefix + (kernel == Kernel::Eval ? "_eval." : "_ibp.") + s.name;
   StepEmitContext ctx{*m_, pool_};
   Function *f = emitStepFunction(ctx, s, kernel == Kernel::Ibp, sb, name);
-  if (kernel == Kernel::Ibp && stepRecord(s).fixedOperands)
-    ibpFixed_[&s] = f;
+  if (stepRecord(s).fixedOperands)
+    (kernel == Kernel::Ibp ? ibpFixed_ : evalFixed_)[&s] = f;
   return f;
 }
 

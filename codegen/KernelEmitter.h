@@ -107,10 +107,12 @@ struct CrownFunctions {
 };
 
 /// Emits the crown and grad kernels (CrownEmitter.cpp); `lay.supported` must
-/// hold. The forward interval pass calls the ibp step functions of `ibpStep`
-/// on the crown scratch's bound slots.
+/// hold. The crown kernel's forward interval pass calls the ibp step
+/// functions of `ibpStep` on the scratch's bound slots; the grad kernel's
+/// forward pass calls the eval step functions of `evalStep` (one plane per
+/// buffer) on the lo slots.
 CrownFunctions emitCrownKernels(llvm::Module &m, ConstantPool &pool, const KernelPlan &plan,
                                 const CrownLayout &lay, const std::string &prefix,
-                                const IbpStepFactory &ibpStep);
+                                const IbpStepFactory &ibpStep, const IbpStepFactory &evalStep);
 
 } // namespace gma::codegen

@@ -389,19 +389,10 @@ Expected<std::vector<float>> inputGradient(const Graph &g, const std::vector<flo
                                            const std::vector<double> &c) {
   if (g.inputs.size() != 1 || g.outputs.size() != 1)
     return Error(ErrorCode::InvalidArgument, "the gradient needs one input and one output");
-  auto values = [&]() -> Expected<IntervalState> {
-    // Concrete values of every value: IBP of the point box is exact for the
-    // branch decisions that matter here (signs of ReLU inputs), and cheap.
-    IntervalState st;
-    st.lo.assign(g.values.size(), {});
-    st.hi.assign(g.values.size(), {});
-    st.lo[g.inputs[0]] = x;
-    st.hi[g.inputs[0]] = x;
-    for (const Op &op : g.ops)
-      if (auto s = ibpOp(g, op, st, 1); !s)
-        return s.takeError();
-    return st;
-  }();
+  // Every value at x as the network computes it (f32): ReLU's derivative is
+  // taken at the sign of its f32 input, sigmoid's at its f32 input, the
+  // values the eval kernel (and every counterexample check) sees.
+  auto values = evaluateAll(g, {x}, 1);
   if (!values)
     return values.takeError();
   ValueId out = g.outputs[0];
@@ -424,12 +415,12 @@ Expected<std::vector<float>> inputGradient(const Graph &g, const std::vector<flo
     if (!rule)
       return Error(ErrorCode::IrVerify,
                    fmt::format("the gradient does not support '{}'", mnemonic(op.kind)));
-    // Each operand's value: the midpoint of its point interval (a constant's data).
+    // Each operand's f32 value (a constant's data).
     auto value = [&](size_t k, int64_t j) -> double {
       ValueId v = op.operands[k];
       if (const Weight *w = g.constant(v))
         return w->at(j);
-      return 0.5 * (static_cast<double>(values->lo[v][j]) + values->hi[v][j]);
+      return (*values)[v][j];
     };
     auto addTo = [&](size_t k, int64_t j, double d) { add(op.operands[k], j, d); };
     std::vector<double> a = adj[op.result];

@@ -90,7 +90,8 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
                             int64_t rows = 0, const CrownOptions &opts = {});
 
 /// grad = d(c·f(x))/dx at one point x (c has numel(output) entries), by
-/// reverse-mode differentiation through the ops CROWN supports; ReLU's
+/// reverse-mode differentiation through the ops CROWN supports, each op's
+/// derivative taken at its f32 input values (ir::evaluateAll); ReLU's
 /// derivative at 0 is taken as 0.
 Expected<std::vector<float>> inputGradient(const Graph &g, const std::vector<float> &x,
                                            const std::vector<double> &c);

@@ -44,9 +44,9 @@ struct Tensors {
 /// semantics; double: the float64 reference that counterexamples are checked
 /// against). Weights are f32 in both.
 template <class T>
-Expected<std::vector<std::vector<T>>> evaluateIn(const Graph &g,
-                                                 const std::vector<std::vector<T>> &inputs,
-                                                 int64_t batch) {
+Expected<std::vector<std::vector<T>>> evaluateValues(const Graph &g,
+                                                     const std::vector<std::vector<T>> &inputs,
+                                                     int64_t batch) {
   if (inputs.size() != g.inputs.size())
     return Error(ErrorCode::InvalidArgument,
                  fmt::format("the graph has {} inputs, {} given", g.inputs.size(), inputs.size()));
@@ -85,6 +85,17 @@ Expected<std::vector<std::vector<T>>> evaluateIn(const Graph &g,
       eval(EvalArgs<T>{g, op, in.data(), out.data() + b * n});
     }
   }
+  return vals;
+}
+
+template <class T>
+Expected<std::vector<std::vector<T>>> evaluateIn(const Graph &g,
+                                                 const std::vector<std::vector<T>> &inputs,
+                                                 int64_t batch) {
+  auto all = evaluateValues<T>(g, inputs, batch);
+  if (!all)
+    return all.takeError();
+  const std::vector<std::vector<T>> &vals = *all;
   std::vector<std::vector<T>> outs;
   for (ValueId v : g.outputs) {
     if (const Weight *w = g.constant(v)) {
@@ -109,6 +120,11 @@ evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t 
 Expected<std::vector<std::vector<double>>>
 evaluate64(const Graph &g, const std::vector<std::vector<double>> &inputs, int64_t batch) {
   return evaluateIn<double>(g, inputs, batch);
+}
+
+Expected<std::vector<std::vector<float>>>
+evaluateAll(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t batch) {
+  return evaluateValues<float>(g, inputs, batch);
 }
 
 namespace {

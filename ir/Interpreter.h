@@ -27,6 +27,11 @@ namespace gma::ir {
 Expected<std::vector<std::vector<float>>>
 evaluate(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t batch);
 
+/// The same f32 evaluation, returning every value (indexed by ValueId;
+/// constants hold their data once, not per sample).
+Expected<std::vector<std::vector<float>>>
+evaluateAll(const Graph &g, const std::vector<std::vector<float>> &inputs, int64_t batch);
+
 /// The same evaluation with every operation in double (the weights are the
 /// model's f32 values): the independent float64 reference that `gamma
 /// verify` checks each counterexample against, on the unoptimised graph.
