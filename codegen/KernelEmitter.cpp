@@ -174,31 +174,27 @@ std::unique_ptr<Module> ModuleEmitter::run() {
   Function *ibp = emitEntry(Kernel::Ibp);
   CrownLayout lay = computeCrownLayout(plan_);
   CrownFunctions crown;
+  // The step functions the crown (ibp) and grad (eval) kernels' forward
+  // passes call on their value slots: a fixed-operand step's kernel function
+  // serves any buffers; an elementwise one gets its own (every value its own
+  // slot, so never in place).
   std::map<const Step *, Function *> crownIbp, gradEval;
+  auto slotSteps = [&](bool interval) -> IbpStepFactory {
+    return [this, interval, &crownIbp, &gradEval](const Step &s, const StepBuffers &sb) -> Function * {
+      if (stepRecord(s).fixedOperands)
+        return (interval ? ibpFixed_ : evalFixed_).at(&s);
+      Function *&fn = (interval ? crownIbp : gradEval)[&s];
+      if (!fn) {
+        StepEmitContext ctx{*m_, pool_};
+        fn = emitStepFunction(ctx, s, interval, sb,
+                              opts_.prefix + (interval ? "_crown.ibp." : "_grad.eval.") + s.name);
+      }
+      return fn;
+    };
+  };
   if (lay.supported)
-    crown = emitCrownKernels(*m_, pool_, plan_, lay, opts_.prefix,
-                             [&](const Step &s, const StepBuffers &sb) -> Function * {
-                               if (stepRecord(s).fixedOperands)
-                                 return ibpFixed_.at(&s);
-                               Function *&fn = crownIbp[&s];
-                               if (!fn) {
-                                 StepEmitContext ctx{*m_, pool_};
-                                 fn = emitStepFunction(ctx, s, /*ibp=*/true, sb,
-                                                       opts_.prefix + "_crown.ibp." + s.name);
-                               }
-                               return fn;
-                             },
-                             [&](const Step &s, const StepBuffers &sb) -> Function * {
-                               if (stepRecord(s).fixedOperands)
-                                 return evalFixed_.at(&s);
-                               Function *&fn = gradEval[&s];
-                               if (!fn) {
-                                 StepEmitContext ctx{*m_, pool_};
-                                 fn = emitStepFunction(ctx, s, /*ibp=*/false, sb,
-                                                       opts_.prefix + "_grad.eval." + s.name);
-                               }
-                               return fn;
-                             });
+    crown = emitCrownKernels(*m_, pool_, plan_, lay, opts_.prefix, slotSteps(true),
+                             slotSteps(false));
   emitInfo(eval, ibp, lay, crown);
   for (Function &f : *m_) {
     if (f.isDeclaration())
