@@ -169,11 +169,9 @@ void forEachConvOutput(IRBuilder<> &b, const Step &s, Value *batch, const ConvOu
         }
         // Kernel offsets kd with 0 <= o·s - p + kd·dil < in: [lo, hi).
         std::vector<Value *> lo(k), hi(k);
-        Value *count = c64(cpg);
         Value *outIdx = b.CreateAdd(b.CreateMul(smp, c64(g.M)), m);
         for (int d = 0; d < k; ++d) {
           std::tie(lo[d], hi[d]) = kernelRange(b, g, d, o[d]);
-          count = b.CreateMul(count, rangeLength(b, lo[d], hi[d]));
           outIdx = b.CreateAdd(b.CreateMul(outIdx, c64(g.out[d])), o[d]);
         }
         ConvTapLoop taps = [&](IRBuilder<> &b, const ConvTapVisitor &visit) {
@@ -193,7 +191,7 @@ void forEachConvOutput(IRBuilder<> &b, const Step &s, Value *batch, const ConvOu
             kLoop(b, 0);
           });
         };
-        body(b, outIdx, m, taps, count);
+        body(b, outIdx, m, taps);
       };
       outLoop(b, 0);
     });

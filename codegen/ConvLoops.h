@@ -27,9 +27,9 @@ using ConvTapVisitor = std::function<void(llvm::IRBuilder<> &, llvm::Value *xi, 
 /// Emits the loops over the taps of the current output element.
 using ConvTapLoop = std::function<void(llvm::IRBuilder<> &, const ConvTapVisitor &)>;
 /// One output element: its index `out` (per sample: over [N, M, out...]),
-/// its channel `m`, its taps and their number `count` (i64).
+/// its channel `m` and its taps.
 using ConvOutputBody = std::function<void(llvm::IRBuilder<> &, llvm::Value *out, llvm::Value *m,
-                                          const ConvTapLoop &taps, llvm::Value *count)>;
+                                          const ConvTapLoop &taps)>;
 
 /// A tile of up to `tile` consecutive outputs along the last spatial dim of
 /// one output row of channel m: elements outBase + j, j < width.

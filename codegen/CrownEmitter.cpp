@@ -374,8 +374,7 @@ Function *CrownEmitter::convRule(const Step &s, Mode mode, const std::string &na
     q = f->getArg(4);
     Value *xlo = f->getArg(5), *xhi = f->getArg(6);
     AllocaInst *qAcc = accumulator(b, "qacc");
-    forEachConvOutput(b, s, one, [&](IRBuilder<> &b, Value *out, Value *, const ConvTapLoop &taps,
-                                     Value *) {
+    forEachConvOutput(b, s, one, [&](IRBuilder<> &b, Value *out, Value *, const ConvTapLoop &taps) {
       b.CreateStore(cd(0.0), qAcc);
       taps(b, [&](IRBuilder<> &b, Value *xi, Value *wi) {
         Value *mx = maxMag(b, toDouble(b, loadF32(b, xlo, xi)), toDouble(b, loadF32(b, xhi, xi)));
@@ -395,8 +394,7 @@ Function *CrownEmitter::convRule(const Step &s, Mode mode, const std::string &na
       b.CreateStore(cd(0.0), cAcc);
       b.CreateStore(cd(0.0), sAcc);
     }
-    forEachConvOutput(b, s, one, [&](IRBuilder<> &b, Value *out, Value *m, const ConvTapLoop &taps,
-                                     Value *) {
+    forEachConvOutput(b, s, one, [&](IRBuilder<> &b, Value *out, Value *m, const ConvTapLoop &taps) {
       Value *lam = loadD(b, ly, b.CreateAdd(lyRow, out));
       if (crown) {
         Value *bm = toDouble(b, loadF32(b, bias, m));
@@ -431,9 +429,10 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   Value *rows = f->getArg(f->arg_size() - 1);
   IRBuilder<> b(&f->getEntryBlock());
   const int64_t n = s.out.numel;
-  // 0 for ReLU; LeakyReLU's slope below 0 (ir/ops/Activations.cpp's
-  // crownPiecewise: with α = 0 every emitted operation is ReLU's).
-  const double alpha = s.kind == StepKind::LeakyRelu ? static_cast<double>(s.alpha) : 0.0;
+  // LeakyReLU's slope below 0; 0 for ReLU (Step's default). As
+  // ir/ops/Activations.cpp's crownPiecewise: with α = 0 every emitted
+  // operation is ReLU's.
+  const double alpha = s.alpha;
 
   if (!crown) {
     // d relu at the point: 1 if l + u > 0 (the midpoint of the point
@@ -822,7 +821,7 @@ Function *CrownEmitter::binaryConstRule(const Step &s, Mode mode, const std::str
 /// distinct operand, rows). The terms ±λ are exact; summed with the other
 /// consumers' terms of an operand v they err by γ_{F_v - 1}·|λ|·m_v.
 Function *CrownEmitter::linearRule(const Step &s, Mode mode, const std::string &name) {
-  const bool twoOperands = s.kind == StepKind::BinaryAct;
+  const bool twoOperands = s.inValues.size() == 2; // x ± y
   const bool sameOperand = twoOperands && s.inValues[0] == s.inValues[1];
   const unsigned nLx = twoOperands && !sameOperand ? 2 : 1;
   const bool charged = mode != Mode::Grad && linearCharged(s);
