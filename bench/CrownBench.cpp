@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
               std::chrono::duration<double>(Clock::now() - compileStart).count());
   if (!jit)
     return fail(jit.error().str());
-  runtime::Kernels k((*jit)->info());
+  runtime::Kernels k((*jit)->info(), (*jit)->weights());
   if (!k.info().crown)
     return fail("the model has no crown kernel");
   const int64_t in = k.info().input_size, out = k.info().output_size;

@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "%s\n", jit.error().str().c_str());
       return 1;
     }
-    runtime::Kernels k((*jit)->info());
+    runtime::Kernels k((*jit)->info(), (*jit)->weights());
     ModelStats st = statsOf(*g);
     int64_t in = k.info().input_size, out = k.info().output_size;
     for (int64_t b : batches) {

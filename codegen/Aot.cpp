@@ -4,7 +4,8 @@
 // assembly, an object file, the C header, or a shared library (the object
 // linked by the system compiler driver: `cc -shared -o OUT OBJ -lm`).
 //
-// Every file is first written to a unique temporary next to its destination
+// Object files and libraries get the .weights file their kernels read
+// (codegen/WeightsFile.h) beside them. Every file is first written to a unique temporary next to its destination
 // and renamed into place only when complete, so a failed or interrupted
 // compilation never leaves a partial (or stale-but-plausible) output. Failures
 // remove the temporaries and return FileWrite or LinkFailed errors.
@@ -14,6 +15,8 @@
 
 #include "codegen/HeaderWriter.h"
 #include "codegen/ModuleBuilder.h"
+#include "codegen/WeightsFile.h"
+#include "support/Files.h"
 
 #include <llvm/ADT/SmallString.h>
 #include <llvm/ADT/StringExtras.h>
@@ -186,16 +189,31 @@ Expected<std::string> emitToString(const ir::Graph &g, EmitKind kind, const Code
 
 Status emitToFile(const ir::Graph &g, EmitKind kind, const std::string &path,
                   const CodegenOptions &opts) {
-  if (kind != EmitKind::SharedLibrary) {
+  if (kind != EmitKind::SharedLibrary && kind != EmitKind::Object) {
     auto text = emitToString(g, kind, opts);
     if (!text)
       return text.takeError();
     return writeFileAtomically(path, *text);
   }
-  auto obj = emitToString(g, EmitKind::Object, opts);
+  // Machine code, and the weights it reads beside it (ABI 5). The weights
+  // go first: a library is never in place without its file, and a failed
+  // library removes the weights it was written with.
+  llvm::LLVMContext ctx;
+  auto bm = buildOptimizedModule(g, opts, ctx, /*libraryEntry=*/true);
+  if (!bm)
+    return bm.takeError();
+  auto obj = emitMachineCode(*bm, llvm::CodeGenFileType::ObjectFile);
   if (!obj)
     return obj.takeError();
-  return linkSharedLibrary(*obj, path, opts);
+  std::string weights = support::weightsPathFor(path);
+  if (opts.writeWeights)
+    if (Status st = writeWeightsFile(bm->plan, weights); !st)
+      return st;
+  Status st = kind == EmitKind::Object ? writeFileAtomically(path, *obj)
+                                       : linkSharedLibrary(*obj, path, opts);
+  if (!st && opts.writeWeights)
+    llvm::sys::fs::remove(weights);
+  return st;
 }
 
 } // namespace gma::codegen

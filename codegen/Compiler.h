@@ -37,11 +37,16 @@ struct CodegenOptions {
   std::string modelDigest;
   /// Compiler driver that links the shared library: `<linker> -shared -o OUT OBJ -lm`.
   std::string linker = "cc";
+  /// Object files and shared libraries: also write the weights they read
+  /// to support::weightsPathFor(path). Off for the compile cache, whose
+  /// libraries are bound to the weights of the graph they are loaded for.
+  bool writeWeights = true;
 };
 
 enum class EmitKind { LlvmIr, Assembly, Object, Header, SharedLibrary };
 
-/// Writes `kind` for `g` to `path` (via a temporary file and rename).
+/// Writes `kind` for `g` to `path` (via a temporary file and rename); an
+/// object file or shared library also gets its `.weights` file.
 Status emitToFile(const ir::Graph &g, EmitKind kind, const std::string &path,
                   const CodegenOptions &opts = {});
 
@@ -60,6 +65,9 @@ public:
                                                         const CodegenOptions &opts = {});
   ~JitVerifier();
   const gamma_kernel_info *info() const;
+  /// The weight table every kernel takes first: pointers into the graph's
+  /// weights (kept alive by this object) and the arrays the plan computed.
+  const float *const *weights() const;
 
 private:
   JitVerifier();

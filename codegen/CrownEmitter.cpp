@@ -243,7 +243,6 @@ private:
   std::vector<int64_t> fanIn_;
   std::map<std::pair<int, Mode>, Function *> rules_;
   std::map<std::pair<int32_t, Mode>, Function *> passes_;
-  std::map<const Step *, ConstData> transposed_;
   Function *tangentPoint_ = nullptr, *relax_ = nullptr;
 };
 
@@ -271,18 +270,7 @@ Function *CrownEmitter::affineRule(const Step &s, Mode mode, const std::string &
   IRBuilder<> b(&f->getEntryBlock());
   const int64_t K = s.k, N = s.n, RX = s.rows;
 
-  // W as [N, K] so that the product runs along K (kept alive for the pool).
-  ConstData &wt = transposed_[&s];
-  if (!wt.data) {
-    auto t = std::make_shared<std::vector<float>>(static_cast<size_t>(K * N));
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t n = 0; n < N; ++n)
-        (*t)[n * K + k] = s.weight.data[k * N + n];
-    wt.data = t->data();
-    wt.size = K * N;
-    wt.owned = std::move(t);
-  }
-  GlobalVariable *wT = pool_.get(wt, s.name + ".wt");
+  GlobalVariable *wT = pool_.get(s.weightT, s.name + ".wt");
   GlobalVariable *w = pool_.get(s.weight, s.name + ".w");
   GlobalVariable *bias = pool_.get(s.bias, s.name + ".b");
 
@@ -1068,11 +1056,11 @@ Function *CrownEmitter::forward(bool tighten) {
 
 Function *CrownEmitter::emitCrownEntry() {
   Type *ptr = PointerType::getUnqual(ctx_), *i64 = Type::getInt64Ty(ctx_);
-  auto *fty = FunctionType::get(Type::getVoidTy(ctx_), {ptr, ptr, ptr, i64, ptr, ptr, i64, ptr},
-                                false);
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx_),
+                                {ptr, ptr, ptr, ptr, i64, ptr, ptr, i64, ptr}, false);
   Function *f = Function::Create(fty, GlobalValue::ExternalLinkage, prefix_ + "_crown", m_);
-  static const char *const names[] = {"xlo",   "xhi",   "C",     "rows",
-                                      "lower", "coefs", "batch", "scratch"};
+  static const char *const names[] = {"weights", "xlo",   "xhi",   "C",      "rows",
+                                      "lower",   "coefs", "batch", "scratch"};
   for (unsigned i = 0; i < f->arg_size(); ++i) {
     f->getArg(i)->setName(names[i]);
     if (f->getArg(i)->getType()->isPointerTy()) {
@@ -1080,6 +1068,7 @@ Function *CrownEmitter::emitCrownEntry() {
       f->addParamAttr(i, Attribute::NoCapture);
     }
   }
+  f->addParamAttr(0, Attribute::ReadOnly);
   f->addFnAttr(Attribute::NoUnwind);
 
   // One box: (slice, xlo, xhi, C, lower, coefs, rows).
@@ -1135,9 +1124,9 @@ Function *CrownEmitter::emitCrownEntry() {
   }
 
   IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
-  Value *xlo = f->getArg(0), *xhi = f->getArg(1), *C = f->getArg(2), *rows = f->getArg(3);
-  Value *lower = f->getArg(4), *coefs = f->getArg(5), *batch = f->getArg(6);
-  Value *scratch = f->getArg(7);
+  Value *xlo = f->getArg(1), *xhi = f->getArg(2), *C = f->getArg(3), *rows = f->getArg(4);
+  Value *lower = f->getArg(5), *coefs = f->getArg(6), *batch = f->getArg(7);
+  Value *scratch = f->getArg(8);
   {
     // A foreign FP environment (FTZ/DAZ, directed rounding): lower = -inf and
     // the linear bound 0·x - inf, which are sound (KernelEmitter.h).
@@ -1179,9 +1168,9 @@ Function *CrownEmitter::emitCrownEntry() {
 
 Function *CrownEmitter::emitGradEntry() {
   Type *ptr = PointerType::getUnqual(ctx_), *i64 = Type::getInt64Ty(ctx_);
-  auto *fty = FunctionType::get(Type::getVoidTy(ctx_), {ptr, ptr, ptr, i64, ptr}, false);
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx_), {ptr, ptr, ptr, ptr, i64, ptr}, false);
   Function *f = Function::Create(fty, GlobalValue::ExternalLinkage, prefix_ + "_grad", m_);
-  static const char *const names[] = {"x", "c", "grad", "batch", "scratch"};
+  static const char *const names[] = {"weights", "x", "c", "grad", "batch", "scratch"};
   for (unsigned i = 0; i < f->arg_size(); ++i) {
     f->getArg(i)->setName(names[i]);
     if (f->getArg(i)->getType()->isPointerTy()) {
@@ -1189,13 +1178,14 @@ Function *CrownEmitter::emitGradEntry() {
       f->addParamAttr(i, Attribute::NoCapture);
     }
   }
+  f->addParamAttr(0, Attribute::ReadOnly);
   f->addFnAttr(Attribute::NoUnwind);
   Function *fwd = forward(false);
   Function *back = pass(lay_.final, Mode::Grad);
 
   IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
-  Value *x = f->getArg(0), *c = f->getArg(1), *grad = f->getArg(2), *batch = f->getArg(3);
-  Value *scratch = f->getArg(4);
+  Value *x = f->getArg(1), *c = f->getArg(2), *grad = f->getArg(3), *batch = f->getArg(4);
+  Value *scratch = f->getArg(5);
   const int64_t nIn = plan_.inputSize, nOut = plan_.outputSize;
   emitLoop(b, b.getInt64(0), batch, 1, "sample", [&](IRBuilder<> &b, Value *bi) {
     Value *slice = floatPtr(b, scratch, b.CreateMul(bi, b.getInt64(lay_.gradFloats)));

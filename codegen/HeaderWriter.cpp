@@ -55,6 +55,12 @@ std::string writeHeader(const KernelPlan &plan, const std::string &prefix, const
  * {8}_CROWN_SCRATCH_FLOATS_PER_ROW) * batch floats, {0}_grad
  * {8}_GRAD_SCRATCH_FLOATS_PER_SAMPLE * batch.
  *
+ * Weights: every kernel takes the weight table first, {8}_WEIGHTS_COUNT
+ * pointers to the model's weights, which are not in the library but in the
+ * .weights file gammac writes beside it (lib.so -> lib.weights). Read or map
+ * that file whole and fill the table with gamma_bind_weights(); the file must
+ * stay mapped while the kernels run.
+ *
  * Thread safety: the kernels keep no state; concurrent calls are safe as long
  * as each uses its own scratch and output buffers. The descriptor returned by
  * {0}_info() is static, read-only data.
@@ -81,13 +87,14 @@ extern "C" {{
 #define {8}_CROWN_SCRATCH_FLOATS_BASE {12}
 #define {8}_CROWN_SCRATCH_FLOATS_PER_ROW {13}
 #define {8}_GRAD_SCRATCH_FLOATS_PER_SAMPLE {14}
+#define {8}_WEIGHTS_COUNT {15}
 
 )",
                   prefix, plan.modelName, GAMMA_VERSION, modelDigest,
                   shapeStr(plan.inputShape), plan.inputSize, shapeStr(plan.outputShape),
                   plan.outputSize, P, plan.arena, 2 * plan.arena, lay.supported ? 1 : 0,
                   lay.supported ? lay.scratchBase : 0, lay.supported ? lay.scratchPerRow : 0,
-                  lay.supported ? lay.gradFloats : 0));
+                  lay.supported ? lay.gradFloats : 0, plan.weights.size()));
   out("/* The declarations of abi/KernelAbi.h (from abi/KernelAbi.def; same guard). */\n" +
       abi::cDeclarations());
   out("\n");

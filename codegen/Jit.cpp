@@ -3,7 +3,9 @@
 // The same optimised module as the AOT path, handed to an LLJIT whose target
 // machine is built for the same CPU and features. Symbols the kernels import
 // (libm's exp/expf, memcpy) resolve against the current process. The
-// descriptor is found through `<prefix>_info` and lives as long as the JIT.
+// descriptor is found through `<prefix>_info` and lives as long as the JIT;
+// the weight table points into the graph's weights (the mapped ONNX data
+// where the passes kept them) and the arrays the plan computed.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Compiler.h"
@@ -26,11 +28,14 @@ namespace gma::codegen {
 struct JitVerifier::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   const gamma_kernel_info *info = nullptr;
+  std::vector<ConstData> arrays; ///< Keeps the table's arrays alive.
+  std::vector<const float *> table;
 };
 
 JitVerifier::JitVerifier() : impl_(std::make_unique<Impl>()) {}
 JitVerifier::~JitVerifier() = default;
 const gamma_kernel_info *JitVerifier::info() const { return impl_->info; }
+const float *const *JitVerifier::weights() const { return impl_->table.data(); }
 
 namespace {
 
@@ -75,6 +80,9 @@ Expected<std::unique_ptr<JitVerifier>> JitVerifier::compile(const ir::Graph &g,
   std::unique_ptr<JitVerifier> v(new JitVerifier());
   v->impl_->jit = std::move(*jit);
   v->impl_->info = sym->toPtr<gamma_info_fn>()();
+  v->impl_->arrays = bm->plan.weights;
+  for (const ConstData &c : v->impl_->arrays)
+    v->impl_->table.push_back(c.data);
   return v;
 }
 

@@ -18,6 +18,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/KernelEmitter.h"
+#include "codegen/ShareKernels.h"
+#include "codegen/WeightsFile.h"
 
 #include "codegen/IrHelpers.h"
 #include "codegen/StepEmitters.h"
@@ -40,20 +42,20 @@ namespace gma::codegen {
 using namespace llvm;
 
 GlobalVariable *ConstantPool::get(const ConstData &c, const std::string &name) {
-  auto key = std::make_pair(c.data, c.size);
-  if (auto it = cache_.find(key); it != cache_.end())
+  int64_t index = plan_.weightIndex(c);
+  if (index < 0)
+    report_fatal_error(Twine("constant '") + name + "' is not in the plan's weight table");
+  if (auto it = cache_.find(index); it != cache_.end())
     return it->second;
-  // The cache is keyed by address: keep owned data alive as long as the pool
-  // so that no later allocation can reuse the address.
-  if (c.owned)
-    owned_.push_back(c.owned);
-  Constant *init =
-      ConstantDataArray::get(m_.getContext(), ArrayRef<float>(c.data, static_cast<size_t>(c.size)));
-  auto *gv = new GlobalVariable(m_, init->getType(), /*isConstant=*/true,
-                                GlobalValue::PrivateLinkage, init, name);
-  gv->setAlignment(Align(64));
-  gv->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
-  cache_[key] = gv;
+  LLVMContext &ctx = m_.getContext();
+  auto *ty = ArrayType::get(Type::getFloatTy(ctx), static_cast<uint64_t>(c.size));
+  auto *gv = new GlobalVariable(m_, ty, /*isConstant=*/true, GlobalValue::InternalLinkage,
+                                ConstantAggregateZero::get(ty), name);
+  gv->setAlignment(Align(alignof(float)));
+  gv->setMetadata(kWeightMetadata,
+                  MDNode::get(ctx, ConstantAsMetadata::get(ConstantInt::get(
+                                       Type::getInt64Ty(ctx), static_cast<uint64_t>(index)))));
+  cache_[index] = gv;
   return gv;
 }
 
@@ -150,7 +152,7 @@ public:
   ModuleEmitter(const KernelPlan &plan, const EmitterOptions &opts, LLVMContext &ctx)
       : plan_(plan), opts_(opts), ctx_(ctx),
         m_(std::make_unique<Module>(opts.prefix.empty() ? "gamma" : opts.prefix, ctx)),
-        pool_(*m_) {}
+        pool_(*m_, plan) {}
 
   std::unique_ptr<Module> run();
 
@@ -461,16 +463,19 @@ Function *ModuleEmitter::emitEntry(Kernel kernel) {
   const bool ibp = kernel == Kernel::Ibp;
   Type *ptr = PointerType::getUnqual(ctx_);
   Type *i64 = Type::getInt64Ty(ctx_);
-  SmallVector<Type *, 6> params;
+  // (weights, xlo, xhi, ylo, yhi, batch, scratch) / (weights, x, y, batch,
+  // scratch), as abi/KernelAbi.def declares them.
+  SmallVector<Type *, 7> params;
   if (ibp)
-    params = {ptr, ptr, ptr, ptr, i64, ptr};
+    params = {ptr, ptr, ptr, ptr, ptr, i64, ptr};
   else
-    params = {ptr, ptr, i64, ptr};
+    params = {ptr, ptr, ptr, i64, ptr};
   auto *fty = FunctionType::get(Type::getVoidTy(ctx_), params, false);
   std::string name = opts_.prefix + (ibp ? "_ibp" : "_eval");
   Function *f = Function::Create(fty, GlobalValue::ExternalLinkage, name, *m_);
-  static const char *const evalNames[] = {"x", "y", "batch", "scratch"};
-  static const char *const ibpNames[] = {"xlo", "xhi", "ylo", "yhi", "batch", "scratch"};
+  static const char *const evalNames[] = {"weights", "x", "y", "batch", "scratch"};
+  static const char *const ibpNames[] = {"weights", "xlo", "xhi", "ylo",
+                                         "yhi",     "batch", "scratch"};
   for (unsigned i = 0; i < f->arg_size(); ++i) {
     f->getArg(i)->setName(ibp ? ibpNames[i] : evalNames[i]);
     if (f->getArg(i)->getType()->isPointerTy()) {
@@ -478,9 +483,12 @@ Function *ModuleEmitter::emitEntry(Kernel kernel) {
       f->addParamAttr(i, Attribute::NoCapture);
     }
   }
+  f->addParamAttr(0, Attribute::ReadOnly);
   f->addFnAttr(Attribute::NoUnwind);
-  Value *batch = f->getArg(ibp ? 4 : 2);
-  Value *scratch = f->getArg(ibp ? 5 : 3);
+  // The buffers' arguments, after the weight table.
+  auto arg = [&](unsigned i) { return f->getArg(i + 1); };
+  Value *batch = arg(ibp ? 4 : 2);
+  Value *scratch = arg(ibp ? 5 : 3);
 
   // Step functions are emitted before the entry's body so that each keeps
   // its own IRBuilder.
@@ -501,8 +509,8 @@ Function *ModuleEmitter::emitEntry(Kernel kernel) {
     float inf = std::numeric_limits<float>::infinity();
     emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(plan_.outputSize)), 1, "inf",
              [&](IRBuilder<> &b, Value *i) {
-               storeF32(b, ConstantFP::get(b.getFloatTy(), -inf), f->getArg(2), i);
-               storeF32(b, ConstantFP::get(b.getFloatTy(), inf), f->getArg(3), i);
+               storeF32(b, ConstantFP::get(b.getFloatTy(), -inf), arg(2), i);
+               storeF32(b, ConstantFP::get(b.getFloatTy(), inf), arg(3), i);
              });
     b.CreateRetVoid();
     b.SetInsertPoint(good);
@@ -517,10 +525,10 @@ Function *ModuleEmitter::emitEntry(Kernel kernel) {
         offset += plan_.arena;
       break;
     case 1:
-      base = f->getArg(ibp && hiPlane ? 1 : 0);
+      base = arg(ibp && hiPlane ? 1 : 0);
       break;
     default:
-      base = f->getArg(ibp ? (hiPlane ? 3 : 2) : 1);
+      base = arg(ibp ? (hiPlane ? 3 : 2) : 1);
       break;
     }
     if (offset == 0)
@@ -605,6 +613,27 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &l
   set("grad_scratch_floats_per_sample", ConstantInt::get(i64, crown.grad ? lay.gradFloats : 0));
   set("crown", crown.crown ? static_cast<Constant *>(crown.crown) : null);
   set("grad", crown.grad ? static_cast<Constant *>(crown.grad) : null);
+  // The weight table and where a library's .weights file holds it (the
+  // digest only for libraries: a JIT reads the plan's arrays directly).
+  WeightsFileLayout wl = layoutWeightsFile(plan_);
+  std::vector<uint64_t> sizes, offsets;
+  for (size_t i = 0; i < plan_.weights.size(); ++i) {
+    sizes.push_back(static_cast<uint64_t>(plan_.weights[i].size));
+    offsets.push_back(static_cast<uint64_t>(wl.offsets[i]));
+  }
+  auto i64Array = [&](std::vector<uint64_t> v, const char *name) -> Constant * {
+    if (v.empty())
+      v.push_back(0); // Never a zero-length array; weights_count says how many.
+    Constant *init = ConstantDataArray::get(ctx_, v);
+    return new GlobalVariable(*m_, init->getType(), true, GlobalValue::PrivateLinkage, init,
+                              name);
+  };
+  set("weights_count", ConstantInt::get(i64, plan_.weights.size()));
+  set("weights_sizes", i64Array(sizes, "weights_sizes"));
+  set("weights_offsets", i64Array(offsets, "weights_offsets"));
+  set("weights_file_bytes", ConstantInt::get(i64, wl.bytes));
+  set("weights_digest",
+      str(opts_.libraryEntry ? weightsFileDigest(plan_, wl) : std::string(), "weights_digest"));
   for (size_t i = 0; i < abi::kFieldCount; ++i)
     if (!fields[i])
       report_fatal_error(Twine("the kernel descriptor's field '") + abi::kFields[i].name +

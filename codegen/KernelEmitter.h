@@ -61,16 +61,23 @@ struct StepBuffers {
 std::unique_ptr<llvm::Module> emitKernelModule(const KernelPlan &plan, const EmitterOptions &opts,
                                                llvm::LLVMContext &ctx);
 
-/// Private constant f32 arrays (aligned 64), one per distinct ConstData.
+/// The weights the emitters read, as placeholders: one internal global
+/// `[n x float]` per entry of the plan's weight table, with no data (a zero
+/// initialiser) and `!gamma.weight !{i64 index}` metadata. parameteriseWeights
+/// turns them into parameters of the step functions and bindWeightTable into
+/// loads from the external kernels' `weights` parameter, before any
+/// optimisation could read the placeholder's zeros. Weight values never enter
+/// the module: its size and compile time do not grow with them.
 class ConstantPool {
 public:
-  explicit ConstantPool(llvm::Module &m) : m_(m) {}
+  ConstantPool(llvm::Module &m, const KernelPlan &plan) : m_(m), plan_(plan) {}
+  /// `c` must be one of the plan's steps' constants.
   llvm::GlobalVariable *get(const ConstData &c, const std::string &name);
 
 private:
   llvm::Module &m_;
-  std::map<std::pair<const float *, int64_t>, llvm::GlobalVariable *> cache_;
-  std::vector<std::shared_ptr<const std::vector<float>>> owned_;
+  const KernelPlan &plan_;
+  std::map<int64_t, llvm::GlobalVariable *> cache_;
 };
 
 /// libm's `double exp(double)`, declared as with -fno-math-errno (nounwind,

@@ -41,8 +41,9 @@ Error opError(const Op &op, std::string msg, ErrorCode code = ErrorCode::Codegen
   return Error(code, std::move(msg), std::move(loc));
 }
 
-ConstData borrow(const float *data, int64_t size) {
+ConstData borrow(const std::shared_ptr<const void> &owner, const float *data, int64_t size) {
   ConstData c;
+  c.keep = owner;
   c.data = data;
   c.size = size;
   return c;
@@ -53,14 +54,14 @@ ConstData own(std::vector<float> v) {
   auto p = std::make_shared<const std::vector<float>>(std::move(v));
   c.data = p->data();
   c.size = static_cast<int64_t>(p->size());
-  c.owned = std::move(p);
+  c.keep = std::move(p);
   return c;
 }
 
 class Lowering {
 public:
   explicit Lowering(const Graph &g)
-      : g_(g), loc_(g.values.size()), constOf_(g.values.size()), root_(g.values.size()) {
+      : g_(g), loc_(g.values.size()), constOf_(g.values.size()), ownerOf_(g.values.size()), root_(g.values.size()) {
     for (size_t v = 0; v < root_.size(); ++v)
       root_[v] = static_cast<int32_t>(v);
   }
@@ -98,11 +99,16 @@ private:
   /// The weight data of a constant value (through views), or nullptr.
   const float *constData(ValueId v) const { return constOf_[v]; }
   bool isConst(ValueId v) const { return constOf_[v] != nullptr; }
+  /// `size` floats of constant `v`, borrowed (its weight kept alive).
+  ConstData borrowConst(ValueId v, int64_t size) const {
+    return borrow(ownerOf_[v], constOf_[v], size);
+  }
 
   const Graph &g_;
   KernelPlan plan_;
   std::vector<std::optional<BufferRef>> loc_;
   std::vector<const float *> constOf_;
+  std::vector<std::shared_ptr<const void>> ownerOf_;
   std::vector<int32_t> root_; ///< The value a view aliases (itself otherwise).
 };
 
@@ -148,6 +154,12 @@ Expected<KernelPlan> Lowering::run() {
     s.outValue = plan_.outputValue = plan_.numValues++;
     plan_.steps.push_back(std::move(s));
   }
+  for (const Step &s : plan_.steps)
+    for (const ConstData *c : {&s.weight, &s.bias, &s.colAbsSum, &s.weightT, &s.constant})
+      if (c->size > 0 && plan_.weightIndex(*c) < 0) {
+        plan_.weightIds[{c->data, c->size}] = static_cast<int64_t>(plan_.weights.size());
+        plan_.weights.push_back(*c);
+      }
   return std::move(plan_);
 }
 
@@ -180,12 +192,14 @@ Status Lowering::assignLocations() {
     int64_t numel = g_.type(op.result).numel();
     if (op.kind == OpKind::Const) {
       constOf_[op.result] = g_.weights.get(op.weight).data();
+      ownerOf_[op.result] = g_.weights.get(op.weight).owner();
       continue;
     }
     if (ir::hasTrait(op.kind, ir::kView)) {
       ValueId src = op.operands[0];
       if (isConst(src)) {
         constOf_[op.result] = constOf_[src];
+        ownerOf_[op.result] = ownerOf_[src];
       } else if (loc_[src]) {
         loc_[op.result] = BufferRef{loc_[src]->region, loc_[src]->offset, numel};
         root_[op.result] = root_[src];
@@ -287,6 +301,15 @@ ConstData columnAbsSums(const float *w, int64_t k, int64_t n) {
   return own(std::move(out));
 }
 
+/// W ([K, N] row-major) as [N, K]: the crown rule's product runs along K.
+ConstData transposeWeight(const float *w, int64_t k, int64_t n) {
+  std::vector<float> t(static_cast<size_t>(k * n));
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      t[j * k + i] = w[i * n + j];
+  return own(std::move(t));
+}
+
 Status Lowering::lowerAffine(const Op &op, Step &s) {
   ValueId x = op.operands[0], w = op.operands[1], b = op.operands[2];
   if (isConst(x) || !loc_[x])
@@ -306,19 +329,18 @@ Status Lowering::lowerAffine(const Op &op, Step &s) {
   s.rows = g_.type(x).numel() / s.k;
   if (g_.type(op.result).numel() != s.rows * s.n)
     return opError(op, "affine result size does not match rows x N");
-  const float *wd = constData(w);
+  // The kernels read W as [K, N] and the crown rule as [N, K]: one of the
+  // two is the stored weight, the other a transposed copy.
   if (transposed) {
-    std::vector<float> t(static_cast<size_t>(s.k * s.n));
-    for (int64_t i = 0; i < s.n; ++i)
-      for (int64_t j = 0; j < s.k; ++j)
-        t[j * s.n + i] = wd[i * s.k + j];
-    s.weight = own(std::move(t));
+    s.weightT = borrowConst(w, s.k * s.n);
+    s.weight = transposeWeight(s.weightT.data, s.n, s.k);
   } else {
-    s.weight = borrow(wd, s.k * s.n);
+    s.weight = borrowConst(w, s.k * s.n);
+    s.weightT = transposeWeight(s.weight.data, s.k, s.n);
   }
   int64_t bn = g_.type(b).numel();
   if (bn == s.n) {
-    s.bias = borrow(constData(b), bn);
+    s.bias = borrowConst(b, bn);
   } else if (bn == 1) {
     s.bias = own(std::vector<float>(static_cast<size_t>(s.n), constData(b)[0]));
   } else {
@@ -367,8 +389,8 @@ Status Lowering::lowerConv(const Op &op, Step &s) {
     return opError(op, gm.error().message());
   s.kind = StepKind::Conv;
   s.conv = std::make_shared<const ir::ConvGeometry>(*gm);
-  s.weight = borrow(constData(w), g_.type(w).numel());
-  s.bias = borrow(constData(b), g_.type(b).numel());
+  s.weight = borrowConst(w, g_.type(w).numel());
+  s.bias = borrowConst(b, g_.type(b).numel());
   s.in = {*loc_[x]};
   return Status::ok();
 }
@@ -402,9 +424,10 @@ Status Lowering::lowerMatMul(const Op &op, Step &s) {
   s.rows = g_.type(a).numel() / s.k;
   if (g_.type(op.result).numel() != s.rows * s.n)
     return opError(op, "matmul result size does not match rows x N");
-  s.weight = borrow(constData(b), s.k * s.n);
+  s.weight = borrowConst(b, s.k * s.n);
   s.bias = own(std::vector<float>(static_cast<size_t>(s.n), 0.0f));
   s.colAbsSum = columnAbsSums(s.weight.data, s.k, s.n);
+  s.weightT = transposeWeight(s.weight.data, s.k, s.n);
   s.kind = StepKind::Affine;
   s.in = {*loc_[a]};
   return Status::ok();
@@ -470,12 +493,12 @@ Status Lowering::lowerBinary(const Op &op, Step &s) {
     s.outer = total;
     s.mid = 1;
     s.inner = 1;
-    s.constant = borrow(cd, 1);
+    s.constant = borrowConst(cst, 1);
   } else if (contiguous) {
     s.outer = s.mid = s.inner = 1;
     for (int d = 0; d < static_cast<int>(rs.size()); ++d)
       (d < first ? s.outer : d <= last ? s.mid : s.inner) *= rs[d];
-    s.constant = borrow(cd, s.mid);
+    s.constant = borrowConst(cst, s.mid);
   } else {
     ir::Shape cstrides(cs.size(), 0);
     int64_t st = 1;
@@ -504,6 +527,11 @@ Status Lowering::lowerBinary(const Op &op, Step &s) {
 } // namespace
 
 Expected<KernelPlan> buildKernelPlan(const ir::Graph &g) { return Lowering(g).run(); }
+
+int64_t KernelPlan::weightIndex(const ConstData &c) const {
+  auto it = weightIds.find({c.data, c.size});
+  return it == weightIds.end() ? -1 : it->second;
+}
 
 const Step *stepWithoutCrownRule(const KernelPlan &plan) {
   for (const Step &s : plan.steps)

@@ -18,8 +18,10 @@
 #include "ir/Graph.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gma::codegen {
@@ -46,9 +48,11 @@ constexpr int kNumStepKinds = 0
 
 enum class BinOp { Add, Sub, Mul, Div };
 
-/// Constant floats: either borrowed from the weight store or owned.
+/// Constant floats: borrowed from the weight store (`keep` is the weight's
+/// owner) or computed by the lowering (`keep` owns the vector). Either way
+/// `keep` keeps `data` alive, so a plan's weights outlive its graph.
 struct ConstData {
-  std::shared_ptr<const std::vector<float>> owned;
+  std::shared_ptr<const void> keep;
   const float *data = nullptr;
   int64_t size = 0;
 };
@@ -71,6 +75,7 @@ struct Step {
   ConstData weight;     ///< [K, N] row-major.
   ConstData bias;       ///< [N], or empty for no bias.
   ConstData colAbsSum;  ///< [N]: roundUp(sum_k |W[k, n]|).
+  ConstData weightT;    ///< [N, K] row-major: W transposed (the crown rule's).
   int64_t ulpError = 0; ///< The op's ulp_error attribute (docs/ir.md).
 
   // LeakyRelu: the slope below 0 (an f32).
@@ -97,6 +102,13 @@ struct KernelPlan {
   /// Value numbers (Step::outValue, Step::inValues) are < numValues; the
   /// graph input is `inputValue`, the graph output `outputValue`.
   int32_t numValues = 0, inputValue = -1, outputValue = -1;
+  /// The weight table (abi/KernelAbi.def, ABI 5): every distinct non-empty
+  /// constant the steps hold, in step order, each once. Kernels read entry i
+  /// through their `weights` parameter; weightIndex finds a step's.
+  std::vector<ConstData> weights;
+  /// Index of `c` (one of the steps' constants) in `weights`, or -1.
+  int64_t weightIndex(const ConstData &c) const;
+  std::map<std::pair<const float *, int64_t>, int64_t> weightIds; ///< weightIndex's
 };
 
 /// Lowers a planned graph. A graph without any buffer plan (no `arena`

@@ -65,6 +65,7 @@ Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOpti
     return Error(ErrorCode::CodegenFailed,
                  "internal error: the emitted LLVM module is invalid: " + os.str());
   parameteriseWeights(*out.module);
+  bindWeightTable(*out.module);
   optimizeModule(*out.module, *out.tm, opts.optLevel);
   return out;
 }

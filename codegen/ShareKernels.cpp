@@ -17,12 +17,15 @@
 #include <llvm/IR/CFG.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Function.h>
+#include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/InstIterator.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/ReplaceConstant.h>
 
+#include <map>
+#include <utility>
 #include <vector>
 
 namespace gma::codegen {
@@ -33,8 +36,11 @@ namespace {
 
 bool isWeight(const Value *v) {
   auto *gv = dyn_cast<GlobalVariable>(v);
-  return gv && gv->isConstant() && gv->hasLocalLinkage() && gv->hasInitializer() &&
-         gv->getValueType()->isArrayTy();
+  return gv && gv->getMetadata(kWeightMetadata) != nullptr;
+}
+
+uint64_t weightBytes(const GlobalVariable *gv) {
+  return gv->getParent()->getDataLayout().getTypeAllocSize(gv->getValueType());
 }
 
 /// Whether every use of F is a direct call of it.
@@ -77,6 +83,8 @@ bool rewrite(Function &f) {
     nf->addParamAttr(a, Attribute::NoUndef);
     if (MaybeAlign al = used[i]->getAlign())
       nf->addParamAttr(a, Attribute::getWithAlignment(f.getContext(), *al));
+    nf->addParamAttr(a, Attribute::getWithDereferenceableBytes(f.getContext(),
+                                                               weightBytes(used[i])));
   }
   nf->splice(nf->begin(), &f);
   for (unsigned i = 0; i < first; ++i) {
@@ -164,6 +172,52 @@ int parameteriseWeights(Module &m) {
     if (f.hasLocalLinkage() && !f.isDeclaration() && hasLoop(f))
       f.addFnAttr(Attribute::NoInline);
   return rewritten;
+}
+
+void bindWeightTable(Module &m) {
+  std::vector<GlobalVariable *> weights;
+  for (GlobalVariable &gv : m.globals())
+    if (isWeight(&gv))
+      weights.push_back(&gv);
+  if (weights.empty())
+    return;
+  convertUsersOfConstantsToInstructions(
+      std::vector<Constant *>(weights.begin(), weights.end()));
+  LLVMContext &ctx = m.getContext();
+  Type *ptr = PointerType::getUnqual(ctx), *i64 = Type::getInt64Ty(ctx);
+  MDNode *empty = MDNode::get(ctx, {});
+  auto i64Node = [&](uint64_t v) {
+    return MDNode::get(ctx, ConstantAsMetadata::get(ConstantInt::get(i64, v)));
+  };
+  // One load per kernel and entry, at the kernel's entry.
+  std::map<std::pair<Function *, GlobalVariable *>, Value *> loaded;
+  for (GlobalVariable *gv : weights) {
+    auto *md = cast<ConstantAsMetadata>(gv->getMetadata(kWeightMetadata)->getOperand(0));
+    uint64_t index = cast<ConstantInt>(md->getValue())->getZExtValue();
+    std::vector<Use *> uses;
+    for (Use &u : gv->uses())
+      uses.push_back(&u);
+    for (Use *u : uses) {
+      auto *inst = dyn_cast<Instruction>(u->getUser());
+      Function *f = inst ? inst->getFunction() : nullptr;
+      if (!f || f->hasLocalLinkage() || f->arg_empty() || f->getArg(0)->getName() != "weights")
+        report_fatal_error(Twine("weight '") + gv->getName() +
+                           "' is read outside the kernels' weight table");
+      Value *&v = loaded[{f, gv}];
+      if (!v) {
+        IRBuilder<> b(&*f->getEntryBlock().getFirstInsertionPt());
+        Value *slot = b.CreateConstInBoundsGEP1_64(ptr, f->getArg(0), index);
+        LoadInst *ld = b.CreateLoad(ptr, slot, gv->getName());
+        ld->setMetadata(LLVMContext::MD_invariant_load, empty);
+        ld->setMetadata(LLVMContext::MD_nonnull, empty);
+        ld->setMetadata(LLVMContext::MD_align, i64Node(alignof(float)));
+        ld->setMetadata(LLVMContext::MD_dereferenceable, i64Node(weightBytes(gv)));
+        v = ld;
+      }
+      u->set(v);
+    }
+    gv->eraseFromParent();
+  }
 }
 
 } // namespace gma::codegen

@@ -17,7 +17,8 @@
 // Internal functions that contain loops are also marked noinline: inlining a
 // shared layer function back into its callers would undo the sharing.
 //
-// Call before optimizeModule, on the verified module the emitters produced.
+// Call both before optimizeModule, on the verified module the emitters
+// produced.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -28,7 +29,19 @@ class Module;
 
 namespace gma::codegen {
 
+/// The metadata kind that marks a weight placeholder (codegen/KernelEmitter.h)
+/// and holds its index in the weight table.
+inline constexpr const char *kWeightMetadata = "gamma.weight";
+
 /// Returns the number of functions rewritten.
 int parameteriseWeights(llvm::Module &m);
+
+/// Then: in every external kernel (whose first parameter is the weight table
+/// of abi/KernelAbi.def), each use of a placeholder becomes a load of its
+/// entry from the table (invariant, non-null, 4-byte aligned, dereferenceable
+/// for the entry's size), and the placeholders are deleted. A use anywhere
+/// else (a function parameteriseWeights could not rewrite) is a fatal
+/// internal error: the module must not keep the placeholders' zeros.
+void bindWeightTable(llvm::Module &m);
 
 } // namespace gma::codegen

@@ -73,6 +73,8 @@ public:
   void setName(std::string n) { name_ = std::move(n); }
   const TensorType &type() const { return type_; }
   const float *data() const { return data_; }
+  /// What keeps data() alive (a vector, a mapped file, a protobuf's bytes).
+  const std::shared_ptr<const void> &owner() const { return owner_; }
   int64_t numel() const { return type_.numel(); }
   float at(int64_t i) const { return data_[i]; }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <utility>
 #include <memory>
 #include <vector>
 
@@ -13,30 +14,32 @@ namespace gma::runtime {
 namespace {
 
 /// The calling thread's Kernels for a descriptor (scratch is per thread).
-Kernels &threadKernels(const gamma_kernel_info *info) {
-  thread_local std::map<const gamma_kernel_info *, std::unique_ptr<Kernels>> perThread;
-  auto &k = perThread[info];
+Kernels &threadKernels(const gamma_kernel_info *info, const float *const *weights) {
+  thread_local std::map<std::pair<const gamma_kernel_info *, const float *const *>,
+                        std::unique_ptr<Kernels>>
+      perThread;
+  auto &k = perThread[{info, weights}];
   if (!k)
-    k = std::make_unique<Kernels>(info);
+    k = std::make_unique<Kernels>(info, weights);
   return *k;
 }
 
 } // namespace
 
 void KernelEngine::eval(const float *x, float *y, int64_t batch) const {
-  threadKernels(info_).eval(x, y, batch);
+  threadKernels(info_, weights_).eval(x, y, batch);
 }
 
 Status KernelEngine::lowerBounds(const float *lo, const float *hi, int64_t batch, const double *C,
                                  int64_t rows, float *lower, float *inputCoefs) const {
   if (hasCrown(info_))
-    return threadKernels(info_).crown(lo, hi, C, rows, lower, inputCoefs, batch);
+    return threadKernels(info_, weights_).crown(lo, hi, C, rows, lower, inputCoefs, batch);
   // IBP fallback: min over the output box of C_r·y, in double. Products of an
   // f32 endpoint and a double coefficient round once each and the n-term sum
   // errs by at most γ_n·Σ|terms|: subtracted, then rounded down (outward).
   int64_t n = info_->output_size;
   std::vector<float> ylo(batch * n), yhi(batch * n);
-  threadKernels(info_).ibp(lo, hi, ylo.data(), yhi.data(), batch);
+  threadKernels(info_, weights_).ibp(lo, hi, ylo.data(), yhi.data(), batch);
   const double gamma = static_cast<double>(n + 2) * 0x1p-53 * (1 + 1e-9);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t r = 0; r < rows; ++r) {
@@ -67,7 +70,7 @@ Status KernelEngine::lowerBounds(const float *lo, const float *hi, int64_t batch
 void KernelEngine::gradient(const float *x, const double *c, float *grad, int64_t batch) const {
   if (hasCrown(info_)) {
     // grad exists (hasCrown); an error here would be a broken descriptor.
-    Status s = threadKernels(info_).grad(x, c, grad, batch);
+    Status s = threadKernels(info_, weights_).grad(x, c, grad, batch);
     (void)s;
     return;
   }
@@ -86,7 +89,7 @@ void KernelEngine::gradient(const float *x, const double *c, float *grad, int64_
         p[i] += s ? -h[i] : h[i];
       }
     }
-    threadKernels(info_).eval(pts.data(), ys.data(), 2 * n);
+    threadKernels(info_, weights_).eval(pts.data(), ys.data(), 2 * n);
     for (int64_t i = 0; i < n; ++i) {
       double plus = 0, minus = 0;
       for (int64_t j = 0; j < m; ++j) {

@@ -19,8 +19,9 @@ namespace gma::runtime {
 
 class KernelEngine : public BoundEngine {
 public:
-  /// `info` must outlive the engine.
-  explicit KernelEngine(const gamma_kernel_info *info) : info_(info) {}
+  /// `info` and the weight table `weights` must outlive the engine.
+  KernelEngine(const gamma_kernel_info *info, const float *const *weights)
+      : info_(info), weights_(weights) {}
 
   /// Whether the descriptor has compiled CROWN and gradient kernels (else the
   /// engine bounds with IBP and differentiates numerically).
@@ -37,6 +38,7 @@ public:
 
 private:
   const gamma_kernel_info *info_;
+  const float *const *weights_;
 };
 
 } // namespace gma::runtime

@@ -3,11 +3,19 @@
 // dlopen's a library written by gammac, finds `gamma_verifier_info`, and
 // refuses descriptors of another ABI version before any kernel is called.
 // Libraries are opened RTLD_LOCAL: several compiled models (all exporting
-// gamma_verifier_info) can be loaded side by side.
+// gamma_verifier_info) can be loaded side by side. The kernels' weights come
+// from the library's .weights file, checked against the descriptor before a
+// kernel reads them, or from a caller's binding (the compile cache).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/VerifierLibrary.h"
 
+#include "support/Files.h"
+#include "support/Hash.h"
+#include "support/InputFile.h"
+
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <cstring>
@@ -26,7 +34,7 @@ Error loadError(ErrorCode code, const std::string &path, std::string msg) {
 
 } // namespace
 
-Expected<std::unique_ptr<VerifierLibrary>> VerifierLibrary::open(const std::string &path) {
+Expected<std::unique_ptr<VerifierLibrary>> VerifierLibrary::load(const std::string &path) {
   // dlopen searches the library path for a bare name; a user's `lib.so`
   // means the file in the current folder.
   std::string file = path.find('/') == std::string::npos ? "./" + path : path;
@@ -64,6 +72,54 @@ Expected<std::unique_ptr<VerifierLibrary>> VerifierLibrary::open(const std::stri
   return std::unique_ptr<VerifierLibrary>(new VerifierLibrary(handle, info));
 }
 
+Expected<std::unique_ptr<VerifierLibrary>> VerifierLibrary::open(const std::string &path) {
+  auto lib = load(path);
+  if (!lib)
+    return lib;
+  const gamma_kernel_info *info = (*lib)->info_;
+  if (info->weights_count == 0)
+    return lib;
+  std::string wpath = support::weightsPathFor(path);
+  auto file = support::mapInputFile(wpath, static_cast<uint64_t>(INT64_MAX),
+                                    ErrorCode::VerifierLoad, "weights file");
+  if (!file)
+    return loadError(ErrorCode::VerifierLoad, path,
+                     fmt::format("cannot read its weights file: {}",
+                                 file.takeError().message()));
+  WeightBinding &b = (*lib)->binding_;
+  b.table.resize(static_cast<size_t>(info->weights_count));
+  if (gamma_bind_weights(info, (*file)->data(), static_cast<int64_t>((*file)->size()),
+                         b.table.data()) != 0)
+    return loadError(ErrorCode::VerifierMismatch, wpath,
+                     fmt::format("not the weights file of '{}' ({} bytes, the library expects "
+                                 "{}, or not a gamma weights file); recompile the model",
+                                 path, (*file)->size(), info->weights_file_bytes));
+  if (support::digestHex((*file)->data(), (*file)->size()) != info->weights_digest)
+    return loadError(ErrorCode::VerifierMismatch, wpath,
+                     fmt::format("not the weights file of '{}' (its BLAKE3 digest differs from "
+                                 "the one the library records); recompile the model",
+                                 path));
+  b.keep = std::move(*file);
+  return lib;
+}
+
+Expected<std::unique_ptr<VerifierLibrary>> VerifierLibrary::open(const std::string &path,
+                                                                 WeightBinding binding) {
+  auto lib = load(path);
+  if (!lib)
+    return lib;
+  const gamma_kernel_info *info = (*lib)->info_;
+  bool fits = binding.table.size() == static_cast<size_t>(info->weights_count) &&
+              binding.sizes.size() == binding.table.size();
+  for (size_t i = 0; fits && i < binding.table.size(); ++i)
+    fits = binding.sizes[i] == info->weights_sizes[i] && binding.table[i] != nullptr;
+  if (!fits)
+    return loadError(ErrorCode::VerifierMismatch, path,
+                     "its weight table does not fit the model's weights; recompile the model");
+  (*lib)->binding_ = std::move(binding);
+  return lib;
+}
+
 VerifierLibrary::~VerifierLibrary() {
   if (handle_)
     dlclose(handle_);
@@ -89,11 +145,11 @@ float *Kernels::scratch(int64_t floats) {
 }
 
 void Kernels::eval(const float *x, float *y, int64_t batch) {
-  info_->eval(x, y, batch, scratch(info_->eval_scratch_floats_per_sample * batch));
+  info_->eval(weights_, x, y, batch, scratch(info_->eval_scratch_floats_per_sample * batch));
 }
 
 void Kernels::ibp(const float *xlo, const float *xhi, float *ylo, float *yhi, int64_t batch) {
-  info_->ibp(xlo, xhi, ylo, yhi, batch, scratch(info_->ibp_scratch_floats_per_sample * batch));
+  info_->ibp(weights_, xlo, xhi, ylo, yhi, batch, scratch(info_->ibp_scratch_floats_per_sample * batch));
 }
 
 } // namespace gma::runtime
@@ -107,7 +163,7 @@ Status Kernels::crown(const float *xlo, const float *xhi, const double *C, int64
                  fmt::format("model '{}' was compiled without crown kernels (too deep or too "
                              "wide for them; its header says why): use --method ibp",
                              info_->model_name));
-  info_->crown(xlo, xhi, C, rows, lower, inputCoefs, batch,
+  info_->crown(weights_, xlo, xhi, C, rows, lower, inputCoefs, batch,
                scratch(gamma_crown_scratch_floats(info_, rows, batch)));
   return Status::ok();
 }
@@ -116,7 +172,7 @@ Status Kernels::grad(const float *x, const double *c, float *grad, int64_t batch
   if (!info_->grad)
     return Error(ErrorCode::InvalidArgument,
                  fmt::format("model '{}' was compiled without a grad kernel", info_->model_name));
-  info_->grad(x, c, grad, batch, scratch(info_->grad_scratch_floats_per_sample * batch));
+  info_->grad(weights_, x, c, grad, batch, scratch(info_->grad_scratch_floats_per_sample * batch));
   return Status::ok();
 }
 

@@ -36,4 +36,12 @@ std::string checkOutputTarget(const std::string &path, const std::vector<std::st
   return {};
 }
 
+std::string weightsPathFor(const std::string &libraryPath) {
+  const std::string so = ".so";
+  if (libraryPath.size() > so.size() &&
+      libraryPath.compare(libraryPath.size() - so.size(), so.size(), so) == 0)
+    return libraryPath.substr(0, libraryPath.size() - so.size()) + ".weights";
+  return libraryPath + ".weights";
+}
+
 } // namespace gma::support

@@ -18,4 +18,8 @@ namespace gma::support {
 /// yet, or is a regular file that is none of `inputs`); otherwise why not.
 std::string checkOutputTarget(const std::string &path, const std::vector<std::string> &inputs);
 
+/// Where a verifier library's weights live (abi/KernelAbi.def, ABI 5):
+/// `lib.so` → `lib.weights`; any other name gets `.weights` appended.
+std::string weightsPathFor(const std::string &libraryPath);
+
 } // namespace gma::support

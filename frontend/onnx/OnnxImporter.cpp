@@ -23,7 +23,7 @@
 #include "frontend/onnx/ImportContext.h"
 #include "frontend/onnx/Lowering.h"
 #include "frontend/onnx/TensorData.h"
-#include "frontend/io/InputFile.h"
+#include "support/InputFile.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -35,6 +35,8 @@
 #include <set>
 
 namespace gma::frontend {
+
+using support::mapInputFile;
 namespace {
 
 constexpr int64_t kMinOpset = 7;

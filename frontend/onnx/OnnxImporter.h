@@ -37,7 +37,7 @@ Expected<ir::Graph> importOnnxFile(const std::string &path, const OnnxImportOpti
 /// Imports a serialized ModelProto. `fileName` names the graph and appears in
 /// errors; external-data locations are relative to its folder. To read a
 /// model file safely (no FIFO hang, size checked before reading), map it with
-/// frontend::mapInputFile (frontend/io/InputFile.h) and pass its bytes().
+/// support::mapInputFile (support/InputFile.h) and pass its bytes().
 Expected<ir::Graph> importOnnxBytes(std::string_view bytes, const std::string &fileName,
                                     const OnnxImportOptions &opts = {});
 

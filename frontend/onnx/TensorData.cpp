@@ -17,7 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/onnx/TensorData.h"
 
-#include "frontend/io/InputFile.h"
+#include "support/InputFile.h"
 
 #include <onnx/onnx_pb.h>
 

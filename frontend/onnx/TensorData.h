@@ -12,7 +12,7 @@
 #pragma once
 
 #include "support/Hash.h"
-#include "frontend/io/InputFile.h"
+#include "support/InputFile.h"
 #include "frontend/onnx/ImportContext.h"
 
 #include <map>
@@ -20,6 +20,9 @@
 #include <string>
 
 namespace gma::frontend {
+
+using support::MappedFile;
+using support::mapInputFile;
 
 /// Read-only memory mappings of the external-data files of one model.
 class ExternalDataFiles {

@@ -19,7 +19,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/vnnlib/VnnLib.h"
 
-#include "frontend/io/InputFile.h"
+#include "support/InputFile.h"
 
 #include <cerrno>
 #include <cmath>
@@ -33,6 +33,9 @@
 #include <string_view>
 
 namespace gma::frontend {
+
+using support::MappedFile;
+using support::mapInputFile;
 namespace {
 
 constexpr size_t kMaxDisjuncts = 1u << 16;

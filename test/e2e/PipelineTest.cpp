@@ -54,7 +54,7 @@ TEST_P(GeneratedModel, KernelsInterpreterAndReferenceAgree) {
   }
   auto m = compileModel((dir / (GetParam() + ".onnx")).string());
   ASSERT_TRUE(m);
-  runtime::Kernels k(m->jit->info());
+  runtime::Kernels k(m->jit->info(), m->jit->weights());
 
   // Concrete outputs against the generator's float64 reference.
   auto inputs = ref["inputs"].get<std::vector<std::vector<float>>>();
@@ -118,7 +118,7 @@ TEST(Pipeline, AotLibraryMatchesJitBitForBit) {
   ASSERT_TRUE(static_cast<bool>(s)) << s.error().str();
   auto loaded = runtime::VerifierLibrary::open(lib.string());
   ASSERT_TRUE(static_cast<bool>(loaded)) << loaded.error().str();
-  runtime::Kernels aot((*loaded)->info()), jit(m->jit->info());
+  runtime::Kernels aot((*loaded)->info(), (*loaded)->weights()), jit(m->jit->info(), m->jit->weights());
   ASSERT_EQ(aot.info().input_size, jit.info().input_size);
 
   std::mt19937 rng(3);

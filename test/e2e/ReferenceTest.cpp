@@ -107,11 +107,11 @@ void checkCategory(const std::string &category) {
     boxToF32(prop->cases[0].lo, prop->cases[0].hi, lo, hi);
     bool hasSigmoid = std::any_of(m->optimized.ops.begin(), m->optimized.ops.end(),
                                   [](const ir::Op &op) { return op.kind == ir::OpKind::Sigmoid; });
-    runtime::Kernels k(m->jit->info());
+    runtime::Kernels k(m->jit->info(), m->jit->weights());
     std::vector<float> ylo(m->outSize), yhi(m->outSize);
     k.ibp(lo.data(), hi.data(), ylo.data(), yhi.data(), 1);
     {
-      runtime::Kernels aot(lib->info());
+      runtime::Kernels aot(lib->info(), lib->weights());
       std::vector<float> alo(m->outSize), ahi(m->outSize);
       aot.ibp(lo.data(), hi.data(), alo.data(), ahi.data(), 1);
       EXPECT_EQ(alo, ylo) << "AOT and JIT kernels differ";

@@ -17,7 +17,7 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
-#include "frontend/io/InputFile.h"
+#include "support/InputFile.h"
 #ifdef GAMMA_HAVE_ONNX_FRONTEND
 #include "frontend/onnx/OnnxImporter.h"
 #endif
@@ -65,7 +65,7 @@ Location inFile(const std::string &path) {
 constexpr uint64_t kMaxIrBytes = uint64_t(1) << 30;
 
 /// Reads the input without blocking on a FIFO or reading /dev/zero forever:
-/// files through frontend::mapInputFile, stdin up to the same limit.
+/// files through support::mapInputFile, stdin up to the same limit.
 Expected<std::string> readInput(const std::string &path) {
   if (path == "-") {
     std::string text;
@@ -79,7 +79,7 @@ Expected<std::string> readInput(const std::string &path) {
     }
     return text;
   }
-  auto file = frontend::mapInputFile(path, kMaxIrBytes, ErrorCode::IrSyntax, "textual IR file");
+  auto file = support::mapInputFile(path, kMaxIrBytes, ErrorCode::IrSyntax, "textual IR file");
   if (!file)
     return file.takeError();
   return std::string((*file)->bytes());

@@ -63,6 +63,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
   std::unique_ptr<codegen::JitVerifier> jit;
   std::optional<ir::Graph> graph;
   const gamma_kernel_info *info = nullptr;
+  const float *const *weights = nullptr; // the table the kernels take first
   int64_t inSize = 0, outSize = 0;
   // The model is imported even with a library: its digest (the file and its
   // external data) must be the one the library was compiled from.
@@ -75,6 +76,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
       return fail(lib.error());
     library = std::move(*lib);
     info = library->info();
+    weights = library->weights();
     if (Status s = checkLibraryModel(info, imported->sourceDigest, opts.model, opts.verifier); !s)
       return fail(s.error());
   } else {
@@ -107,6 +109,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
       } else {
         jit = std::move(*j);
         info = jit->info();
+        weights = jit->weights();
       }
     }
   }
@@ -135,7 +138,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
   auto t1 = Clock::now();
   if (crown && info) {
     // The crown kernel on the rows ±e_j: lower bounds of y_j and of -y_j.
-    runtime::Kernels kernels(info);
+    runtime::Kernels kernels(info, weights);
     std::vector<double> C(static_cast<size_t>(2 * outSize * outSize), 0.0);
     for (int64_t j = 0; j < outSize; ++j) {
       C[j * outSize + j] = 1;
@@ -165,7 +168,7 @@ ExitCode runBounds(const BoundsOptions &opts) {
       std::copy(r->upper.begin(), r->upper.end(), yhi.begin() + c * outSize);
     }
   } else if (info) {
-    runtime::Kernels kernels(info);
+    runtime::Kernels kernels(info, weights);
     kernels.ibp(lo.data(), hi.data(), ylo.data(), yhi.data(), batch);
   } else {
     auto r = ir::ibp(*graph, {{lo, hi}}, batch);

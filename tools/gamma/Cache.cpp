@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "tools/gamma/Cache.h"
 
+#include "codegen/KernelPlan.h"
 #include "codegen/TargetSetup.h"
 #include "generated/CodegenFingerprint.h"
 #include "support/Hash.h"
@@ -120,9 +121,11 @@ void removeEntry(const fs::path &so) {
 }
 
 /// Loads the entry `so` if its bytes have the digest recorded beside it and
-/// it records `modelDigest`; otherwise says why in `why`.
+/// it records `modelDigest`, its kernels bound to `binding`; otherwise says
+/// why in `why`.
 std::unique_ptr<runtime::VerifierLibrary> loadVerified(const fs::path &so,
                                                        const std::string &modelDigest,
+                                                       const runtime::WeightBinding &binding,
                                                        std::string &why) {
   int dfd = openOwnedRegular(fs::path(so.string() + ".b3"));
   std::string recorded;
@@ -146,7 +149,7 @@ std::unique_ptr<runtime::VerifierLibrary> loadVerified(const fs::path &so,
     return nullptr;
   }
   // dlopen the descriptor that was checked, not the path again.
-  auto lib = runtime::VerifierLibrary::open(fmt::format("/proc/self/fd/{}", fd));
+  auto lib = runtime::VerifierLibrary::open(fmt::format("/proc/self/fd/{}", fd), binding);
   ::close(fd);
   if (!lib) {
     why = lib.error().message();
@@ -158,6 +161,22 @@ std::unique_ptr<runtime::VerifierLibrary> loadVerified(const fs::path &so,
     return nullptr;
   }
   return std::move(*lib);
+}
+
+/// The weights of `g`'s kernels, which a cached library (compiled without a
+/// .weights file) is bound to: the graph's own arrays, no copy.
+Expected<runtime::WeightBinding> graphWeights(const ir::Graph &g) {
+  auto plan = codegen::buildKernelPlan(g);
+  if (!plan)
+    return plan.takeError();
+  auto arrays = std::make_shared<std::vector<codegen::ConstData>>(std::move(plan->weights));
+  runtime::WeightBinding b;
+  for (const codegen::ConstData &c : *arrays) {
+    b.table.push_back(c.data);
+    b.sizes.push_back(c.size);
+  }
+  b.keep = std::move(arrays);
+  return b;
 }
 
 /// Records the digest of the freshly written entry `so`.
@@ -178,6 +197,7 @@ CompiledKernels fromLibrary(std::unique_ptr<runtime::VerifierLibrary> lib, const
   CompiledKernels k;
   k.library = std::move(lib);
   k.info = k.library->info();
+  k.weights = k.library->weights();
   k.source = source;
   k.path = path.string();
   return k;
@@ -222,6 +242,10 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
                                         std::string *note) {
   codegen::CodegenOptions copts;
   copts.modelDigest = optimized.sourceDigest;
+  copts.writeWeights = false; // bound to the graph's weights at load
+  auto binding = graphWeights(optimized);
+  if (!binding)
+    return binding.takeError(); // the compilers would refuse the graph alike
   auto key = cacheKey(copts.modelDigest, copts);
   if (!key)
     return key.takeError();
@@ -235,7 +259,7 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
     removeStaleTemporaries(dir);
     std::error_code ec;
     if (fs::exists(fs::symlink_status(path, ec))) {
-      if (auto lib = loadVerified(path, copts.modelDigest, why))
+      if (auto lib = loadVerified(path, copts.modelDigest, *binding, why))
         return fromLibrary(std::move(lib), "cache", path);
       // A damaged, foreign or planted entry: never executed, rebuilt below
       // (the renames are atomic, so a concurrent reader sees the old entry or
@@ -250,7 +274,7 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
       s = recordDigest(path);
     if (s) {
       std::string loadWhy;
-      if (auto lib = loadVerified(path, copts.modelDigest, loadWhy))
+      if (auto lib = loadVerified(path, copts.modelDigest, *binding, loadWhy))
         return fromLibrary(std::move(lib), "compiled", path);
       why = "the compiled library cannot be loaded: " + loadWhy;
     } else {
@@ -267,6 +291,7 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
   CompiledKernels k;
   k.jit = std::move(*jit);
   k.info = k.jit->info();
+  k.weights = k.jit->weights();
   k.source = "jit";
   return k;
 }

@@ -45,6 +45,7 @@ struct CompiledKernels {
   std::unique_ptr<runtime::VerifierLibrary> library;
   std::unique_ptr<codegen::JitVerifier> jit;
   const gamma_kernel_info *info = nullptr;
+  const float *const *weights = nullptr; ///< The table the kernels take first.
   /// "cache" (loaded), "compiled" (built into the cache now), "jit" (no cache).
   std::string source;
   std::string path; ///< The library's path, if any.

@@ -11,8 +11,9 @@
 
 namespace gma::tools {
 
-ReferenceEngine::ReferenceEngine(const ir::Graph &graph, const gamma_kernel_info *kernels)
-    : graph_(graph), kernels_(kernels) {
+ReferenceEngine::ReferenceEngine(const ir::Graph &graph, const gamma_kernel_info *kernels,
+                                 const float *const *weights)
+    : graph_(graph), kernels_(kernels), weights_(weights) {
   assert(graph.inputs.size() == 1 && graph.outputs.size() == 1 && "one input and one output");
   inSize_ = graph.type(graph.inputs[0]).numel();
   outSize_ = graph.type(graph.outputs[0]).numel();
@@ -31,7 +32,7 @@ void ReferenceEngine::eval(const float *x, float *y, int64_t batch) const {
     std::unique_ptr<float, void (*)(void *)> scratch(
         static_cast<float *>(std::aligned_alloc(64, bytes)), std::free);
     assert(scratch && "out of memory allocating eval scratch");
-    kernels_->eval(x, y, batch, scratch.get());
+    kernels_->eval(weights_, x, y, batch, scratch.get());
     return;
   }
   std::vector<float> in(x, x + inSize_ * batch);

@@ -22,8 +22,9 @@ namespace gma::tools {
 class ReferenceEngine : public runtime::BoundEngine {
 public:
   /// `graph` (one input, one output; CROWN-supported ops) must outlive the
-  /// engine, as must `kernels` if not null.
-  ReferenceEngine(const ir::Graph &graph, const gamma_kernel_info *kernels);
+  /// engine, as must `kernels` and their weight table if not null.
+  ReferenceEngine(const ir::Graph &graph, const gamma_kernel_info *kernels,
+                  const float *const *weights);
 
   int64_t inputSize() const override { return inSize_; }
   int64_t outputSize() const override { return outSize_; }
@@ -35,6 +36,7 @@ public:
 private:
   const ir::Graph &graph_;
   const gamma_kernel_info *kernels_;
+  const float *const *weights_;
   int64_t inSize_, outSize_;
 };
 

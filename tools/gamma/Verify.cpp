@@ -347,6 +347,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
   std::unique_ptr<runtime::VerifierLibrary> library;
   CompiledKernels compiled;
   const gamma_kernel_info *info = nullptr;
+  const float *const *weights = nullptr; // the table the kernels take first
   std::string source;
   if (!opts.verifier.empty()) {
     auto lib = runtime::VerifierLibrary::open(opts.verifier);
@@ -354,6 +355,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
       return fail(lib.error());
     library = std::move(*lib);
     info = library->info();
+    weights = library->weights();
     if (Status s = checkLibraryModel(info, graph->sourceDigest, opts.model, opts.verifier); !s)
       return fail(s.error());
     Location loc;
@@ -378,6 +380,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
       } else {
         compiled.jit = std::move(*jit);
         info = compiled.jit->info();
+        weights = compiled.jit->weights();
         source = "jit";
       }
     } else {
@@ -392,6 +395,7 @@ ExitCode runVerify(const VerifyOptions &opts) {
           std::fprintf(stderr, "gamma: note: %s\n", note.c_str());
         compiled = std::move(*k);
         info = compiled.info;
+        weights = compiled.weights;
         source = compiled.source;
       }
     }
@@ -409,8 +413,8 @@ ExitCode runVerify(const VerifyOptions &opts) {
   // Compiled crown/grad kernels (ReLU and sigmoid networks); the reference
   // CROWN of the IR on request; compiled IBP for a library without crown
   // kernels (built before ABI 2).
-  ReferenceEngine reference(*graph, info);
-  runtime::KernelEngine kernelEngine(info);
+  ReferenceEngine reference(*graph, info, weights);
+  runtime::KernelEngine kernelEngine(info, weights);
   bool hasCrown = runtime::KernelEngine::hasCrown(info);
   bool useReference = !info || (opts.referenceEngine && referenceCrownSupports(*graph));
   const runtime::BoundEngine &engine =

@@ -5,7 +5,9 @@
 //
 // Reads an ONNX model (or textual IR, *.gir), runs the pass pipeline and
 // writes one artefact. The default, `so`, writes OUT (default
-// `<stem>_verifier.so`) and its C header beside it (`<stem>_verifier.h`).
+// `<stem>_verifier.so`), its C header (`<stem>_verifier.h`) and the weights
+// its kernels read (`<stem>_verifier.weights`) beside it; `obj` writes the
+// object and `OUT.weights`.
 // `-o -` sends textual output to stdout. Outputs are written to a temporary
 // and renamed, so a failure never leaves a partial file. The model hash
 // recorded in the library is the model digest (support/Hash.h).
@@ -118,6 +120,8 @@ int run(const Options &o) {
                                       output)));
       targets.push_back(headerPath);
     }
+    if (o.emit == "so" || o.emit == "obj")
+      targets.push_back(support::weightsPathFor(output));
     for (const std::string &t : targets)
       if (std::string why = support::checkOutputTarget(t, {o.input}); !why.empty()) {
         Location loc;
@@ -213,6 +217,7 @@ int run(const Options &o) {
   if (Status st = codegen::writeFileAtomically(headerPath, *header); !st) {
     std::error_code ec;
     fs::remove(output, ec);
+    fs::remove(support::weightsPathFor(output), ec);
     return fail(st.error());
   }
   return exitWith(ExitCode::Success);

@@ -13,12 +13,14 @@
 #include "runtime/VerifierLibrary.h"
 #include "test/unit/codegen/TestSupport.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace gma::test {
 namespace {
@@ -42,6 +44,7 @@ public:
     std::vector<std::string> r;
     for (const auto &e : fs::directory_iterator(path_))
       r.push_back(e.path().filename().string());
+    std::sort(r.begin(), r.end());
     return r;
   }
 
@@ -60,7 +63,8 @@ TEST(Aot, SharedLibraryMatchesJit) {
   std::string so = (dir / "mlpv_verifier.so").string();
   Status st = codegen::emitToFile(g, codegen::EmitKind::SharedLibrary, so, opts);
   ASSERT_TRUE(st) << st.error().str();
-  EXPECT_EQ(dir.entries(), std::vector<std::string>{"mlpv_verifier.so"}) << "temporaries left";
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"mlpv_verifier.so", "mlpv_verifier.weights"}))
+      << "temporaries left, or no weights file";
 
   auto lib = runtime::VerifierLibrary::open(so);
   ASSERT_TRUE(lib) << lib.error().str();
@@ -78,7 +82,7 @@ TEST(Aot, SharedLibraryMatchesJit) {
 
   auto jit = codegen::JitVerifier::compile(g, opts);
   ASSERT_TRUE(jit) << jit.error().str();
-  runtime::Kernels aot(info), jitK((*jit)->info());
+  runtime::Kernels aot(info, (*lib)->weights()), jitK((*jit)->info(), (*jit)->weights());
   const int64_t batch = 17;
   std::vector<float> x = randomVector(rng, batch * 6), xlo(x), xhi(x);
   for (size_t i = 0; i < x.size(); ++i) {
@@ -107,27 +111,61 @@ TEST(Aot, HeaderCompilesWithKernelAbiAndLinks) {
   Status st = codegen::emitToFile(g, codegen::EmitKind::Header, h, opts);
   ASSERT_TRUE(st) << st.error().str();
 
-  // A C program that includes both headers, checks the #defines, runs eval.
+  // A C program that includes both headers, checks the #defines, reads the
+  // library's weights file, binds the table and runs eval on a fixed input.
   std::ofstream(dir / "main.c") << R"(#include "demo_verifier.h"
 #include "abi/KernelAbi.h"
 #include <stdalign.h>
 #include <stdio.h>
+#include <stdlib.h>
 _Static_assert(DEMO_INPUT_SIZE == 6, "input size");
 _Static_assert(DEMO_OUTPUT_SIZE == 4, "output size");
 _Static_assert(DEMO_IBP_SCRATCH_FLOATS_PER_SAMPLE == 2 * DEMO_EVAL_SCRATCH_FLOATS_PER_SAMPLE, "");
-int main(void) {
+int main(int argc, char **argv) {
   alignas(DEMO_SCRATCH_ALIGNMENT) static float scratch[DEMO_EVAL_SCRATCH_FLOATS_PER_SAMPLE * 2];
-  float x[12] = {0}, y[8];
-  demo_eval(x, y, 2, scratch);
   const gamma_kernel_info *info = demo_info();
-  if (info != gamma_verifier_info() || info->abi_version != GAMMA_KERNEL_ABI_VERSION) return 1;
-  return y[0] == y[4] ? 0 : 2;
+  if (argc != 2 || info != gamma_verifier_info() || info->abi_version != GAMMA_KERNEL_ABI_VERSION)
+    return 1;
+  FILE *f = fopen(argv[1], "rb");
+  if (!f) return 3;
+  void *bytes = aligned_alloc(64, (size_t)(info->weights_file_bytes + 63) / 64 * 64);
+  size_t got = fread(bytes, 1, (size_t)info->weights_file_bytes + 1, f);
+  fclose(f);
+  const float **table = malloc(sizeof(float *) * (size_t)info->weights_count);
+  if (gamma_bind_weights(info, bytes, (int64_t)got, table) != 0) return 4;
+  float x[12], y[8];
+  for (int i = 0; i < 12; ++i) x[i] = 0.125f * (float)(i - 5);
+  demo_eval(table, x, y, 2, scratch);
+  for (int i = 0; i < 8; ++i) printf("%a\n", (double)y[i]);
+  /* A truncated file does not bind. */
+  return gamma_bind_weights(info, bytes, (int64_t)got - 4, table) == 0 ? 5 : 0;
 }
 )";
-  std::string cmd = "cc -std=c11 -Wall -Werror -I" + std::string(GAMMA_SOURCE_DIR) + " -o " +
-                    (dir / "demo").string() + " " + (dir / "main.c").string() + " " + so +
-                    " -Wl,-rpath," + dir.path().string() + " && " + (dir / "demo").string();
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::string exe = (dir / "demo").string(), out = (dir / "out.txt").string();
+  std::string cmd = "cc -std=c11 -Wall -Werror -I" + std::string(GAMMA_SOURCE_DIR) + " -o " + exe +
+                    " " + (dir / "main.c").string() + " " + so + " -Wl,-rpath," +
+                    dir.path().string() + " && " + exe + " " + (dir / "libdemo.weights").string() +
+                    " > " + out;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+
+  // The same input through the JIT: the embedded library computes the same
+  // floats (and not, say, the zeros of unbound weights).
+  auto jit = codegen::JitVerifier::compile(g, opts);
+  ASSERT_TRUE(jit) << jit.error().str();
+  runtime::Kernels k((*jit)->info(), (*jit)->weights());
+  std::vector<float> x(12), y(8);
+  for (int i = 0; i < 12; ++i)
+    x[i] = 0.125f * static_cast<float>(i - 5);
+  k.eval(x.data(), y.data(), 2);
+  std::ifstream in(out);
+  std::string line;
+  bool nonzero = false;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(std::getline(in, line)) << "missing output " << i;
+    EXPECT_EQ(std::strtod(line.c_str(), nullptr), static_cast<double>(y[i])) << "output " << i;
+    nonzero = nonzero || y[i] != 0.0f;
+  }
+  EXPECT_TRUE(nonzero);
 }
 
 // The one ABI table (abi/KernelAbi.def) against both of its other forms: the
@@ -228,6 +266,98 @@ TEST(Aot, UnwritableDestinationIsFileWrite) {
                                   "/nonexistent-dir/x.ll");
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), ErrorCode::FileWrite);
+}
+
+
+// ABI 5: a library reads its weights from the .weights file beside it, and
+// refuses one that is missing or not its own before any kernel runs.
+TEST(Aot, WeightsFileIsCheckedBeforeUse) {
+  std::mt19937 rng(11);
+  Graph g = mlpWithViews(rng);
+  TempDir dir;
+  codegen::CodegenOptions opts;
+  opts.prefix = "wf";
+  opts.modelDigest = std::string(64, 'a');
+  std::string so = (dir / "wf.so").string(), weights = (dir / "wf.weights").string();
+  ASSERT_TRUE(codegen::emitToFile(g, codegen::EmitKind::SharedLibrary, so, opts));
+  std::string good;
+  {
+    std::ifstream in(weights, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(good.size(), 64u);
+  EXPECT_EQ(good.compare(0, 8, "GAMMAWT1"), 0);
+  ASSERT_TRUE(runtime::VerifierLibrary::open(so));
+
+  auto expectRefused = [&](const std::string &bytes, ErrorCode code, const char *what) {
+    if (bytes.empty())
+      fs::remove(weights);
+    else
+      std::ofstream(weights, std::ios::binary | std::ios::trunc) << bytes;
+    auto lib = runtime::VerifierLibrary::open(so);
+    ASSERT_FALSE(lib) << what;
+    EXPECT_EQ(lib.error().code(), code) << what << ": " << lib.error().str();
+  };
+  expectRefused("", ErrorCode::VerifierLoad, "missing");
+  expectRefused(good.substr(0, good.size() - 4), ErrorCode::VerifierMismatch, "truncated");
+  std::string flipped = good;
+  flipped[flipped.size() / 2 + 1] ^= 0x10; // one weight bit: same size and magic
+  expectRefused(flipped, ErrorCode::VerifierMismatch, "one bit flipped");
+  std::string magic = good;
+  magic[0] = 'X';
+  expectRefused(magic, ErrorCode::VerifierMismatch, "bad magic");
+
+  // Another model's file of the same shapes (so the same size) is refused
+  // by its digest.
+  std::mt19937 rng2(12);
+  Graph other = mlpWithViews(rng2);
+  std::string otherSo = (dir / "other.so").string();
+  ASSERT_TRUE(codegen::emitToFile(other, codegen::EmitKind::SharedLibrary, otherSo, opts));
+  std::string foreign;
+  {
+    std::ifstream in((dir / "other.weights").string(), std::ios::binary);
+    foreign.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_EQ(foreign.size(), good.size());
+  ASSERT_NE(foreign, good);
+  expectRefused(foreign, ErrorCode::VerifierMismatch, "another model's weights");
+}
+
+// Kernels are specialised to shapes, not to weight values: two models of
+// the same shapes compile to the same machine code, and the code does not
+// grow with the weights (a 512 x 512 layer is 1 MB of floats).
+TEST(Aot, MachineCodeDoesNotDependOnWeightValues) {
+  auto model = [](uint32_t seed) {
+    std::mt19937 rng(seed);
+    GraphBuilder gb;
+    ValueId x = gb.input({512});
+    ValueId h = gb.op(OpKind::Affine,
+                      {x, gb.constant({512, 512}, randomVector(rng, 512 * 512)),
+                       gb.constant({512}, randomVector(rng, 512))},
+                      {512}, 0, 0);
+    ValueId r = gb.op(OpKind::Relu, {h}, {512}, 0, 0);
+    ValueId y = gb.op(OpKind::Affine,
+                      {r, gb.constant({512, 8}, randomVector(rng, 512 * 8)),
+                       gb.constant({8}, randomVector(rng, 8))},
+                      {8}, 2, 0);
+    gb.finish(y, 512);
+    return std::move(gb.g);
+  };
+  codegen::CodegenOptions opts;
+  opts.prefix = "big";
+  opts.modelDigest = std::string(64, 'b');
+  auto a = codegen::emitToString(model(1), codegen::EmitKind::Object, opts);
+  auto b = codegen::emitToString(model(2), codegen::EmitKind::Object, opts);
+  ASSERT_TRUE(a) << a.error().str();
+  ASSERT_TRUE(b) << b.error().str();
+  // The descriptor records the weights file's digest, which differs; the
+  // objects may differ in those 64 characters only.
+  ASSERT_EQ(a->size(), b->size());
+  size_t differing = 0;
+  for (size_t i = 0; i < a->size(); ++i)
+    differing += (*a)[i] != (*b)[i];
+  EXPECT_LE(differing, 64u);
+  EXPECT_LT(a->size(), size_t(512 * 512 * 4) / 8) << "weights inside the object?";
 }
 
 } // namespace

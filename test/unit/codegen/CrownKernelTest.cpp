@@ -143,7 +143,7 @@ void checkCrown(const Graph &g, uint32_t seed, float radius) {
   const gamma_kernel_info *info = (*jit)->info();
   ASSERT_NE(info->crown, nullptr);
   ASSERT_NE(info->grad, nullptr);
-  runtime::Kernels k(info);
+  runtime::Kernels k(info, (*jit)->weights());
   const int64_t in = info->input_size, out = info->output_size;
   std::mt19937 rng(seed);
   int tighterThanIbp = 0;
@@ -227,7 +227,7 @@ void checkCrown(const Graph &g, uint32_t seed, float radius) {
 void checkGrad(const Graph &g, uint32_t seed) {
   auto jit = JitVerifier::compile(g);
   ASSERT_TRUE(jit) << jit.error().str();
-  runtime::Kernels k((*jit)->info());
+  runtime::Kernels k((*jit)->info(), (*jit)->weights());
   const int64_t in = k.info().input_size, out = k.info().output_size;
   std::mt19937 rng(seed);
   std::vector<double> c(static_cast<size_t>(out));
@@ -288,7 +288,7 @@ TEST(CrownKernel, HandComputedTwoNeurons) {
   gb.finish(y, -1);
   auto jit = JitVerifier::compile(gb.g);
   ASSERT_TRUE(jit) << jit.error().str();
-  runtime::Kernels k((*jit)->info());
+  runtime::Kernels k((*jit)->info(), (*jit)->weights());
   std::vector<float> lo = {-1, -1}, hi = {1, 1}, lower(2), coefs(6);
   std::vector<double> C = {1, -1}; // two rows on the one output
   ASSERT_TRUE(k.crown(lo.data(), hi.data(), C.data(), 2, lower.data(), coefs.data(), 1));
@@ -357,7 +357,7 @@ TEST(CrownKernel, AotLibraryMatchesJit) {
   ASSERT_TRUE(lib) << lib.error().str();
   auto jit = JitVerifier::compile(g, opts);
   ASSERT_TRUE(jit) << jit.error().str();
-  runtime::Kernels aot((*lib)->info()), jk((*jit)->info());
+  runtime::Kernels aot((*lib)->info(), (*lib)->weights()), jk((*jit)->info(), (*jit)->weights());
   EXPECT_EQ((*lib)->info()->crown_scratch_floats_base, (*jit)->info()->crown_scratch_floats_base);
   const int64_t batch = 17, rows = 3, in = 6, out = 3;
   Boxes bx = randomBoxes(rng, batch, in, 0.2f);
@@ -397,7 +397,7 @@ TEST(CrownKernel, AcasXuProperties) {
     ASSERT_TRUE(prop) << prop.error().str();
     auto jit = JitVerifier::compile(*g);
     ASSERT_TRUE(jit) << jit.error().str();
-    runtime::Kernels k((*jit)->info());
+    runtime::Kernels k((*jit)->info(), (*jit)->weights());
     const int64_t in = k.info().input_size, out = k.info().output_size;
     for (const frontend::PropertyCase &pc : prop->cases) {
       std::vector<float> lo(in), hi(in);

@@ -40,7 +40,7 @@ void checkKernels(const Graph &g, uint32_t seed, float boxRadius = 0.1f) {
   EXPECT_EQ(info->abi_version, static_cast<uint32_t>(GAMMA_KERNEL_ABI_VERSION));
   EXPECT_EQ(info->input_size, g.type(g.inputs[0]).numel());
   EXPECT_EQ(info->output_size, g.type(g.outputs[0]).numel());
-  runtime::Kernels kernels(info);
+  runtime::Kernels kernels(info, (*jit)->weights());
   const int64_t in = info->input_size, out = info->output_size;
   std::mt19937 rng(seed);
 

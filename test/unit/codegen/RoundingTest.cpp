@@ -354,7 +354,7 @@ Outcome runSuite() {
     }
     std::optional<runtime::Kernels> k;
     if (!c.irOnly)
-      k.emplace((*jit)->info());
+      k.emplace((*jit)->info(), (*jit)->weights());
     // IBP, kernel and interpreter.
     std::vector<float> ylo(out), yhi(out);
     if (k)
@@ -545,7 +545,7 @@ TEST(Rounding, ForeignFpEnvironmentGivesInfiniteBounds) {
   gb.finish(gb.op(OpKind::Relu, {y}, {1}), -1);
   auto jit = codegen::JitVerifier::compile(gb.g);
   ASSERT_TRUE(jit) << jit.error().str();
-  runtime::Kernels k((*jit)->info());
+  runtime::Kernels k((*jit)->info(), (*jit)->weights());
   std::vector<float> lo = {0.0f, 0.0f}, hi = {1.0f, 0.25f};
   std::vector<double> C = {1.0, -1.0};
   auto run = [&](std::vector<float> &ylo, std::vector<float> &yhi, std::vector<float> &lower,

@@ -64,7 +64,7 @@ TEST(Soundness, RandomWideRangeMlps) {
     Graph g = randomMlp(rng, {in, 16, 24, 5}, net % 3 == 2);
     auto jit = codegen::JitVerifier::compile(g);
     ASSERT_TRUE(jit) << jit.error().str();
-    runtime::Kernels kernels((*jit)->info());
+    runtime::Kernels kernels((*jit)->info(), (*jit)->weights());
     const int64_t out = 5, batch = 17;
 
     std::vector<float> xlo(batch * in), xhi(batch * in);
@@ -115,7 +115,7 @@ TEST(Soundness, UnboundedInputsGiveInfiniteBounds) {
   Graph g = randomMlp(rng, {3, 8, 2}, false);
   auto jit = codegen::JitVerifier::compile(g);
   ASSERT_TRUE(jit) << jit.error().str();
-  runtime::Kernels kernels((*jit)->info());
+  runtime::Kernels kernels((*jit)->info(), (*jit)->weights());
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<float> xlo = {-inf, 0.0f, 1.0f}, xhi = {inf, 0.0f, 1.0f};
   std::vector<float> ylo(2), yhi(2);

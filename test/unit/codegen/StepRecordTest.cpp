@@ -63,10 +63,11 @@ std::vector<float> point(std::mt19937_64 &rng, int64_t n) {
 }
 
 /// Checks one compiled instance; `original` is the graph before the passes.
-void checkInstance(const Graph &original, const gamma_kernel_info *info, std::mt19937_64 &rng) {
+void checkInstance(const Graph &original, const gamma_kernel_info *info,
+                   const float *const *weights, std::mt19937_64 &rng) {
   const std::string text = ir::printGraph(original);
   const int64_t in = info->input_size, out = info->output_size;
-  runtime::Kernels kernels(info);
+  runtime::Kernels kernels(info, weights);
 
   // eval == the interpreter, bit for bit, on a batch of 3.
   const int64_t batch = 3;
@@ -164,7 +165,7 @@ TEST(StepRecord, KernelsOfRandomInstancesMatchTheInterpreter) {
       }
       ++compiled;
       withCrown += (*jit)->info()->crown != nullptr;
-      checkInstance(original, (*jit)->info(), rng);
+      checkInstance(original, (*jit)->info(), (*jit)->weights(), rng);
       if (::testing::Test::HasFailure())
         return;
     }

@@ -1,11 +1,11 @@
-//===- frontend/io/InputFile.cpp - Reading untrusted input files ----------===//
+//===- support/InputFile.cpp - Reading untrusted input files ----------===//
 //
 // open(O_NONBLOCK) returns at once on a FIFO with no writer, where a plain
 // open() would wait forever; fstat then rejects everything that is not a
 // regular file, so no read() ever blocks or runs on without end.
 //
 //===----------------------------------------------------------------------===//
-#include "frontend/io/InputFile.h"
+#include "support/InputFile.h"
 
 #include <cerrno>
 #include <cstring>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace gma::frontend {
+namespace gma::support {
 
 MappedFile::~MappedFile() {
   if (base_)
@@ -66,4 +66,4 @@ Expected<std::shared_ptr<const MappedFile>> mapInputFile(const std::string &path
   return std::shared_ptr<const MappedFile>(std::move(file));
 }
 
-} // namespace gma::frontend
+} // namespace gma::support

@@ -1,4 +1,4 @@
-//===- frontend/io/InputFile.h - Reading untrusted input files --*- C++ -*-===//
+//===- support/InputFile.h - Reading untrusted input files --*- C++ -*-===//
 //
 // Every file gamma reads on a user's behalf (a model, its external data, a
 // property, textual IR) may be hostile: a FIFO that blocks open() and read(),
@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace gma::frontend {
+namespace gma::support {
 
 /// A read-only memory mapping of a whole regular file.
 class MappedFile {
@@ -45,4 +45,4 @@ Expected<std::shared_ptr<const MappedFile>> mapInputFile(const std::string &path
                                                          uint64_t maxBytes, ErrorCode tooLarge,
                                                          const char *what);
 
-} // namespace gma::frontend
+} // namespace gma::support
