@@ -5,8 +5,8 @@
 // linked by the system compiler driver: `cc -shared -o OUT OBJ -lm`).
 //
 // Object files and libraries get the .weights file their kernels read
-// (codegen/WeightsFile.h) beside them. Every file is first written to a unique temporary next to its destination
-// and renamed into place only when complete, so a failed or interrupted
+// (codegen/WeightsFile.h) beside them. Every file is first written to a
+// unique temporary next to its destination and renamed into place only when complete, so a failed or interrupted
 // compilation never leaves a partial (or stale-but-plausible) output. Failures
 // remove the temporaries and return FileWrite or LinkFailed errors.
 //
@@ -30,6 +30,7 @@
 #include <llvm/Target/TargetMachine.h>
 
 #include <fmt/format.h>
+#include <functional>
 
 namespace gma::codegen {
 
@@ -69,14 +70,15 @@ public:
   std::string path;
 };
 
-/// Writes `bytes` into a fresh temporary beside `dest` (not yet renamed).
-Status writeTemp(TempFile &tmp, const std::string &dest, llvm::StringRef bytes,
-                 const char *suffix) {
+/// Writes what `write` streams into a fresh temporary beside `dest` (not yet
+/// renamed).
+Status writeTemp(TempFile &tmp, const std::string &dest,
+                 const std::function<void(llvm::raw_ostream &)> &write, const char *suffix) {
   int fd = -1;
   if (std::error_code ec = tmp.create(dest, suffix, fd))
     return fileError(dest, "cannot create a temporary file next to it: " + ec.message());
   llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-  os << bytes;
+  write(os);
   os.close();
   if (os.has_error()) {
     std::string msg = os.error().message();
@@ -86,15 +88,27 @@ Status writeTemp(TempFile &tmp, const std::string &dest, llvm::StringRef bytes,
   return Status::ok();
 }
 
-} // namespace
+Status writeTemp(TempFile &tmp, const std::string &dest, llvm::StringRef bytes,
+                 const char *suffix) {
+  return writeTemp(tmp, dest, [&](llvm::raw_ostream &os) { os << bytes; }, suffix);
+}
 
-Status writeFileAtomically(const std::string &dest, std::string_view bytes) {
+/// What `write` streams, to `dest` through a temporary and a rename.
+Status writeStreamAtomically(const std::string &dest,
+                             const std::function<void(llvm::raw_ostream &)> &write) {
   TempFile tmp;
-  if (Status st = writeTemp(tmp, dest, llvm::StringRef(bytes.data(), bytes.size()), ""); !st)
+  if (Status st = writeTemp(tmp, dest, write, ""); !st)
     return st;
   if (std::error_code ec = tmp.commit(dest))
     return fileError(dest, "cannot rename the temporary into place: " + ec.message());
   return Status::ok();
+}
+
+} // namespace
+
+Status writeFileAtomically(const std::string &dest, std::string_view bytes) {
+  return writeStreamAtomically(
+      dest, [&](llvm::raw_ostream &os) { os << llvm::StringRef(bytes.data(), bytes.size()); });
 }
 
 namespace {
@@ -206,9 +220,16 @@ Status emitToFile(const ir::Graph &g, EmitKind kind, const std::string &path,
   if (!obj)
     return obj.takeError();
   std::string weights = support::weightsPathFor(path);
-  if (opts.writeWeights)
-    if (Status st = writeWeightsFile(bm->plan, weights); !st)
+  if (opts.writeWeights) {
+    Status st = writeStreamAtomically(weights, [&](llvm::raw_ostream &os) {
+      forEachWeightsFileChunk(bm->plan, layoutWeightsFile(bm->plan),
+                              [&](const void *p, size_t n) {
+                                os.write(static_cast<const char *>(p), n);
+                              });
+    });
+    if (!st)
       return st;
+  }
   Status st = kind == EmitKind::Object ? writeFileAtomically(path, *obj)
                                        : linkSharedLibrary(*obj, path, opts);
   if (!st && opts.writeWeights)

@@ -61,7 +61,8 @@ ConstData own(std::vector<float> v) {
 class Lowering {
 public:
   explicit Lowering(const Graph &g)
-      : g_(g), loc_(g.values.size()), constOf_(g.values.size()), ownerOf_(g.values.size()), root_(g.values.size()) {
+      : g_(g), loc_(g.values.size()), constOf_(g.values.size()), ownerOf_(g.values.size()),
+        root_(g.values.size()) {
     for (size_t v = 0; v < root_.size(); ++v)
       root_[v] = static_cast<int32_t>(v);
   }

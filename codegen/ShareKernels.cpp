@@ -181,8 +181,8 @@ void bindWeightTable(Module &m) {
       weights.push_back(&gv);
   if (weights.empty())
     return;
-  convertUsersOfConstantsToInstructions(
-      std::vector<Constant *>(weights.begin(), weights.end()));
+  // parameteriseWeights made every constant-expression use an instruction;
+  // any other use is refused below.
   LLVMContext &ctx = m.getContext();
   Type *ptr = PointerType::getUnqual(ctx), *i64 = Type::getInt64Ty(ctx);
   MDNode *empty = MDNode::get(ctx, {});

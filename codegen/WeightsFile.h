@@ -15,9 +15,9 @@
 #pragma once
 
 #include "codegen/KernelPlan.h"
-#include "support/Diagnostic.h"
-
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,8 +33,10 @@ WeightsFileLayout layoutWeightsFile(const KernelPlan &plan);
 /// BLAKE3 (hex) of the file's bytes under `layout`, without writing it.
 std::string weightsFileDigest(const KernelPlan &plan, const WeightsFileLayout &layout);
 
-/// Writes the file to `path` through a temporary and a rename (FileWrite
-/// error on failure; no partial file is left).
-Status writeWeightsFile(const KernelPlan &plan, const std::string &path);
+/// Calls `chunk` on consecutive pieces of the file's bytes under `layout`:
+/// the one producer of them, for the digest and for the file (Aot.cpp
+/// writes it through a temporary and a rename).
+void forEachWeightsFileChunk(const KernelPlan &plan, const WeightsFileLayout &layout,
+                             const std::function<void(const void *, size_t)> &chunk);
 
 } // namespace gma::codegen
