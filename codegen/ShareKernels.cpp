@@ -189,8 +189,10 @@ void bindWeightTable(Module &m) {
   auto i64Node = [&](uint64_t v) {
     return MDNode::get(ctx, ConstantAsMetadata::get(ConstantInt::get(i64, v)));
   };
-  // One load per kernel and entry, at the kernel's entry.
-  std::map<std::pair<Function *, GlobalVariable *>, Value *> loaded;
+  // One load per use, just before it: loads hoisted to the kernel's entry
+  // would all be live across the whole kernel, and on a 2,000-layer chain
+  // the register allocator's time on that entry grew quadratically. The
+  // loads are invariant, so the optimiser may still merge or move them.
   for (GlobalVariable *gv : weights) {
     auto *md = cast<ConstantAsMetadata>(gv->getMetadata(kWeightMetadata)->getOperand(0));
     uint64_t index = cast<ConstantInt>(md->getValue())->getZExtValue();
@@ -200,21 +202,18 @@ void bindWeightTable(Module &m) {
     for (Use *u : uses) {
       auto *inst = dyn_cast<Instruction>(u->getUser());
       Function *f = inst ? inst->getFunction() : nullptr;
-      if (!f || f->hasLocalLinkage() || f->arg_empty() || f->getArg(0)->getName() != "weights")
+      if (!f || f->hasLocalLinkage() || f->arg_empty() || f->getArg(0)->getName() != "weights" ||
+          isa<PHINode>(inst))
         report_fatal_error(Twine("weight '") + gv->getName() +
                            "' is read outside the kernels' weight table");
-      Value *&v = loaded[{f, gv}];
-      if (!v) {
-        IRBuilder<> b(&*f->getEntryBlock().getFirstInsertionPt());
-        Value *slot = b.CreateConstInBoundsGEP1_64(ptr, f->getArg(0), index);
-        LoadInst *ld = b.CreateLoad(ptr, slot, gv->getName());
-        ld->setMetadata(LLVMContext::MD_invariant_load, empty);
-        ld->setMetadata(LLVMContext::MD_nonnull, empty);
-        ld->setMetadata(LLVMContext::MD_align, i64Node(alignof(float)));
-        ld->setMetadata(LLVMContext::MD_dereferenceable, i64Node(weightBytes(gv)));
-        v = ld;
-      }
-      u->set(v);
+      IRBuilder<> b(inst);
+      Value *slot = b.CreateConstInBoundsGEP1_64(ptr, f->getArg(0), index);
+      LoadInst *ld = b.CreateLoad(ptr, slot, gv->getName());
+      ld->setMetadata(LLVMContext::MD_invariant_load, empty);
+      ld->setMetadata(LLVMContext::MD_nonnull, empty);
+      ld->setMetadata(LLVMContext::MD_align, i64Node(alignof(float)));
+      ld->setMetadata(LLVMContext::MD_dereferenceable, i64Node(weightBytes(gv)));
+      u->set(ld);
     }
     gv->eraseFromParent();
   }

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 #include <llvm/Support/CommandLine.h>
+#include <cstdlib>
 #include <mutex>
 
 namespace gma::codegen {
@@ -42,6 +43,12 @@ void initializeLlvmTargets() {
     auto &options = cl::getRegisteredOptions();
     if (auto it = options.find("disable-lsr"); it != options.end())
       it->second->addOccurrence(0, "disable-lsr", "true");
+    // Developers' switch for LLVM's own options (e.g. GAMMA_LLVM_ARGS=-time-passes
+    // to see where compile time goes; docs/benchmarks.md). Not for users.
+    if (std::getenv("GAMMA_LLVM_ARGS")) {
+      const char *argv[] = {"gamma"};
+      cl::ParseCommandLineOptions(1, argv, "", nullptr, "GAMMA_LLVM_ARGS");
+    }
   });
 }
 
@@ -115,7 +122,12 @@ void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
   PipelineTuningOptions pto;
   pto.LoopVectorization = optLevel >= 2;
   pto.SLPVectorization = optLevel >= 2;
-  pto.LoopUnrolling = optLevel >= 2;
+  // No loop unrolling (partial, runtime or full): on ACAS Xu it doubled the
+  // optimised code (13.3k → 5.0k instructions without it) and the compile
+  // time, for no kernel speed that crown_bench or ibp_bench can tell apart
+  // from noise; the loop vectorizer's interleaving already gives the
+  // reductions their parallel accumulators (docs/benchmarks.md).
+  pto.LoopUnrolling = false;
   PassBuilder pb(&tm, pto);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
