@@ -222,7 +222,7 @@ Status emitToFile(const ir::Graph &g, EmitKind kind, const std::string &path,
   std::string weights = support::weightsPathFor(path);
   if (opts.writeWeights) {
     Status st = writeStreamAtomically(weights, [&](llvm::raw_ostream &os) {
-      forEachWeightsFileChunk(bm->plan, layoutWeightsFile(bm->plan),
+      forEachWeightsFileChunk(*bm->plan, layoutWeightsFile(*bm->plan),
                               [&](const void *p, size_t n) {
                                 os.write(static_cast<const char *>(p), n);
                               });

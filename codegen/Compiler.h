@@ -25,6 +25,8 @@
 
 namespace gma::codegen {
 
+struct KernelPlan; // codegen/KernelPlan.h
+
 struct CodegenOptions {
   /// Symbol prefix: `<prefix>_eval`, `<prefix>_ibp`, `<prefix>_info`.
   std::string prefix = "gamma_model";
@@ -41,6 +43,10 @@ struct CodegenOptions {
   /// to support::weightsPathFor(path). Off for the compile cache, whose
   /// libraries are bound to the weights of the graph they are loaded for.
   bool writeWeights = true;
+  /// The kernel plan of the graph being compiled, when the caller has
+  /// already built it (buildKernelPlan(g) of the same `g`): building it again
+  /// repeats every derived weight array, seconds on a GB of weights.
+  std::shared_ptr<const KernelPlan> plan;
 };
 
 enum class EmitKind { LlvmIr, Assembly, Object, Header, SharedLibrary };

@@ -80,7 +80,7 @@ Expected<std::unique_ptr<JitVerifier>> JitVerifier::compile(const ir::Graph &g,
   std::unique_ptr<JitVerifier> v(new JitVerifier());
   v->impl_->jit = std::move(*jit);
   v->impl_->info = sym->toPtr<gamma_info_fn>()();
-  v->impl_->arrays = bm->plan.weights;
+  v->impl_->arrays = bm->plan->weights;
   for (const ConstData &c : v->impl_->arrays)
     v->impl_->table.push_back(c.data);
   return v;

@@ -304,10 +304,18 @@ ConstData columnAbsSums(const float *w, int64_t k, int64_t n) {
 
 /// W ([K, N] row-major) as [N, K]: the crown rule's product runs along K.
 ConstData transposeWeight(const float *w, int64_t k, int64_t n) {
+  // In 64 × 64 tiles: the element-wise loop strides through t by k floats
+  // per step and took 2.2 s per GB of weights (one page touch per element
+  // on wide layers); a tile's rows and columns stay in the L1 cache.
   std::vector<float> t(static_cast<size_t>(k * n));
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      t[j * k + i] = w[i * n + j];
+  constexpr int64_t kTile = 64;
+  for (int64_t i0 = 0; i0 < k; i0 += kTile)
+    for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+      int64_t i1 = std::min(k, i0 + kTile), j1 = std::min(n, j0 + kTile);
+      for (int64_t j = j0; j < j1; ++j)
+        for (int64_t i = i0; i < i1; ++i)
+          t[j * k + i] = w[i * n + j];
+    }
   return own(std::move(t));
 }
 

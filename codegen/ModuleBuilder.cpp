@@ -37,10 +37,14 @@ Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOpti
     return Error(ErrorCode::InvalidArgument,
                  fmt::format("optimisation level {} is not in 0..3", opts.optLevel));
   BuiltModule out;
-  auto plan = buildKernelPlan(g);
-  if (!plan)
-    return plan.takeError();
-  out.plan = std::move(*plan);
+  if (opts.plan) {
+    out.plan = opts.plan;
+  } else {
+    auto plan = buildKernelPlan(g);
+    if (!plan)
+      return plan.takeError();
+    out.plan = std::make_shared<const KernelPlan>(std::move(*plan));
+  }
   auto target = resolveTarget(opts.cpu);
   if (!target)
     return target.takeError();
@@ -57,7 +61,7 @@ Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOpti
   eo.preferVectorWidth = out.target.preferVectorWidth;
   eo.libraryEntry = libraryEntry;
   eo.modelDigest = opts.modelDigest;
-  out.module = emitKernelModule(out.plan, eo, ctx);
+  out.module = emitKernelModule(*out.plan, eo, ctx);
 
   std::string msg;
   llvm::raw_string_ostream os(msg);

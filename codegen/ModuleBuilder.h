@@ -22,7 +22,7 @@ class TargetMachine;
 namespace gma::codegen {
 
 struct BuiltModule {
-  KernelPlan plan;
+  std::shared_ptr<const KernelPlan> plan;
   TargetDesc target;
   std::unique_ptr<llvm::TargetMachine> tm;
   std::unique_ptr<llvm::Module> module;

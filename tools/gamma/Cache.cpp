@@ -163,19 +163,16 @@ std::unique_ptr<runtime::VerifierLibrary> loadVerified(const fs::path &so,
   return std::move(*lib);
 }
 
-/// The weights of `g`'s kernels, which a cached library (compiled without a
-/// .weights file) is bound to: the graph's own arrays, no copy.
-Expected<runtime::WeightBinding> graphWeights(const ir::Graph &g) {
-  auto plan = codegen::buildKernelPlan(g);
-  if (!plan)
-    return plan.takeError();
-  auto arrays = std::make_shared<std::vector<codegen::ConstData>>(std::move(plan->weights));
+/// The weights of `plan`'s kernels, which a cached library (compiled without
+/// a .weights file) is bound to: the graph's own arrays and the plan's
+/// derived ones, no copy.
+runtime::WeightBinding planWeights(const std::shared_ptr<const codegen::KernelPlan> &plan) {
   runtime::WeightBinding b;
-  for (const codegen::ConstData &c : *arrays) {
+  for (const codegen::ConstData &c : plan->weights) {
     b.table.push_back(c.data);
     b.sizes.push_back(c.size);
   }
-  b.keep = std::move(arrays);
+  b.keep = plan;
   return b;
 }
 
@@ -243,9 +240,12 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
   codegen::CodegenOptions copts;
   copts.modelDigest = optimized.sourceDigest;
   copts.writeWeights = false; // bound to the graph's weights at load
-  auto binding = graphWeights(optimized);
-  if (!binding)
-    return binding.takeError(); // the compilers would refuse the graph alike
+  // One plan for the binding and for a compile on a miss.
+  auto built = codegen::buildKernelPlan(optimized);
+  if (!built)
+    return built.takeError(); // the compilers would refuse the graph alike
+  copts.plan = std::make_shared<const codegen::KernelPlan>(std::move(*built));
+  runtime::WeightBinding binding = planWeights(copts.plan);
   auto key = cacheKey(copts.modelDigest, copts);
   if (!key)
     return key.takeError();
@@ -259,7 +259,7 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
     removeStaleTemporaries(dir);
     std::error_code ec;
     if (fs::exists(fs::symlink_status(path, ec))) {
-      if (auto lib = loadVerified(path, copts.modelDigest, *binding, why))
+      if (auto lib = loadVerified(path, copts.modelDigest, binding, why))
         return fromLibrary(std::move(lib), "cache", path);
       // A damaged, foreign or planted entry: never executed, rebuilt below
       // (the renames are atomic, so a concurrent reader sees the old entry or
@@ -274,7 +274,7 @@ Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJi
       s = recordDigest(path);
     if (s) {
       std::string loadWhy;
-      if (auto lib = loadVerified(path, copts.modelDigest, *binding, loadWhy))
+      if (auto lib = loadVerified(path, copts.modelDigest, binding, loadWhy))
         return fromLibrary(std::move(lib), "compiled", path);
       why = "the compiled library cannot be loaded: " + loadWhy;
     } else {
