@@ -174,6 +174,271 @@ Status lowerGemm(NodeLowering &n) {
 /// ONNX Conv (1-D to 3-D) → `conv` with explicit strides, pads, dilations
 /// and group; auto_pad SAME_UPPER/SAME_LOWER/VALID become explicit pads; a
 /// missing bias becomes zeros. The weight must be a constant.
+namespace {
+
+struct WindowGeometry {
+  std::vector<int64_t> strides, dilations, pads;
+};
+
+/// The strides, dilations and pads (begin..., end...) of a sliding-window
+/// op over `xs` = [N, C, D...] with window `kernel`, auto_pad resolved.
+Expected<WindowGeometry> windowGeometry(NodeLowering &n, const ir::Shape &xs,
+                                        const std::vector<int64_t> &kernel, const char *op) {
+  const int64_t k = static_cast<int64_t>(kernel.size());
+  WindowGeometry g;
+  g.strides = n.intsAttr("strides").value_or(std::vector<int64_t>(k, 1));
+  g.dilations = n.intsAttr("dilations").value_or(std::vector<int64_t>(k, 1));
+  g.pads = n.intsAttr("pads").value_or(std::vector<int64_t>(2 * k, 0));
+  if (static_cast<int64_t>(g.strides.size()) != k ||
+      static_cast<int64_t>(g.dilations.size()) != k ||
+      static_cast<int64_t>(g.pads.size()) != 2 * k)
+    return n.error(ErrorCode::OnnxMalformed,
+                   fmt::format("{}'s strides, dilations and pads need {}, {} and {} values", op,
+                               k, k, 2 * k));
+  std::string autoPad = n.stringAttr("auto_pad").value_or("NOTSET");
+  if (autoPad == "VALID") {
+    g.pads.assign(2 * k, 0);
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (int64_t d = 0; d < k; ++d) {
+      int64_t in = xs[2 + d], s = std::max<int64_t>(g.strides[d], 1);
+      int64_t out = (in + s - 1) / s;
+      int64_t total =
+          std::max<int64_t>(0, (out - 1) * s + g.dilations[d] * (kernel[d] - 1) + 1 - in);
+      int64_t small = total / 2, big = total - small;
+      g.pads[d] = autoPad == "SAME_UPPER" ? small : big;
+      g.pads[k + d] = autoPad == "SAME_UPPER" ? big : small;
+    }
+  } else if (autoPad != "NOTSET") {
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("{}'s auto_pad '{}' is not one of NOTSET, SAME_UPPER, "
+                               "SAME_LOWER, VALID",
+                               op, autoPad));
+  }
+  return g;
+}
+
+/// Average pooling as a sum and a division: a depthwise conv with weights 1
+/// (exact: no weight rounds) and a `div` by the number of taps each output
+/// averages — one scalar, or, when padding is excluded from the count, a
+/// constant map of per-position counts [1, 1, out...]. The division rounds
+/// once, as the op's own definition does, and the kernels' div rule charges
+/// it; a weight 1/k would not be exact for k = 9.
+Status lowerPool(NodeLowering &n, ir::ValueId x, const ir::Shape &xs,
+                 const std::vector<int64_t> &kernel, const WindowGeometry &geo,
+                 bool countPads) {
+  const int64_t k = static_cast<int64_t>(kernel.size()), C = xs[1];
+  int64_t taps = 1;
+  for (int64_t d = 0; d < k; ++d) {
+    if (kernel[d] < 1 || geo.strides[d] < 1 || geo.dilations[d] < 1)
+      return n.error(ErrorCode::OnnxMalformed,
+                     "pooling window, strides and dilations must be positive");
+    taps *= kernel[d];
+  }
+  if (taps > (int64_t(1) << 24))
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("a pooling window of {} taps is too large", taps));
+  ir::Shape wshape{C, 1};
+  wshape.insert(wshape.end(), kernel.begin(), kernel.end());
+  ImportContext &ctx = n.context();
+  ir::ValueId w = ctx.addWeight(
+      ConstTensor::ofFloats(wshape, std::vector<float>(static_cast<size_t>(C * taps), 1.0f)),
+      n.irLoc() + ".ones");
+  ir::ValueId b = ctx.addWeight(ConstTensor::ofFloats({C}, std::vector<float>(C, 0.0f)),
+                                n.irLoc() + ".zero");
+  ir::Attrs attrs{{"strides", ir::Attribute::list(geo.strides)},
+                  {"pads", ir::Attribute::list(geo.pads)},
+                  {"dilations", ir::Attribute::list(geo.dilations)},
+                  {"group", ir::Attribute::scalar(C)}};
+  auto sum = n.emit(ir::OpKind::Conv, {x, w, b}, std::move(attrs));
+  if (!sum)
+    return sum.takeError();
+  const ir::Shape &ys = n.graph().type(*sum).shape;
+  bool padded = std::any_of(geo.pads.begin(), geo.pads.end(), [](int64_t p) { return p != 0; });
+  ir::ValueId count;
+  if (countPads || !padded) {
+    count = ctx.addWeight(ConstTensor::ofFloats({}, {static_cast<float>(taps)}),
+                          n.irLoc() + ".count");
+  } else {
+    // Taps of output position o along dimension d that fall inside the input.
+    std::vector<std::vector<int64_t>> inside(k);
+    for (int64_t d = 0; d < k; ++d)
+      for (int64_t o = 0; o < ys[2 + d]; ++o) {
+        int64_t c = 0;
+        for (int64_t t = 0; t < kernel[d]; ++t) {
+          int64_t i = o * geo.strides[d] - geo.pads[d] + t * geo.dilations[d];
+          c += i >= 0 && i < xs[2 + d];
+        }
+        inside[d].push_back(c);
+      }
+    ir::Shape cshape{1, 1};
+    cshape.insert(cshape.end(), ys.begin() + 2, ys.end());
+    int64_t positions = 1;
+    for (int64_t d = 0; d < k; ++d)
+      positions *= ys[2 + d];
+    std::vector<float> counts(static_cast<size_t>(positions));
+    for (int64_t p = 0; p < positions; ++p) {
+      int64_t rest = p, c = 1;
+      for (int64_t d = k - 1; d >= 0; --d) {
+        c *= inside[d][rest % ys[2 + d]];
+        rest /= ys[2 + d];
+      }
+      if (c == 0)
+        return n.error(ErrorCode::OnnxUnsupportedAttr,
+                       "a pooling window lies entirely in the padding (no input to average)");
+      counts[p] = static_cast<float>(c);
+    }
+    count = ctx.addWeight(ConstTensor::ofFloats(cshape, std::move(counts)), n.irLoc() + ".count");
+  }
+  auto avg = n.emit(ir::OpKind::Div, {*sum, count});
+  if (!avg)
+    return avg.takeError();
+  n.define(0, *avg);
+  return Status::ok();
+}
+
+Expected<ir::Shape> poolInput(NodeLowering &n, ir::ValueId x, const char *op) {
+  ir::Shape xs = n.graph().type(x).shape;
+  if (xs.size() < 3 || xs.size() > 5)
+    return n.error(ErrorCode::OnnxShapeMismatch,
+                   fmt::format("{} needs an input [N, C, D...] of rank 3 to 5; got {}", op,
+                               str(xs)));
+  return xs;
+}
+
+} // namespace
+
+Status lowerAveragePool(NodeLowering &n) {
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto xs = poolInput(n, *x, "AveragePool");
+  if (!xs)
+    return xs.takeError();
+  auto kernel = n.intsAttr("kernel_shape");
+  if (!kernel || kernel->size() != xs->size() - 2)
+    return n.error(ErrorCode::OnnxMalformed,
+                   fmt::format("AveragePool needs kernel_shape with {} values", xs->size() - 2));
+  if (n.intAttr("ceil_mode", 0) != 0)
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   "AveragePool with ceil_mode = 1 is not supported (its last windows may "
+                   "start in the padding; export with ceil_mode=False)");
+  auto geo = windowGeometry(n, *xs, *kernel, "AveragePool");
+  if (!geo)
+    return geo.takeError();
+  return lowerPool(n, *x, *xs, *kernel, *geo, n.intAttr("count_include_pad", 0) != 0);
+}
+
+Status lowerGlobalAveragePool(NodeLowering &n) {
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto xs = poolInput(n, *x, "GlobalAveragePool");
+  if (!xs)
+    return xs.takeError();
+  std::vector<int64_t> kernel(xs->begin() + 2, xs->end());
+  const size_t k = kernel.size();
+  WindowGeometry geo{std::vector<int64_t>(k, 1), std::vector<int64_t>(k, 1),
+                     std::vector<int64_t>(2 * k, 0)};
+  return lowerPool(n, *x, *xs, kernel, geo, true);
+}
+
+// Constant zero padding of the spatial dimensions, as a depthwise 1x1 conv
+// with weight 1 whose own pads are the Pad's: exact (x·1 + 0), and the conv
+// family's kernels and relaxations then cover it. Zero pads are the identity
+// (torch.onnx emits such a Pad before AvgPool2d with count_include_pad).
+Status lowerPad(NodeLowering &n) {
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  ir::Shape xs = n.graph().type(*x).shape;
+  const int64_t r = static_cast<int64_t>(xs.size());
+  std::string mode = n.stringAttr("mode").value_or("constant");
+  if (mode != "constant")
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("Pad mode '{}' is not supported (only 'constant')", mode));
+  std::vector<int64_t> pads;
+  float value = 0.0f;
+  if (n.opset() < 11) {
+    pads = n.intsAttr("pads").value_or(std::vector<int64_t>{});
+    value = n.floatAttr("value", 0.0f);
+  } else {
+    auto p = n.constInts(1, "Pad's pads");
+    if (!p)
+      return p.takeError();
+    pads = std::move(*p);
+    if (n.hasInput(2)) {
+      auto v = n.constant(2, "Pad's constant_value");
+      if (!v)
+        return v.takeError();
+      if (!(*v)->isFloat() || (*v)->numel() != 1)
+        return n.error(ErrorCode::OnnxUnsupportedType,
+                       "Pad's constant_value must be one float32");
+      value = (*v)->floats[0];
+    }
+    if (n.hasInput(3)) {
+      // opset 18: pads for the listed axes only.
+      auto axes = n.constInts(3, "Pad's axes");
+      if (!axes)
+        return axes.takeError();
+      if (pads.size() != 2 * axes->size())
+        return n.error(ErrorCode::OnnxMalformed, "Pad needs two pads per listed axis");
+      std::vector<int64_t> full(2 * r, 0);
+      for (size_t i = 0; i < axes->size(); ++i) {
+        int64_t a = (*axes)[i] < 0 ? (*axes)[i] + r : (*axes)[i];
+        if (a < 0 || a >= r)
+          return n.error(ErrorCode::OnnxMalformed,
+                         fmt::format("Pad's axis {} is out of range for rank {}", (*axes)[i], r));
+        full[a] = pads[i];
+        full[r + a] = pads[axes->size() + i];
+      }
+      pads = std::move(full);
+    }
+  }
+  if (static_cast<int64_t>(pads.size()) != 2 * r)
+    return n.error(ErrorCode::OnnxMalformed,
+                   fmt::format("Pad needs {} pads for a rank-{} input; got {}", 2 * r, r,
+                               pads.size()));
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) {
+    auto y = n.emit(ir::OpKind::Identity, {*x}); // elided by elide-copies
+    if (!y)
+      return y.takeError();
+    n.define(0, *y);
+    return Status::ok();
+  }
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
+    return n.error(ErrorCode::OnnxUnsupportedAttr, "Pad with negative pads (cropping) is not "
+                                                   "supported");
+  if (value != 0.0f)
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("Pad with the constant {} is not supported (only 0)", value));
+  if (r < 3 || r > 5 || pads[0] || pads[1] || pads[r] || pads[r + 1])
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   "Pad is supported on the spatial dimensions of [N, C, D...] (rank 3 to 5) "
+                   "only, not on the batch or channel dimension");
+  const int64_t k = r - 2, C = xs[1];
+  ir::Shape wshape{C, 1};
+  wshape.insert(wshape.end(), k, 1);
+  ImportContext &ctx = n.context();
+  ir::ValueId w = ctx.addWeight(ConstTensor::ofFloats(wshape, std::vector<float>(C, 1.0f)),
+                                n.irLoc() + ".ones");
+  ir::ValueId b = ctx.addWeight(ConstTensor::ofFloats({C}, std::vector<float>(C, 0.0f)),
+                                n.irLoc() + ".zero");
+  std::vector<int64_t> cpads;
+  for (int64_t d = 0; d < k; ++d)
+    cpads.push_back(pads[2 + d]);
+  for (int64_t d = 0; d < k; ++d)
+    cpads.push_back(pads[r + 2 + d]);
+  ir::Attrs attrs{{"strides", ir::Attribute::list(std::vector<int64_t>(k, 1))},
+                  {"pads", ir::Attribute::list(cpads)},
+                  {"dilations", ir::Attribute::list(std::vector<int64_t>(k, 1))},
+                  {"group", ir::Attribute::scalar(C)}};
+  auto y = n.emit(ir::OpKind::Conv, {*x, w, b}, std::move(attrs));
+  if (!y)
+    return y.takeError();
+  n.define(0, *y);
+  return Status::ok();
+}
+
 Status lowerConv(NodeLowering &n) {
   auto x = n.value(0);
   if (!x)
@@ -189,38 +454,14 @@ Status lowerConv(NodeLowering &n) {
                    fmt::format("Conv needs an input [N, C, D...] of rank 3 to 5 and a weight of "
                                "the same rank; got {} and {}",
                                str(xs), str(ws)));
-  const int64_t k = static_cast<int64_t>(xs.size()) - 2;
   if (auto ks = n.intsAttr("kernel_shape");
       ks && *ks != std::vector<int64_t>(ws.begin() + 2, ws.end()))
     return n.error(ErrorCode::OnnxShapeMismatch,
                    fmt::format("Conv's kernel_shape differs from its weight {}", str(ws)));
-  std::vector<int64_t> strides = n.intsAttr("strides").value_or(std::vector<int64_t>(k, 1));
-  std::vector<int64_t> dil = n.intsAttr("dilations").value_or(std::vector<int64_t>(k, 1));
-  std::vector<int64_t> pads = n.intsAttr("pads").value_or(std::vector<int64_t>(2 * k, 0));
-  if (static_cast<int64_t>(strides.size()) != k || static_cast<int64_t>(dil.size()) != k ||
-      static_cast<int64_t>(pads.size()) != 2 * k)
-    return n.error(ErrorCode::OnnxMalformed,
-                   fmt::format("Conv's strides, dilations and pads need {}, {} and {} values", k,
-                               k, 2 * k));
-  std::string autoPad = n.stringAttr("auto_pad").value_or("NOTSET");
-  if (autoPad == "VALID") {
-    pads.assign(2 * k, 0);
-  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-    for (int64_t d = 0; d < k; ++d) {
-      int64_t in = xs[2 + d], s = std::max<int64_t>(strides[d], 1);
-      int64_t out = (in + s - 1) / s;
-      int64_t total = std::max<int64_t>(
-          0, (out - 1) * s + dil[d] * (ws[2 + d] - 1) + 1 - in);
-      int64_t small = total / 2, big = total - small;
-      pads[d] = autoPad == "SAME_UPPER" ? small : big;
-      pads[k + d] = autoPad == "SAME_UPPER" ? big : small;
-    }
-  } else if (autoPad != "NOTSET") {
-    return n.error(ErrorCode::OnnxUnsupportedAttr,
-                   fmt::format("Conv's auto_pad '{}' is not one of NOTSET, SAME_UPPER, "
-                               "SAME_LOWER, VALID",
-                               autoPad));
-  }
+  auto geo = windowGeometry(n, xs, std::vector<int64_t>(ws.begin() + 2, ws.end()), "Conv");
+  if (!geo)
+    return geo.takeError();
+  auto &[strides, dil, pads] = *geo;
   auto wv = n.value(1);
   if (!wv)
     return wv.takeError();

@@ -31,6 +31,9 @@ std::vector<std::string> supportedOnnxOps();
 // LowerLayers.cpp
 Status lowerGemm(NodeLowering &n);
 Status lowerConv(NodeLowering &n);
+Status lowerAveragePool(NodeLowering &n);
+Status lowerPad(NodeLowering &n);
+Status lowerGlobalAveragePool(NodeLowering &n);
 Status lowerMatMul(NodeLowering &n);
 Status lowerAdd(NodeLowering &n);
 Status lowerSub(NodeLowering &n);

@@ -50,6 +50,8 @@ constexpr int64_t kMaxDimension = (int64_t(1) << 31) - 1;
 const std::map<std::string, LowerFn> &loweringTable() {
   static const std::map<std::string, LowerFn> table = {
       {"Add", lowerAdd},
+      {"AveragePool", lowerAveragePool},
+      {"GlobalAveragePool", lowerGlobalAveragePool},
       {"Cast", lowerCast},
       {"Concat", lowerConcat},
       {"Constant", lowerConstant},
@@ -64,6 +66,7 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"MatMul", lowerMatMul},
       {"Mul", lowerMul},
       {"Neg", lowerNeg},
+      {"Pad", lowerPad},
       {"Relu", lowerRelu},
       {"Reshape", lowerReshape},
       {"Shape", lowerShape},

@@ -3,7 +3,7 @@
 // For each model made by test/models/gen_models.py (and the README example):
 // JIT kernels, the AOT library and the IR interpreter agree; concrete outputs
 // match the float64 reference the generator wrote; every sampled output of the
-// box lies inside the IBP bounds.
+// box lies inside the IBP bounds and the CROWN bounds.
 //
 //===----------------------------------------------------------------------===//
 #include "test/e2e/E2eSupport.h"
@@ -95,6 +95,26 @@ TEST_P(GeneratedModel, KernelsInterpreterAndReferenceAgree) {
     for (int64_t j = 0; j < m->outSize; ++j) {
       ASSERT_LE(ylo[j], ys[s * m->outSize + j]) << "sample " << s << " output " << j;
       ASSERT_GE(yhi[j], ys[s * m->outSize + j]) << "sample " << s << " output " << j;
+    }
+
+  // CROWN, where the model has a crown kernel: the lower bounds of y_j and
+  // of -y_j contain every sample too.
+  if (!m->jit->info()->crown)
+    return;
+  const int64_t rows = 2 * m->outSize;
+  std::vector<double> C(rows * m->outSize, 0.0);
+  for (int64_t j = 0; j < m->outSize; ++j) {
+    C[j * m->outSize + j] = 1.0;
+    C[(m->outSize + j) * m->outSize + j] = -1.0;
+  }
+  std::vector<float> lower(rows);
+  Status st = k.crown(lo.data(), hi.data(), C.data(), rows, lower.data(), nullptr, 1);
+  ASSERT_TRUE(static_cast<bool>(st)) << st.error().str();
+  for (int s = 0; s < count; ++s)
+    for (int64_t j = 0; j < m->outSize; ++j) {
+      float y = ys[s * m->outSize + j];
+      ASSERT_LE(lower[j], y) << "crown, sample " << s << " output " << j;
+      ASSERT_LE(lower[m->outSize + j], -y) << "crown, sample " << s << " output " << j;
     }
 }
 

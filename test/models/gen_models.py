@@ -309,6 +309,21 @@ def conv_ref(x, w, b, strides, pads, dilations, group):
     return y
 
 
+def avg_pool_ref(x, k, stride, pad, count_pads):
+    """ONNX AveragePool (2-D, square window, ceil_mode 0) in float64 by loops."""
+    n, c, h, w = x.shape
+    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    y = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * stride - pad, j * stride - pad
+            rs = [r for r in range(r0, r0 + k) if 0 <= r < h]
+            cs = [q for q in range(c0, c0 + k) if 0 <= q < w]
+            total = x[:, :, rs][:, :, :, cs].sum(axis=(2, 3))
+            y[:, :, i, j] = total / (k * k if count_pads else len(rs) * len(cs))
+    return y
+
+
 def conv_net():
     """A small CNN, opset 13: Conv (3->4, 3x3, stride 2, pads 1) -> Relu ->
     Conv (4->4, 3x3, group 2, dilation 2, auto_pad SAME_UPPER, no bias) -> Relu
@@ -388,6 +403,24 @@ def torch_models():
             h = torch.nn.functional.leaky_relu(self.c2(h))
             return self.fc(torch.flatten(h, 1))
 
+    class ConvPool(nn.Module):
+        """Conv2d + ReLU + AvgPool2d(3, stride 2, padding 1, padding not counted) + Conv2d +
+        ReLU + AvgPool2d(2) + AdaptiveAvgPool2d(1) (GlobalAveragePool) + Linear."""
+
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(3, 4, 3, padding=1)
+            self.p1 = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+            self.c2 = nn.Conv2d(4, 6, 3, padding=1)
+            self.p2 = nn.AvgPool2d(2)
+            self.fc = nn.Linear(6, 3)
+
+        def forward(self, x):
+            h = self.p1(torch.relu(self.c1(x)))
+            h = self.p2(torch.relu(self.c2(h)))
+            h = torch.nn.functional.adaptive_avg_pool2d(h, 1)
+            return self.fc(torch.flatten(h, 1))
+
     def export(module, name, opset, dynamic, shape=(1, 3, 4)):
         torch.manual_seed(0)
         net = module().eval()
@@ -429,6 +462,18 @@ def torch_models():
         return h.reshape(h.shape[0], -1) @ r["fc.weight"].T + r["fc.bias"]
 
     write_ref("torch_conv_leaky", [1, 3, 8, 8], conv_leaky_forward, seed=109)
+
+    c = export(ConvPool, "torch_conv_pool", 13, dynamic=False, shape=(1, 3, 12, 12))
+
+    def conv_pool_forward(x):
+        h = avg_pool_ref(relu(conv_ref(x, c["c1.weight"], c["c1.bias"], [1, 1], [1, 1, 1, 1],
+                                       [1, 1], 1)), 3, 2, 1, count_pads=False)
+        h = avg_pool_ref(relu(conv_ref(h, c["c2.weight"], c["c2.bias"], [1, 1], [1, 1, 1, 1],
+                                       [1, 1], 1)), 2, 2, 0, count_pads=True)
+        h = h.mean(axis=(2, 3))
+        return h @ c["fc.weight"].T + c["fc.bias"]
+
+    write_ref("torch_conv_pool", [1, 3, 12, 12], conv_pool_forward, seed=110)
 
 
 # --- models gamma must reject --------------------------------------------------

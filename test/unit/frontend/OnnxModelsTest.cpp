@@ -194,6 +194,33 @@ TEST(OnnxModels, TorchConvLeaky) {
   checkAgainstReference("torch_conv_leaky");
 }
 
+// nn.AvgPool2d (padding excluded from the count, and a plain 2x2) and
+// adaptive_avg_pool2d(·, 1) (GlobalAveragePool) from torch.onnx: each a
+// depthwise conv with weights 1 and a division by its tap counts; the
+// reference is gen_models.py's float64 loop nest (avg_pool_ref).
+TEST(OnnxModels, TorchConvPool) {
+  if (!std::filesystem::exists(modelPath("torch_conv_pool.onnx")))
+    GTEST_SKIP() << "torch_conv_pool.onnx was not generated (PyTorch missing)";
+  ir::Graph g = load("torch_conv_pool.onnx");
+  // torch.onnx puts a Pad with zero pads before the plain pool: an identity.
+  ASSERT_EQ(opSequence(g), (Strings{"conv", "relu", "conv", "div", "conv", "relu", "identity",
+                                    "conv", "div", "conv", "div", "reshape", "affine"}));
+  auto ops = computeOps(g);
+  // 3x3, stride 2, pads 1, count_include_pad 0 on 12x12: a per-position
+  // count map [1, 1, 6, 6] — 4 taps in the corner, 6 on the edges, 9 inside.
+  EXPECT_EQ(ops[2]->intAttr("group"), 4);
+  const ir::Weight *count = g.constant(ops[3]->operands[1]);
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ(g.type(ops[3]->operands[1]).shape, (ir::Shape{1, 1, 6, 6}));
+  EXPECT_EQ(count->at(0), 4.0f);
+  EXPECT_EQ(count->at(1), 6.0f);
+  EXPECT_EQ(count->at(7), 9.0f);
+  // The plain 2x2 pool and the global one divide by one scalar.
+  EXPECT_EQ(g.constant(ops[8]->operands[1])->at(0), 4.0f);
+  EXPECT_EQ(g.constant(ops[10]->operands[1])->at(0), 9.0f); // 3x3 left of 12x12
+  checkAgainstReference("torch_conv_pool");
+}
+
 TEST(OnnxModels, PrintsImportedIr) {
   ir::Graph g = load("mlp_gemm.onnx");
   std::string text = ir::printGraph(g);

@@ -685,5 +685,100 @@ TEST(OnnxHostile, NamesAreEscapedInMessages) {
   EXPECT_NE(s.find("\\x1b[31mred\\nE9999"), std::string::npos) << s;
 }
 
+//===----------------------------------------------------------------------===//
+// Pad and average pooling (lowered to the conv family)
+//===----------------------------------------------------------------------===//
+
+std::vector<float> evalOne(const ir::Graph &g, std::vector<float> x) {
+  auto y = ir::evaluate(g, {std::move(x)}, 1);
+  EXPECT_TRUE(static_cast<bool>(y)) << (y ? "" : y.error().str());
+  return y ? (*y)[0] : std::vector<float>{};
+}
+
+TEST(OnnxProto, PadSpatialZerosIsExact) {
+  ModelBuilder b;
+  b.input("x", {1, 2, 2, 2}).output("y");
+  // One row on top, two columns on the right (begin H, W; end H, W).
+  b.ints("p", {8}, {0, 0, 1, 0, 0, 0, 0, 2});
+  b.node("Pad", {"x", "p"}, {"y"}, "pad");
+  ir::Graph g = ok(b.import());
+  ASSERT_EQ(outputShape(g), (ir::Shape{1, 2, 3, 4}));
+  std::vector<float> y = evalOne(g, {1, 2, 3, 4, 5, 6, 7, 8});
+  EXPECT_EQ(y, (std::vector<float>{0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0,
+                                   0, 0, 0, 0, 5, 6, 0, 0, 7, 8, 0, 0}));
+}
+
+TEST(OnnxProto, PadAxesInputFrom18) {
+  ModelBuilder b(18);
+  b.input("x", {1, 1, 2}).output("y");
+  b.ints("p", {2}, {1, 1});
+  b.ints("a", {1}, {-1});
+  b.node("Pad", {"x", "p", "", "a"}, {"y"}, "pad");
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(evalOne(g, {3, 4}), (std::vector<float>{0, 3, 4, 0}));
+}
+
+TEST(OnnxProto, PadRefusesWhatItCannotRepresent) {
+  auto tryPad = [](std::vector<int64_t> pads, const char *mode, float value) {
+    ModelBuilder b;
+    b.input("x", {1, 2, 2, 2}).output("y");
+    b.ints("p", {8}, std::move(pads));
+    b.floats("v", {}, {value});
+    auto &n = b.node("Pad", {"x", "p", "v"}, {"y"}, "pad");
+    auto *a = n.add_attribute();
+    a->set_name("mode");
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(mode);
+    return fails(b.import());
+  };
+  for (Error e : {tryPad({0, 0, 1, 1, 0, 0, 1, 1}, "reflect", 0.0f),
+                  tryPad({0, 0, 1, 1, 0, 0, 1, 1}, "constant", 1.5f),
+                  tryPad({0, 0, -1, 0, 0, 0, 0, 0}, "constant", 0.0f),
+                  tryPad({0, 1, 0, 0, 0, 0, 0, 0}, "constant", 0.0f)}) {
+    EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedAttr) << e.str();
+    EXPECT_EQ(e.location().node, "pad");
+  }
+}
+
+TEST(OnnxProto, AveragePoolCountsPadsWhenAsked) {
+  for (int include : {0, 1}) {
+    SCOPED_TRACE(include);
+    ModelBuilder b;
+    b.input("x", {1, 1, 2, 2}).output("y");
+    auto &n = b.node("AveragePool", {"x"}, {"y"}, "pool");
+    setInts(n, "kernel_shape", {2, 2});
+    setInts(n, "pads", {1, 1, 0, 0});
+    setInt(n, "count_include_pad", include);
+    ir::Graph g = ok(b.import());
+    ASSERT_EQ(outputShape(g), (ir::Shape{1, 1, 2, 2}));
+    // Windows over the padded [[0,0,0],[0,1,2],[0,3,4]]: sums 1, 3, 4, 10 of
+    // 1, 2, 2, 4 inputs, or of 4 taps each with the padding counted.
+    std::vector<float> want = include ? std::vector<float>{0.25f, 0.75f, 1.0f, 2.5f}
+                                      : std::vector<float>{1.0f, 1.5f, 2.0f, 2.5f};
+    EXPECT_EQ(evalOne(g, {1, 2, 3, 4}), want);
+  }
+}
+
+TEST(OnnxProto, AveragePoolCeilModeRefused) {
+  ModelBuilder b;
+  b.input("x", {1, 1, 3, 3}).output("y");
+  auto &n = b.node("AveragePool", {"x"}, {"y"}, "pool");
+  setInts(n, "kernel_shape", {2, 2});
+  setInts(n, "strides", {2, 2});
+  setInt(n, "ceil_mode", 1);
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedAttr);
+  EXPECT_NE(e.message().find("ceil_mode"), std::string::npos) << e.message();
+}
+
+TEST(OnnxProto, GlobalAveragePoolOf1d) {
+  ModelBuilder b;
+  b.input("x", {1, 2, 3}).output("y");
+  b.node("GlobalAveragePool", {"x"}, {"y"}, "gap");
+  ir::Graph g = ok(b.import());
+  ASSERT_EQ(outputShape(g), (ir::Shape{1, 2, 1}));
+  EXPECT_EQ(evalOne(g, {1, 2, 6, -3, 0, 0}), (std::vector<float>{3.0f, -1.0f}));
+}
+
 } // namespace
 } // namespace gma::frontend
