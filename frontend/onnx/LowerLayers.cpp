@@ -15,6 +15,8 @@
 #include "frontend/onnx/Lowering.h"
 #include "frontend/onnx/ShapeFolding.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace gma::frontend {
@@ -511,6 +513,80 @@ Status lowerAdd(NodeLowering &n) { return lowerBinary(n, ir::OpKind::Add, IntOp:
 Status lowerSub(NodeLowering &n) { return lowerBinary(n, ir::OpKind::Sub, IntOp::Sub); }
 Status lowerMul(NodeLowering &n) { return lowerBinary(n, ir::OpKind::Mul, IntOp::Mul); }
 Status lowerDiv(NodeLowering &n) { return lowerBinary(n, ir::OpKind::Div, IntOp::Div); }
+
+/// BatchNormalization at inference: (x - mean) / sqrt(var + eps) · scale + B
+/// per channel (axis 1), emitted as those four elementwise ops on constants
+/// of shape [1, C, 1...], with sqrt(var + eps) computed in f32 as the ONNX
+/// reference implementation does. Each op's rounding is then the kernels'
+/// to bound; fold-normalization merges the chain into a following Gemm.
+Status lowerBatchNormalization(NodeLowering &n) {
+  for (size_t i = 1; i < n.numOutputs(); ++i)
+    if (n.outputUsed(i))
+      return n.error(ErrorCode::OnnxUnsupportedAttr,
+                     fmt::format("BatchNormalization's training output '{}' is used; gamma "
+                                 "imports it for inference only",
+                                 n.outputName(i)));
+  if (n.intAttr("training_mode", 0) != 0)
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   "BatchNormalization with training_mode = 1 is not supported");
+  if (n.intAttr("spatial", 1) != 1)
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   "BatchNormalization with spatial = 0 is not supported");
+  (void)n.floatAttr("momentum", 0.9f); // training only
+  const float eps = n.floatAttr("epsilon", 1e-5f);
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  ir::Shape xs = n.graph().type(*x).shape;
+  if (xs.size() < 2)
+    return n.error(ErrorCode::OnnxShapeMismatch,
+                   fmt::format("BatchNormalization needs an input [N, C, ...]; got {}", str(xs)));
+  const int64_t C = xs[1];
+  const char *names[] = {"scale", "B", "input_mean", "input_var"};
+  std::vector<const float *> p;
+  for (size_t i = 0; i < 4; ++i) {
+    auto c = n.constant(i + 1, names[i]);
+    if (!c)
+      return c.takeError();
+    if (!(*c)->isFloat() || (*c)->numel() != C)
+      return n.error(ErrorCode::OnnxShapeMismatch,
+                     fmt::format("BatchNormalization's {} must be float32 with {} values",
+                                 names[i], C));
+    p.push_back((*c)->floats);
+  }
+  std::vector<float> d(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) {
+    float v = p[3][c] + eps; // f32, as the reference implementation
+    d[c] = std::sqrt(v);
+    if (!(d[c] > 0.0f) || !std::isfinite(d[c]))
+      return n.error(ErrorCode::OnnxMalformed,
+                     fmt::format("BatchNormalization channel {}: sqrt(var + epsilon) = {} is "
+                                 "not a positive finite number",
+                                 c, d[c]));
+  }
+  ir::Shape cs(xs.size(), 1);
+  cs[1] = C;
+  ImportContext &ctx = n.context();
+  auto constant = [&](const float *data, const char *suffix) {
+    return ctx.addWeight(ConstTensor::ofFloats(cs, std::vector<float>(data, data + C)),
+                         n.irLoc() + suffix);
+  };
+  ir::ValueId v = *x;
+  struct Step {
+    ir::OpKind kind;
+    const float *data;
+    const char *suffix;
+  };
+  for (const Step &s : {Step{ir::OpKind::Sub, p[2], ".mean"}, Step{ir::OpKind::Div, d.data(), ".std"},
+                        Step{ir::OpKind::Mul, p[0], ".scale"}, Step{ir::OpKind::Add, p[1], ".bias"}}) {
+    auto r = n.emit(s.kind, {v, constant(s.data, s.suffix)});
+    if (!r)
+      return r.takeError();
+    v = *r;
+  }
+  n.define(0, v);
+  return Status::ok();
+}
 
 Status lowerRelu(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Relu); }
 Status lowerSigmoid(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Sigmoid); }

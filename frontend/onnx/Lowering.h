@@ -31,6 +31,7 @@ std::vector<std::string> supportedOnnxOps();
 // LowerLayers.cpp
 Status lowerGemm(NodeLowering &n);
 Status lowerConv(NodeLowering &n);
+Status lowerBatchNormalization(NodeLowering &n);
 Status lowerAveragePool(NodeLowering &n);
 Status lowerPad(NodeLowering &n);
 Status lowerGlobalAveragePool(NodeLowering &n);

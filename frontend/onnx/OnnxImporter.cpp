@@ -51,6 +51,7 @@ const std::map<std::string, LowerFn> &loweringTable() {
   static const std::map<std::string, LowerFn> table = {
       {"Add", lowerAdd},
       {"AveragePool", lowerAveragePool},
+      {"BatchNormalization", lowerBatchNormalization},
       {"GlobalAveragePool", lowerGlobalAveragePool},
       {"Cast", lowerCast},
       {"Concat", lowerConcat},

@@ -421,6 +421,30 @@ def torch_models():
             h = torch.nn.functional.adaptive_avg_pool2d(h, 1)
             return self.fc(torch.flatten(h, 1))
 
+    class ConvBatchNorm(nn.Module):
+        """Conv2d + ReLU + BatchNorm2d + strided Conv2d + ReLU + Flatten + BatchNorm1d +
+        Linear; the norms follow a ReLU, so the exporter cannot fold them into a conv."""
+
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(3, 4, 3, padding=1)
+            self.n1 = nn.BatchNorm2d(4)
+            self.c2 = nn.Conv2d(4, 4, 3, stride=2)
+            self.n2 = nn.BatchNorm1d(36)
+            self.fc = nn.Linear(36, 3)
+            g = torch.Generator().manual_seed(1)
+            for norm in (self.n1, self.n2):
+                c = norm.num_features
+                norm.running_mean.copy_(torch.randn(c, generator=g) * 0.5)
+                norm.running_var.copy_(torch.rand(c, generator=g) * 2 + 0.1)
+                norm.weight.data.copy_(torch.randn(c, generator=g))
+                norm.bias.data.copy_(torch.randn(c, generator=g) * 0.3)
+
+        def forward(self, x):
+            h = self.n1(torch.relu(self.c1(x)))
+            h = torch.relu(self.c2(h))
+            return self.fc(self.n2(torch.flatten(h, 1)))
+
     def export(module, name, opset, dynamic, shape=(1, 3, 4)):
         torch.manual_seed(0)
         net = module().eval()
@@ -474,6 +498,24 @@ def torch_models():
         return h @ c["fc.weight"].T + c["fc.bias"]
 
     write_ref("torch_conv_pool", [1, 3, 12, 12], conv_pool_forward, seed=110)
+
+    e = export(ConvBatchNorm, "torch_conv_bn", 13, dynamic=False, shape=(1, 3, 8, 8))
+
+    def batch_norm(x, prefix):
+        # In float64 from the f32 parameters (the exporter's eps is 1e-5).
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        mean, var = e[prefix + ".running_mean"].reshape(shape), e[prefix + ".running_var"]
+        return ((x - mean) / np.sqrt(var.reshape(shape) + d(1e-5)) *
+                e[prefix + ".weight"].reshape(shape) + e[prefix + ".bias"].reshape(shape))
+
+    def conv_bn_forward(x):
+        h = batch_norm(relu(conv_ref(x, e["c1.weight"], e["c1.bias"], [1, 1], [1, 1, 1, 1],
+                                     [1, 1], 1)), "n1")
+        h = relu(conv_ref(h, e["c2.weight"], e["c2.bias"], [2, 2], [0, 0, 0, 0], [1, 1], 1))
+        h = batch_norm(h.reshape(h.shape[0], -1), "n2")
+        return h @ e["fc.weight"].T + e["fc.bias"]
+
+    write_ref("torch_conv_bn", [1, 3, 8, 8], conv_bn_forward, seed=111)
 
 
 # --- models gamma must reject --------------------------------------------------

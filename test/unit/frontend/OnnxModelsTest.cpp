@@ -221,6 +221,21 @@ TEST(OnnxModels, TorchConvPool) {
   checkAgainstReference("torch_conv_pool");
 }
 
+// nn.BatchNorm2d / nn.BatchNorm1d after a ReLU (so torch.onnx cannot fold
+// them into a conv), with random running statistics: sub, div, mul, add per
+// channel; the reference is gen_models.py's float64 batch_norm.
+TEST(OnnxModels, TorchConvBatchNorm) {
+  if (!std::filesystem::exists(modelPath("torch_conv_bn.onnx")))
+    GTEST_SKIP() << "torch_conv_bn.onnx was not generated (PyTorch missing)";
+  ir::Graph g = load("torch_conv_bn.onnx");
+  ASSERT_EQ(opSequence(g), (Strings{"conv", "relu", "sub", "div", "mul", "add", "conv", "relu",
+                                    "reshape", "sub", "div", "mul", "add", "affine"}));
+  auto ops = computeOps(g);
+  EXPECT_EQ(g.type(ops[3]->operands[1]).shape, (ir::Shape{1, 4, 1, 1}));
+  EXPECT_EQ(g.type(ops[10]->operands[1]).shape, (ir::Shape{1, 36}));
+  checkAgainstReference("torch_conv_bn");
+}
+
 TEST(OnnxModels, PrintsImportedIr) {
   ir::Graph g = load("mlp_gemm.onnx");
   std::string text = ir::printGraph(g);

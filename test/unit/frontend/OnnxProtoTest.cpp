@@ -780,5 +780,40 @@ TEST(OnnxProto, GlobalAveragePoolOf1d) {
   EXPECT_EQ(evalOne(g, {1, 2, 6, -3, 0, 0}), (std::vector<float>{3.0f, -1.0f}));
 }
 
+TEST(OnnxProto, BatchNormalizationPerChannel) {
+  ModelBuilder b;
+  b.input("x", {1, 2, 1, 2}).output("y");
+  b.floats("s", {2}, {2.0f, 1.0f});
+  b.floats("b", {2}, {0.5f, -1.0f});
+  b.floats("m", {2}, {1.0f, 0.0f});
+  b.floats("v", {2}, {4.0f, 0.25f});
+  setFloat(b.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}, "bn"), "epsilon", 0.0f);
+  ir::Graph g = ok(b.import());
+  // (x - m) / sqrt(v) · s + b: channel 0 (x - 1) / 2 · 2 + 0.5, channel 1 x / 0.5 - 1.
+  EXPECT_EQ(evalOne(g, {3, 5, 1, -2}), (std::vector<float>{2.5f, 4.5f, 1.0f, -5.0f}));
+}
+
+TEST(OnnxProto, BatchNormalizationRefusals) {
+  auto bn = [](std::vector<float> var, bool training, bool meanOut) {
+    ModelBuilder b;
+    b.input("x", {1, 2}).output("y");
+    if (meanOut)
+      b.output("rm");
+    for (const char *c : {"s", "b", "m"})
+      b.floats(c, {2}, {1.0f, 1.0f});
+    b.floats("v", {2}, std::move(var));
+    auto &n = b.node("BatchNormalization", {"x", "s", "b", "m", "v"},
+                     meanOut ? Strings{"y", "rm"} : Strings{"y"}, "bn");
+    setFloat(n, "epsilon", 0.0f);
+    if (training)
+      setInt(n, "training_mode", 1);
+    return fails(b.import()).code();
+  };
+  EXPECT_EQ(bn({1.0f, -1.0f}, false, false), ErrorCode::OnnxMalformed); // sqrt of < 0
+  EXPECT_EQ(bn({1.0f, 0.0f}, false, false), ErrorCode::OnnxMalformed);  // division by 0
+  EXPECT_EQ(bn({1.0f, 1.0f}, true, false), ErrorCode::OnnxUnsupportedAttr);
+  EXPECT_EQ(bn({1.0f, 1.0f}, false, true), ErrorCode::OnnxUnsupportedAttr);
+}
+
 } // namespace
 } // namespace gma::frontend
