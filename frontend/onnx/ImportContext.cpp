@@ -10,6 +10,7 @@
 #include "frontend/onnx/TensorData.h"
 #include "ir/Shapes.h"
 
+#include <algorithm>
 #include <onnx/onnx_pb.h>
 
 #include <fmt/format.h>
@@ -277,6 +278,18 @@ Expected<ir::ValueId> NodeLowering::emit(ir::OpKind kind, std::vector<ir::ValueI
       operandTypes += (operandTypes.empty() ? "" : ", ") + t.str();
     return error(ErrorCode::OnnxShapeMismatch, fmt::format("{} on operands ({}): {}", opType(),
                                                            operandTypes, type.error().message()));
+  }
+  // Activations only: an op on constants (a weight's transpose, say) is
+  // folded away and may be as large as the weights.
+  bool activation = std::any_of(operands.begin(), operands.end(),
+                                [&](ir::ValueId v) { return graph().constant(v) == nullptr; });
+  int64_t numel = 1;
+  for (int64_t d : activation ? type->shape : ir::Shape{}) {
+    if (d > 0 && numel > kMaxValueElements / d)
+      return error(ErrorCode::OnnxShapeMismatch,
+                   fmt::format("{} would produce {}, more than 2^28 elements", opType(),
+                               type->str()));
+    numel *= std::max<int64_t>(d, 1);
   }
   return graph().addOp(kind, std::move(operands), *type, std::move(attrs), irLoc_);
 }

@@ -78,6 +78,12 @@ struct TensorEntry {
 };
 
 /// Per-import state shared by all node lowerings.
+/// The most elements any imported value (input or op result) may have:
+/// an input box of 2^28 floats already takes 2 GiB (its lower and upper
+/// bounds), and CROWN's state grows with it. Larger is a corrupt or hostile
+/// shape (a Pad of 2^40 rows), refused before anything is allocated.
+constexpr int64_t kMaxValueElements = int64_t(1) << 28;
+
 struct ImportContext {
   ir::Graph &graph;
   std::string file;     ///< For error locations.

@@ -235,10 +235,10 @@ Status lowerPool(NodeLowering &n, ir::ValueId x, const ir::Shape &xs,
       return n.error(ErrorCode::OnnxMalformed,
                      "pooling window, strides and dilations must be positive");
     taps *= kernel[d];
+    if (taps > (int64_t(1) << 24)) // exact as a float count, and no overflow
+      return n.error(ErrorCode::OnnxUnsupportedAttr, "a pooling window of more than 2^24 taps "
+                                                     "is not supported");
   }
-  if (taps > (int64_t(1) << 24))
-    return n.error(ErrorCode::OnnxUnsupportedAttr,
-                   fmt::format("a pooling window of {} taps is too large", taps));
   ir::Shape wshape{C, 1};
   wshape.insert(wshape.end(), kernel.begin(), kernel.end());
   ImportContext &ctx = n.context();

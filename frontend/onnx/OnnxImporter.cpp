@@ -41,10 +41,8 @@ namespace {
 
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 21;
-/// Larger inputs are certainly a corrupt shape: an input box of 2^28 floats
-/// already takes 2 GiB (its lower and upper bounds), and every dimension must
-/// fit the 32-bit loop bounds of generated kernels.
-constexpr int64_t kMaxInputElements = int64_t(1) << 28;
+/// Every dimension must fit the 32-bit loop bounds of generated kernels; the
+/// element count of inputs is limited by kMaxValueElements.
 constexpr int64_t kMaxDimension = (int64_t(1) << 31) - 1;
 
 const std::map<std::string, LowerFn> &loweringTable() {
@@ -212,7 +210,7 @@ private:
       ir::TensorType type{shape};
       int64_t numel = 1;
       for (int64_t d : shape) {
-        if (d > kMaxInputElements / numel)
+        if (d > kMaxValueElements / numel)
           return where(ErrorCode::OnnxGraphShape,
                        fmt::format("graph input {} has more than 2^28 elements", type.str()));
         numel *= d;

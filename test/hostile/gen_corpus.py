@@ -327,6 +327,44 @@ def gen_onnx(c):
         helper.make_node("Reshape", ["x", "big"], ["y"], name="reshape")],
         inits=[], outputs=[vi("y", None)]), "E2004")
 
+    # Pooling, Pad and BatchNormalization on a [1, 1, 4, 4] input (all lowered to conv/div).
+    def image_prop(outputs):
+        text = "".join(f"(declare-const X_{i} Real)\n" for i in range(16))
+        text += "".join(f"(declare-const Y_{i} Real)\n" for i in range(outputs))
+        text += "".join(f"(assert (>= X_{i} -1))\n(assert (<= X_{i} 1))\n" for i in range(16))
+        return c.write_bytes(f"vnnlib/image_{outputs}.vnnlib", (text + "(assert (>= Y_0 100))\n").encode())
+    def image_entry(name, model, expect, outputs=16, why=""):
+        c.onnx(name, model, expect, why=why)
+        c.entries[-1]["files"]["vnnlib"] = image_prop(outputs)
+    def image_model(node, inits=(), opset=OPSET):
+        return make_model(nodes=[node], inits=list(inits), inputs=[vi("x", [1, 1, 4, 4])],
+                          outputs=[vi("y", None)], opset=opset)
+    pool = lambda **a: image_model(helper.make_node("AveragePool", ["x"], ["y"], name="pool", **a))
+    image_entry("avgpool_kernel_huge", pool(kernel_shape=[2 ** 31, 2 ** 31]), "E2003")
+    image_entry("avgpool_kernel_zero", pool(kernel_shape=[0, 0]), "E2001")
+    image_entry("avgpool_kernel_missing", pool(), "E2001")
+    image_entry("avgpool_kernel_over_input", pool(kernel_shape=[8, 8]), "error")
+    image_entry("avgpool_stride_zero", pool(kernel_shape=[2, 2], strides=[0, 0]), "E2001")
+    image_entry("avgpool_all_padding", pool(kernel_shape=[2, 2], pads=[3, 3, 3, 3]), "error",
+           why="windows entirely in the padding average nothing")
+    image_entry("avgpool_ok", pool(kernel_shape=[3, 3], pads=[1, 1, 1, 1]), "answer")
+    pad = lambda pads: image_model(helper.make_node("Pad", ["x", "p"], ["y"], name="pad"),
+                                   [numpy_helper.from_array(np.array(pads, np.int64), "p")])
+    image_entry("pad_huge", pad([0, 0, 2 ** 40, 0, 0, 0, 0, 0]), "error")
+    image_entry("pad_int64_max", pad([0, 0, 2 ** 63 - 1, 0, 0, 0, 0, 0]), "error")
+    image_entry("pad_short", pad([0, 0, 1]), "E2001")
+    image_entry("pad_ok", pad([0, 0, 1, 1, 0, 0, 1, 1]), "answer", outputs=36)
+    def bn(var, size=1):
+        ones = np.ones(size, np.float32)
+        return image_model(
+            helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="bn"),
+            [numpy_helper.from_array(ones, "s"), numpy_helper.from_array(ones, "b"),
+             numpy_helper.from_array(ones, "m"),
+             numpy_helper.from_array(np.array(var, np.float32).reshape(-1)[:size], "v")])
+    image_entry("batchnorm_negative_var", bn([-1.0]), "E2001")
+    image_entry("batchnorm_wrong_size", bn([1.0, 1.0], size=2), "E2004")
+    image_entry("batchnorm_ok", bn([0.5]), "answer")
+
     # Data length mismatches.
     c.onnx("raw_data_short", make_model(inits=base_inits()[:3] + [
         raw_tensor("B2", [2], b"\0" * 7)]), "E2001")
