@@ -400,13 +400,8 @@ Status lowerPad(NodeLowering &n) {
     return n.error(ErrorCode::OnnxMalformed,
                    fmt::format("Pad needs {} pads for a rank-{} input; got {}", 2 * r, r,
                                pads.size()));
-  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) {
-    auto y = n.emit(ir::OpKind::Identity, {*x}); // elided by elide-copies
-    if (!y)
-      return y.takeError();
-    n.define(0, *y);
-    return Status::ok();
-  }
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; }))
+    return lowerIdentity(n); // an `identity`, elided by elide-copies
   if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
     return n.error(ErrorCode::OnnxUnsupportedAttr, "Pad with negative pads (cropping) is not "
                                                    "supported");
