@@ -222,10 +222,7 @@ TEST(Aot, LlvmIrAndAssemblyUseHostVectors) {
   std::mt19937 rng(3);
   GraphBuilder gb;
   ValueId x = gb.input({64});
-  ValueId h = gb.op(OpKind::Affine,
-                    {x, gb.constant({64, 128}, randomVector(rng, 64 * 128)),
-                     gb.constant({128}, randomVector(rng, 128))},
-                    {128}, 0, 0);
+  ValueId h = randomAffine(gb, rng, x, 64, 128, 1.0f, 1.0f, 0, 0);
   ValueId r = gb.op(OpKind::Relu, {h}, {128}, 2, 0);
   gb.finish(r, 128);
   codegen::CodegenOptions opts;
@@ -331,15 +328,9 @@ TEST(Aot, MachineCodeDoesNotDependOnWeightValues) {
     std::mt19937 rng(seed);
     GraphBuilder gb;
     ValueId x = gb.input({512});
-    ValueId h = gb.op(OpKind::Affine,
-                      {x, gb.constant({512, 512}, randomVector(rng, 512 * 512)),
-                       gb.constant({512}, randomVector(rng, 512))},
-                      {512}, 0, 0);
+    ValueId h = randomAffine(gb, rng, x, 512, 512, 1.0f, 1.0f, 0, 0);
     ValueId r = gb.op(OpKind::Relu, {h}, {512}, 0, 0);
-    ValueId y = gb.op(OpKind::Affine,
-                      {r, gb.constant({512, 8}, randomVector(rng, 512 * 8)),
-                       gb.constant({8}, randomVector(rng, 8))},
-                      {8}, 2, 0);
+    ValueId y = randomAffine(gb, rng, r, 512, 8, 1.0f, 1.0f, 2, 0);
     gb.finish(y, 512);
     return std::move(gb.g);
   };

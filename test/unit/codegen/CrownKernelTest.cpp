@@ -79,17 +79,11 @@ Graph randomMlp(std::mt19937 &rng, const std::vector<int64_t> &widths,
 Graph mixedOps(std::mt19937 &rng) {
   GraphBuilder gb;
   ValueId x = gb.input({6});
-  ValueId a1 = gb.op(OpKind::Affine,
-                     {x, gb.constant({6, 10}, randomVector(rng, 60)),
-                      gb.constant({10}, randomVector(rng, 10, 0.3f))},
-                     {10});
+  ValueId a1 = randomAffine(gb, rng, x, 6, 10, 1.0f, 0.3f);
   ValueId r1 = gb.op(OpKind::Relu, {a1}, {10});
   ValueId m = gb.op(OpKind::Mul, {r1, gb.constant({10}, randomVector(rng, 10, 2.0f))}, {10});
   ValueId s = gb.op(OpKind::Sub, {gb.constant({1}, {0.5f}), m}, {10});
-  ValueId a2 = gb.op(OpKind::Affine,
-                     {s, gb.constant({10, 10}, randomVector(rng, 100, 0.6f)),
-                      gb.constant({10}, randomVector(rng, 10, 0.3f))},
-                     {10});
+  ValueId a2 = randomAffine(gb, rng, s, 10, 10, 0.6f, 0.3f);
   ValueId r2 = gb.op(OpKind::Relu, {a2}, {10});
   ValueId sum = gb.op(OpKind::Add, {r2, r1}, {10});
   std::vector<float> divisor = randomVector(rng, 10, 2.0f);
@@ -112,10 +106,7 @@ Graph matmulRows(std::mt19937 &rng) {
   ValueId mm = gb.op(OpKind::MatMul, {x, gb.constant({4, 6}, randomVector(rng, 24))}, {2, 6});
   ValueId r = gb.op(OpKind::Relu, {mm}, {2, 6});
   ValueId flat = gb.op(OpKind::Reshape, {r}, {12});
-  ValueId o = gb.op(OpKind::Affine,
-                    {flat, gb.constant({12, 3}, randomVector(rng, 36)),
-                     gb.constant({3}, randomVector(rng, 3))},
-                    {3});
+  ValueId o = randomAffine(gb, rng, flat, 12, 3);
   gb.finish(o, -1);
   return std::move(gb.g);
 }

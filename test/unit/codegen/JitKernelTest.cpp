@@ -156,12 +156,8 @@ TEST(JitKernels, TwoActivations) {
   std::mt19937 rng(4);
   GraphBuilder gb;
   ValueId x = gb.input({5});
-  ValueId a = gb.op(OpKind::Affine,
-                    {x, gb.constant({5, 7}, randomVector(rng, 35)), gb.constant({7}, randomVector(rng, 7))},
-                    {7}, 0, 0);
-  ValueId b = gb.op(OpKind::Affine,
-                    {x, gb.constant({5, 7}, randomVector(rng, 35)), gb.constant({7}, randomVector(rng, 7))},
-                    {7}, 0, 7);
+  ValueId a = randomAffine(gb, rng, x, 5, 7, 1.0f, 1.0f, 0, 0);
+  ValueId b = randomAffine(gb, rng, x, 5, 7, 1.0f, 1.0f, 0, 7);
   ValueId s = gb.op(OpKind::Add, {a, b}, {7}, 0, 0);
   ValueId d = gb.op(OpKind::Sub, {s, b}, {7}, 2, 0);
   gb.finish(d, 14);
@@ -185,15 +181,9 @@ TEST(JitKernels, WideLayersUseColumnChunks) {
   std::mt19937 rng(6);
   GraphBuilder gb;
   ValueId x = gb.input({30});
-  ValueId h = gb.op(OpKind::Affine,
-                    {x, gb.constant({30, 600}, randomVector(rng, 18000, 0.2f)),
-                     gb.constant({600}, randomVector(rng, 600))},
-                    {600}, 0, 0);
+  ValueId h = randomAffine(gb, rng, x, 30, 600, 0.2f, 1.0f, 0, 0);
   ValueId r = gb.op(OpKind::Relu, {h}, {600}, 0, 0);
-  ValueId o = gb.op(OpKind::Affine,
-                    {r, gb.constant({600, 10}, randomVector(rng, 6000, 0.05f)),
-                     gb.constant({10}, randomVector(rng, 10))},
-                    {10}, 2, 0);
+  ValueId o = randomAffine(gb, rng, r, 600, 10, 0.05f, 1.0f, 2, 0);
   gb.finish(o, 600);
   checkKernels(gb.g, 16, 0.02f);
 }
@@ -256,9 +246,7 @@ TEST(JitKernels, RejectsAffineInPlace) {
   GraphBuilder gb;
   ValueId x = gb.input({4});
   ValueId a = gb.op(OpKind::Relu, {x}, {4}, 0, 0);
-  ValueId b = gb.op(OpKind::Affine,
-                    {a, gb.constant({4, 4}, randomVector(rng, 16)), gb.constant({4}, randomVector(rng, 4))},
-                    {4}, 0, 0);
+  ValueId b = randomAffine(gb, rng, a, 4, 4, 1.0f, 1.0f, 0, 0);
   gb.finish(b, 4);
   Error e = compileError(gb.g);
   EXPECT_NE(e.message().find("in place"), std::string::npos) << e.str();

@@ -57,6 +57,16 @@ inline std::vector<float> randomVector(std::mt19937 &rng, int64_t n, float scale
   return v;
 }
 
+/// `affine x, W, b` with W [k, n] and b [n] drawn uniformly from ±wScale and
+/// ±bScale (W first, then b, from `rng`); `region`/`offset` as GraphBuilder::op.
+inline ValueId randomAffine(GraphBuilder &gb, std::mt19937 &rng, ValueId x, int64_t k, int64_t n,
+                            float wScale = 1.0f, float bScale = 1.0f, int region = -1,
+                            int64_t offset = 0) {
+  ValueId w = gb.constant({k, n}, randomVector(rng, k * n, wScale));
+  ValueId b = gb.constant({n}, randomVector(rng, n, bScale));
+  return gb.op(OpKind::Affine, {x, w, b}, {n}, region, offset);
+}
+
 /// Index in `operand` read by element i of `result` under numpy broadcasting.
 inline int64_t broadcastAt(const ir::Shape &operand, const ir::Shape &result, int64_t i) {
   int64_t idx = 0, stride = 1;
