@@ -53,7 +53,7 @@ Function *convEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &,
   body.begin = [&](IRBuilder<> &b, const ConvTile &t) {
     outBase = t.outBase;
     m = t.m;
-    emitLoop(b, b.getInt64(0), t.width, 1, "zero", [&](IRBuilder<> &b, Value *j) {
+    convLoop(b, b.getInt64(0), t.width, 1, "zero", [&](IRBuilder<> &b, Value *j) {
       storeF32(b, zero, y, b.CreateAdd(outBase, j));
     });
   };
@@ -64,7 +64,7 @@ Function *convEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &,
   };
   body.end = [&](IRBuilder<> &b, const ConvTile &t, const auto &) {
     Value *bm = loadF32(b, bias, m);
-    emitLoop(b, b.getInt64(0), t.width, 1, "bias", [&](IRBuilder<> &b, Value *j) {
+    convLoop(b, b.getInt64(0), t.width, 1, "bias", [&](IRBuilder<> &b, Value *j) {
       Value *o = b.CreateAdd(outBase, j);
       storeF32(b, b.CreateFAdd(loadF32(b, y, o), bm), y, o);
     });
@@ -105,7 +105,7 @@ Function *convIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &,
   body.begin = [&](IRBuilder<> &b, const ConvTile &t) {
     outBase = t.outBase;
     m = t.m;
-    emitLoop(b, b.getInt64(0), t.width, 1, "zero", [&](IRBuilder<> &b, Value *j) {
+    convLoop(b, b.getInt64(0), t.width, 1, "zero", [&](IRBuilder<> &b, Value *j) {
       for (AllocaInst *a : {accC, accR, accM})
         b.CreateAlignedStore(cd(0.0), at(b, a, j), Align(8));
     });
@@ -121,7 +121,7 @@ Function *convIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &,
   };
   body.end = [&](IRBuilder<> &b, const ConvTile &t, const auto &count) {
     Value *bv = toDouble(b, loadF32(b, bias, m));
-    emitLoop(b, b.getInt64(0), t.width, 1, "out", [&](IRBuilder<> &b, Value *j) {
+    convLoop(b, b.getInt64(0), t.width, 1, "out", [&](IRBuilder<> &b, Value *j) {
       Value *c = get(b, accC, j), *r = get(b, accR, j);
       Value *mag = b.CreateFAdd(get(b, accM, j), fabs(b, bv));
       Value *k4 = b.CreateSIToFP(b.CreateAdd(count(b, j), b.getInt64(4)), f64);

@@ -15,6 +15,14 @@ namespace gma::codegen {
 
 using namespace llvm;
 
+void convLoop(IRBuilder<> &b, Value *begin, Value *end, int64_t step, const char *name,
+              const LoopBody &body) {
+  emitLoop(b, begin, end, step, name, body, LoopHint::Unroll);
+}
+void convLoop(IRBuilder<> &b, int64_t end, const char *name, const LoopBody &body) {
+  emitLoop(b, end, name, body, LoopHint::Unroll);
+}
+
 namespace {
 
 /// The kernel offsets kd of dim d whose input position o·s - p + kd·dil lies
@@ -74,14 +82,14 @@ void forEachConvTile(IRBuilder<> &b, const Step &s, Value *batch, int64_t tile,
   const int k = static_cast<int>(g.k), L = k - 1; // L: the last spatial dim
   const int64_t cpg = g.C / g.group, mpg = g.M / g.group;
   auto c64 = [&](int64_t v) { return b.getInt64(v); };
-  emitLoop(b, b.getInt64(0), b.CreateMul(batch, c64(g.N)), 1, "smp",
+  convLoop(b, b.getInt64(0), b.CreateMul(batch, c64(g.N)), 1, "smp",
            [&](IRBuilder<> &b, Value *smp) {
-    emitLoop(b, g.M, "m", [&](IRBuilder<> &b, Value *m) {
+    convLoop(b, g.M, "m", [&](IRBuilder<> &b, Value *m) {
       Value *c0 = b.CreateMul(b.CreateUDiv(m, c64(mpg)), c64(cpg), "c0");
       std::vector<Value *> o(k);
       std::function<void(IRBuilder<> &, int)> rowLoop = [&](IRBuilder<> &b, int d) {
         if (d < L) {
-          emitLoop(b, g.out[d], "orow", [&](IRBuilder<> &b, Value *od) {
+          convLoop(b, g.out[d], "orow", [&](IRBuilder<> &b, Value *od) {
             o[d] = od;
             rowLoop(b, d + 1);
           });
@@ -98,23 +106,23 @@ void forEachConvTile(IRBuilder<> &b, const Step &s, Value *batch, int64_t tile,
         }
         Value *rowBase = b.CreateMul(rowIdx, c64(g.out[L]));
         const int64_t outL = g.out[L];
-        emitLoop(b, b.getInt64(0), c64(outL), tile, "tile", [&](IRBuilder<> &b, Value *t0) {
+        convLoop(b, b.getInt64(0), c64(outL), tile, "tile", [&](IRBuilder<> &b, Value *t0) {
           ConvTile ct;
           ct.m = m;
           ct.width = smin(b, c64(tile), b.CreateSub(c64(outL), t0));
           ct.outBase = b.CreateAdd(rowBase, t0);
           body.begin(b, ct);
-          emitLoop(b, cpg, "c", [&](IRBuilder<> &b, Value *c) {
+          convLoop(b, cpg, "c", [&](IRBuilder<> &b, Value *c) {
             std::vector<Value *> kd(k);
             std::function<void(IRBuilder<> &, int)> kLoop = [&](IRBuilder<> &b, int d) {
               if (d < L) {
-                emitLoop(b, lo[d], hi[d], 1, "kd", [&](IRBuilder<> &b, Value *v) {
+                convLoop(b, lo[d], hi[d], 1, "kd", [&](IRBuilder<> &b, Value *v) {
                   kd[d] = v;
                   kLoop(b, d + 1);
                 });
                 return;
               }
-              emitLoop(b, g.kernel[L], "kl", [&](IRBuilder<> &b, Value *kl) {
+              convLoop(b, g.kernel[L], "kl", [&](IRBuilder<> &b, Value *kl) {
                 // Outputs o = t0 + j of the tile whose input position
                 // o·s - p + kl·dil lies in [0, in): j in [jLo, jHi).
                 Value *off = b.CreateSub(b.CreateMul(kl, c64(g.dilations[L])), c64(g.padBegin[L]));
@@ -131,7 +139,7 @@ void forEachConvTile(IRBuilder<> &b, const Step &s, Value *batch, int64_t tile,
                 xRow = b.CreateAdd(b.CreateMul(xRow, c64(g.in[L])), off);
                 wi = b.CreateAdd(b.CreateMul(wi, c64(g.kernel[L])), kl);
                 Value *xBase = b.CreateAdd(xRow, b.CreateMul(t0, c64(g.strides[L])));
-                emitLoop(b, jLo, jHi, 1, "j", [&](IRBuilder<> &b, Value *j) {
+                convLoop(b, jLo, jHi, 1, "j", [&](IRBuilder<> &b, Value *j) {
                   body.tap(b, j, b.CreateAdd(xBase, b.CreateMul(j, c64(g.strides[L]))), wi);
                 });
               });
@@ -154,14 +162,14 @@ void forEachConvOutput(IRBuilder<> &b, const Step &s, Value *batch, const ConvOu
   const int k = static_cast<int>(g.k);
   const int64_t cpg = g.C / g.group, mpg = g.M / g.group;
   auto c64 = [&](int64_t v) { return b.getInt64(v); };
-  emitLoop(b, b.getInt64(0), b.CreateMul(batch, c64(g.N)), 1, "smp",
+  convLoop(b, b.getInt64(0), b.CreateMul(batch, c64(g.N)), 1, "smp",
            [&](IRBuilder<> &b, Value *smp) {
-    emitLoop(b, g.M, "m", [&](IRBuilder<> &b, Value *m) {
+    convLoop(b, g.M, "m", [&](IRBuilder<> &b, Value *m) {
       Value *c0 = b.CreateMul(b.CreateUDiv(m, c64(mpg)), c64(cpg), "c0");
       std::vector<Value *> o(k);
       std::function<void(IRBuilder<> &, int)> outLoop = [&](IRBuilder<> &b, int d) {
         if (d < k) {
-          emitLoop(b, g.out[d], "o", [&](IRBuilder<> &b, Value *od) {
+          convLoop(b, g.out[d], "o", [&](IRBuilder<> &b, Value *od) {
             o[d] = od;
             outLoop(b, d + 1);
           });
@@ -175,11 +183,11 @@ void forEachConvOutput(IRBuilder<> &b, const Step &s, Value *batch, const ConvOu
           outIdx = b.CreateAdd(b.CreateMul(outIdx, c64(g.out[d])), o[d]);
         }
         ConvTapLoop taps = [&](IRBuilder<> &b, const ConvTapVisitor &visit) {
-          emitLoop(b, cpg, "c", [&](IRBuilder<> &b, Value *c) {
+          convLoop(b, cpg, "c", [&](IRBuilder<> &b, Value *c) {
             std::vector<Value *> kd(k);
             std::function<void(IRBuilder<> &, int)> kLoop = [&](IRBuilder<> &b, int d) {
               if (d < k) {
-                emitLoop(b, lo[d], hi[d], 1, "kd", [&](IRBuilder<> &b, Value *v) {
+                convLoop(b, lo[d], hi[d], 1, "kd", [&](IRBuilder<> &b, Value *v) {
                   kd[d] = v;
                   kLoop(b, d + 1);
                 });

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "codegen/IrHelpers.h"
 #include "codegen/KernelPlan.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -21,6 +22,12 @@
 #include <functional>
 
 namespace gma::codegen {
+
+/// A loop of a conv kernel: emitLoop with LoopHint::Unroll (a conv's short
+/// tap and tile loops run 2-3x slower rolled).
+void convLoop(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end, int64_t step,
+              const char *name, const LoopBody &body);
+void convLoop(llvm::IRBuilder<> &b, int64_t end, const char *name, const LoopBody &body);
 
 /// One tap: input element xi (per-sample index) times weight element wi.
 using ConvTapVisitor = std::function<void(llvm::IRBuilder<> &, llvm::Value *xi, llvm::Value *wi)>;

@@ -376,7 +376,7 @@ Function *CrownEmitter::convRule(const Step &s, Mode mode, const std::string &na
   const double gq = termGamma(s.inValues[0], 1) * chargeA, gb = gammaBound(nOut) * chargeA;
   AllocaInst *cAcc = crown ? accumulator(b, "cacc") : nullptr;
   AllocaInst *sAcc = crown ? accumulator(b, "sacc") : nullptr;
-  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+  convLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
     Value *lyRow = b.CreateMul(r, b.getInt64(nOut)), *lxRow = b.CreateMul(r, b.getInt64(nIn));
     if (crown) {
       b.CreateStore(cd(0.0), cAcc);

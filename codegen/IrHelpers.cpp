@@ -15,8 +15,14 @@ namespace gma::codegen {
 
 using namespace llvm;
 
+namespace {
+/// Loops emitted so far on this thread: tells emitLoop whether a body held one.
+thread_local uint64_t loopsEmitted = 0;
+} // namespace
+
 void emitLoop(IRBuilder<> &b, Value *begin, Value *end, int64_t step, const char *name,
-              const LoopBody &body) {
+              const LoopBody &body, LoopHint hint) {
+  const uint64_t before = ++loopsEmitted;
   Function *f = b.GetInsertBlock()->getParent();
   LLVMContext &ctx = b.getContext();
   BasicBlock *pre = b.GetInsertBlock();
@@ -35,13 +41,21 @@ void emitLoop(IRBuilder<> &b, Value *begin, Value *end, int64_t step, const char
   Value *next = b.CreateAdd(iv, b.getInt64(step), Twine(name) + ".next", /*HasNUW=*/true,
                             /*HasNSW=*/true);
   iv->addIncoming(next, b.GetInsertBlock());
-  b.CreateBr(header);
+  BranchInst *latch = b.CreateBr(header);
+  if (hint == LoopHint::Auto && loopsEmitted != before) {
+    // A loop ID is a distinct node whose first operand is itself.
+    Metadata *off = MDNode::get(ctx, MDString::get(ctx, "llvm.loop.unroll.disable"));
+    MDNode *id = MDNode::getDistinct(ctx, {nullptr, off});
+    id->replaceOperandWith(0, id);
+    latch->setMetadata(LLVMContext::MD_loop, id);
+  }
 
   b.SetInsertPoint(exit);
 }
 
-void emitLoop(IRBuilder<> &b, int64_t end, const char *name, const LoopBody &body) {
-  emitLoop(b, b.getInt64(0), b.getInt64(end), 1, name, body);
+void emitLoop(IRBuilder<> &b, int64_t end, const char *name, const LoopBody &body,
+              LoopHint hint) {
+  emitLoop(b, b.getInt64(0), b.getInt64(end), 1, name, body, hint);
 }
 
 namespace {

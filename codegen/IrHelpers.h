@@ -20,12 +20,26 @@ namespace gma::codegen {
 
 using LoopBody = std::function<void(llvm::IRBuilder<> &, llvm::Value *iv)>;
 
+/// Whether LLVM may unroll a loop. Unrolling outer loops multiplies the code
+/// (an MLP's compile time doubled) for no speed the kernels show; unrolling
+/// innermost loops (full unrolling of a short vectorised loop) makes the
+/// crown kernel 1.3-1.5x faster, and a conv's tap and tile loops run 2-3x
+/// faster unrolled (docs/benchmarks.md, "Compile time").
+enum class LoopHint {
+  /// Innermost loops: LLVM's heuristics decide; loops with a loop inside:
+  /// `llvm.loop.unroll.disable` (the vectorizer still widens them).
+  Auto,
+  /// LLVM's heuristics decide, whatever the loop contains.
+  Unroll,
+};
+
 /// `for (iv = begin; iv < end; iv += step) body(iv)` with i64 induction;
 /// leaves the builder after the loop. Names the blocks after `name`.
 void emitLoop(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end, int64_t step,
-              const char *name, const LoopBody &body);
+              const char *name, const LoopBody &body, LoopHint hint = LoopHint::Auto);
 /// Shorthand for a loop from 0 to a constant.
-void emitLoop(llvm::IRBuilder<> &b, int64_t end, const char *name, const LoopBody &body);
+void emitLoop(llvm::IRBuilder<> &b, int64_t end, const char *name, const LoopBody &body,
+              LoopHint hint = LoopHint::Auto);
 
 /// An f32 <= every real within slack·2^-53·|d| of the double `d`; NaN -> -inf.
 llvm::Value *roundDown(llvm::IRBuilder<> &b, llvm::Value *d, double slack = 2.0);

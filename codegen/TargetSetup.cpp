@@ -13,6 +13,7 @@
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Passes/StandardInstrumentations.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Target/TargetOptions.h>
@@ -122,10 +123,15 @@ void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
   PipelineTuningOptions pto;
   pto.LoopVectorization = optLevel >= 2;
   pto.SLPVectorization = optLevel >= 2;
-  // Unrolling stays on: without it ACAS Xu compiles in half the time, but
-  // the conv kernels run 2.2-2.8x slower (docs/benchmarks.md).
+  // Loops the emitters mark LoopHint::Rolled (all but a conv's) are left
+  // rolled whatever this says (codegen/IrHelpers.h).
   pto.LoopUnrolling = optLevel >= 2;
-  PassBuilder pb(&tm, pto);
+  // Standard instrumentations make LLVM's own developer options work on this
+  // pipeline (GAMMA_LLVM_ARGS=-time-passes, -print-after=...).
+  PassInstrumentationCallbacks pic;
+  StandardInstrumentations si(m.getContext(), /*DebugLogging=*/false);
+  si.registerCallbacks(pic, &mam);
+  PassBuilder pb(&tm, pto, std::nullopt, &pic);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
