@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,9 @@ struct CodegenOptions {
   /// gamma_kernel_info::model_digest. An empty one (a graph built in memory)
   /// matches no model: the runtime refuses such a library for any model file.
   std::string modelDigest;
+  /// gamma_kernel_info::model_name; unset: the graph's name. The compile
+  /// cache sets it empty, so that networks of one shape share their code.
+  std::optional<std::string> modelName;
   /// Compiler driver that links the shared library: `<linker> -shared -o OUT OBJ -lm`.
   std::string linker = "cc";
   /// Object files and shared libraries: also write the weights they read
@@ -63,6 +67,15 @@ Status writeFileAtomically(const std::string &path, std::string_view bytes);
 /// Returns textual output (LlvmIr, Assembly or Header).
 Expected<std::string> emitToString(const ir::Graph &g, EmitKind kind,
                                    const CodegenOptions &opts = {});
+
+/// The BLAKE3 digest (hex) of the unoptimised kernel module that a shared
+/// library of `g` is compiled from under `opts`, with no model digest and no
+/// weights digest in it. The module reads every weight through the weight
+/// table, so two graphs that differ only in weight values have the same code
+/// digest (the 45 ACAS Xu networks share one), and equal digests under equal
+/// options mean identical code: the compile cache keys on it
+/// (tools/gamma/Cache.h).
+Expected<std::string> codeDigest(const ir::Graph &g, const CodegenOptions &opts = {});
 
 /// Kernels compiled in process by ORC LLJIT. Lives as long as the object.
 class JitVerifier {

@@ -595,7 +595,7 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &l
     fields[i] = value;
   };
   set("abi_version", ConstantInt::get(i32, GAMMA_KERNEL_ABI_VERSION));
-  set("model_name", str(plan_.modelName, "model_name"));
+  set("model_name", str(opts_.modelName.value_or(plan_.modelName), "model_name"));
   set("compiler_version", str(GAMMA_VERSION, "compiler_version"));
   set("model_digest", str(opts_.modelDigest, "model_digest"));
   set("input_rank", ConstantInt::get(i32, plan_.inputShape.size()));
@@ -633,7 +633,7 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &l
   set("weights_offsets", i64Array(offsets, "weights_offsets"));
   set("weights_file_bytes", ConstantInt::get(i64, wl.bytes));
   set("weights_digest",
-      str(opts_.libraryEntry ? weightsFileDigest(plan_, wl) : std::string(), "weights_digest"));
+      str(opts_.weightsDigest ? weightsFileDigest(plan_, wl) : std::string(), "weights_digest"));
   for (size_t i = 0; i < abi::kFieldCount; ++i)
     if (!fields[i])
       report_fatal_error(Twine("the kernel descriptor's field '") + abi::kFields[i].name +

@@ -24,6 +24,7 @@
 #include <map>
 #include <vector>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -46,6 +47,12 @@ struct EmitterOptions {
   /// Also define `gamma_verifier_info` (shared libraries).
   bool libraryEntry = false;
   std::string modelDigest;
+  /// The descriptor's model_name; unset: the plan's.
+  std::optional<std::string> modelName;
+  /// Record the BLAKE3 digest of the library's .weights file (a library
+  /// shipped with one). A compile-cache entry records none: it is bound to
+  /// the graph's own weights at load, and its code must not depend on them.
+  bool weightsDigest = false;
 };
 
 /// The distinct buffers a step touches, and for each role (operand i, result)

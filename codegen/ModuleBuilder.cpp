@@ -3,7 +3,9 @@
 
 #include "codegen/KernelEmitter.h"
 #include "codegen/ShareKernels.h"
+#include "support/Hash.h"
 
+#include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -28,8 +30,12 @@ static bool validPrefix(const std::string &p) {
   return true;
 }
 
-Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOptions &opts,
-                                           llvm::LLVMContext &ctx, bool libraryEntry) {
+namespace {
+
+/// The common start of buildOptimizedModule and codeDigest: the plan, the
+/// target and the unoptimised, verified module.
+Expected<BuiltModule> buildModule(const ir::Graph &g, const CodegenOptions &opts,
+                                  llvm::LLVMContext &ctx, bool libraryEntry, bool verify = true) {
   if (!validPrefix(opts.prefix))
     return Error(ErrorCode::InvalidArgument,
                  fmt::format("symbol prefix '{}' is not a C identifier", opts.prefix));
@@ -61,17 +67,45 @@ Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOpti
   eo.preferVectorWidth = out.target.preferVectorWidth;
   eo.libraryEntry = libraryEntry;
   eo.modelDigest = opts.modelDigest;
+  eo.modelName = opts.modelName;
+  eo.weightsDigest = libraryEntry && opts.writeWeights;
   out.module = emitKernelModule(*out.plan, eo, ctx);
 
   std::string msg;
   llvm::raw_string_ostream os(msg);
-  if (llvm::verifyModule(*out.module, &os))
+  if (verify && llvm::verifyModule(*out.module, &os))
     return Error(ErrorCode::CodegenFailed,
                  "internal error: the emitted LLVM module is invalid: " + os.str());
-  parameteriseWeights(*out.module);
-  bindWeightTable(*out.module);
-  optimizeModule(*out.module, *out.tm, opts.optLevel);
   return out;
+}
+
+} // namespace
+
+Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOptions &opts,
+                                           llvm::LLVMContext &ctx, bool libraryEntry) {
+  auto out = buildModule(g, opts, ctx, libraryEntry);
+  if (!out)
+    return out;
+  parameteriseWeights(*out->module);
+  bindWeightTable(*out->module);
+  optimizeModule(*out->module, *out->tm, opts.optLevel);
+  return out;
+}
+
+Expected<std::string> codeDigest(const ir::Graph &g, const CodegenOptions &opts) {
+  CodegenOptions o = opts;
+  o.modelDigest.clear();
+  o.writeWeights = false;
+  llvm::LLVMContext ctx;
+  // Not verified here: a compile verifies the same module.
+  auto built = buildModule(g, o, ctx, /*libraryEntry=*/true, /*verify=*/false);
+  if (!built)
+    return built.takeError();
+  llvm::SmallVector<char, 0> bitcode;
+  llvm::BitcodeWriter writer(bitcode);
+  writer.writeModule(*built->module);
+  writer.writeStrtab();
+  return support::digestHex(bitcode.data(), bitcode.size());
 }
 
 } // namespace gma::codegen

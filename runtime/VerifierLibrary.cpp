@@ -160,9 +160,8 @@ Status Kernels::crown(const float *xlo, const float *xhi, const double *C, int64
                       float *lower, float *inputCoefs, int64_t batch) {
   if (!info_->crown)
     return Error(ErrorCode::InvalidArgument,
-                 fmt::format("model '{}' was compiled without crown kernels (too deep or too "
-                             "wide for them; its header says why): use --method ibp",
-                             info_->model_name));
+                 "the model was compiled without crown kernels (too deep or too wide for "
+                 "them; its header says why): use --method ibp");
   info_->crown(weights_, xlo, xhi, C, rows, lower, inputCoefs, batch,
                scratch(gamma_crown_scratch_floats(info_, rows, batch)));
   return Status::ok();
@@ -171,7 +170,7 @@ Status Kernels::crown(const float *xlo, const float *xhi, const double *C, int64
 Status Kernels::grad(const float *x, const double *c, float *grad, int64_t batch) {
   if (!info_->grad)
     return Error(ErrorCode::InvalidArgument,
-                 fmt::format("model '{}' was compiled without a grad kernel", info_->model_name));
+                 "the model was compiled without a grad kernel");
   info_->grad(weights_, x, c, grad, batch, scratch(info_->grad_scratch_floats_per_sample * batch));
   return Status::ok();
 }

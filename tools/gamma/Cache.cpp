@@ -121,8 +121,8 @@ void removeEntry(const fs::path &so) {
 }
 
 /// Loads the entry `so` if its bytes have the digest recorded beside it and
-/// it records `modelDigest`, its kernels bound to `binding`; otherwise says
-/// why in `why`.
+/// it records `modelDigest` (for a cache entry, "code:" and its key), its
+/// kernels bound to `binding`; otherwise says why in `why`.
 std::unique_ptr<runtime::VerifierLibrary> loadVerified(const fs::path &so,
                                                        const std::string &modelDigest,
                                                        const runtime::WeightBinding &binding,
@@ -157,7 +157,7 @@ std::unique_ptr<runtime::VerifierLibrary> loadVerified(const fs::path &so,
   }
   const char *d = (*lib)->info()->model_digest;
   if (!d || modelDigest.empty() || modelDigest != d) {
-    why = "the cached library was compiled from another model";
+    why = "the cached library was compiled from other code";
     return nullptr;
   }
   return std::move(*lib);
@@ -216,14 +216,14 @@ std::string cacheDirectory() {
   return (tmp / fmt::format("gamma-cache-{}", static_cast<unsigned long>(::geteuid()))).string();
 }
 
-Expected<std::string> cacheKey(const std::string &modelDigest,
+Expected<std::string> cacheKey(const std::string &codeDigest,
                                const codegen::CodegenOptions &opts) {
   auto target = codegen::resolveTarget(opts.cpu);
   if (!target)
     return target.takeError();
   support::Hasher h;
-  h.field("gamma cache key");
-  h.field(modelDigest);
+  h.field("gamma cache key 2");
+  h.field(codeDigest);
   h.field(GAMMA_CODEGEN_FINGERPRINT);
   h.field(static_cast<uint64_t>(GAMMA_KERNEL_ABI_VERSION));
   h.field(target->triple);
@@ -238,17 +238,23 @@ Expected<std::string> cacheKey(const std::string &modelDigest,
 Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJit,
                                         std::string *note) {
   codegen::CodegenOptions copts;
-  copts.modelDigest = optimized.sourceDigest;
   copts.writeWeights = false; // bound to the graph's weights at load
-  // One plan for the binding and for a compile on a miss.
+  copts.modelName = "";       // shared by every network of this code
+  // One plan for the code digest, the binding and a compile on a miss.
   auto built = codegen::buildKernelPlan(optimized);
   if (!built)
     return built.takeError(); // the compilers would refuse the graph alike
   copts.plan = std::make_shared<const codegen::KernelPlan>(std::move(*built));
   runtime::WeightBinding binding = planWeights(copts.plan);
-  auto key = cacheKey(copts.modelDigest, copts);
+  auto code = codegen::codeDigest(optimized, copts);
+  if (!code)
+    return code.takeError();
+  auto key = cacheKey(*code, copts);
   if (!key)
     return key.takeError();
+  // The library records its own key, and a loaded entry must carry the key
+  // it is looked up under.
+  copts.modelDigest = "code:" + *key;
 
   fs::path dir = cacheDirectory();
   fs::path path = dir / (*key + ".so");

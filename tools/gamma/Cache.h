@@ -5,13 +5,19 @@
 // instead of compiling.
 //
 // Identity. An entry is named by a BLAKE3 key (support/Hash.h) over every
-// byte that determines its code: the model's digest (the ONNX file and every
-// external-data file it maps, ir::Graph::sourceDigest), the code-generation
-// fingerprint (a digest of gamma's code-generating sources, the C++ compiler
-// and LLVM, computed at build time: a rebuild that changes none of them keeps
-// the cache), the kernel ABI, the code generation options and the resolved
-// target CPU and features. The library records the model digest, and a
-// loaded entry must carry the very digest it is looked up for.
+// byte that determines its code: the unoptimised kernel module it is
+// compiled from (codegen::codeDigest: the graph's structure, shapes and any
+// value the emitters inline, but not the weights, which the kernels read
+// through the weight table), the code-generation fingerprint (a digest of
+// gamma's code-generating sources, the C++ compiler and LLVM, computed at
+// build time: a rebuild that changes none of them keeps the cache), the
+// kernel ABI, the code generation options and the resolved target CPU and
+// features. The library records its key, and a loaded entry must carry the
+// very key it is looked up for. Its kernels are bound at load to the
+// weights of the graph being run (mapped from the model's files in this
+// run), so a changed weight, in the .onnx or in an external-data file, can
+// never be answered with old values; models that differ only in their
+// weights (the 45 ACAS Xu networks) share one entry.
 //
 // Integrity. Each entry `<key>.so` has a digest file `<key>.so.b3` beside it
 // holding the BLAKE3 digest of the library's bytes. Loading reads the library
@@ -54,9 +60,10 @@ struct CompiledKernels {
 /// The cache directory (not created).
 std::string cacheDirectory();
 
-/// The cache key of a model (32 hex digits) under `opts`; InvalidArgument if
-/// the target CPU is unknown.
-Expected<std::string> cacheKey(const std::string &modelDigest,
+/// The cache key of kernels whose unoptimised module has `codeDigest`
+/// (codegen::codeDigest) under `opts`; InvalidArgument if the target CPU is
+/// unknown.
+Expected<std::string> cacheKey(const std::string &codeDigest,
                                const codegen::CodegenOptions &opts);
 
 /// Kernels for `optimized` (the default pipeline has run on a graph imported

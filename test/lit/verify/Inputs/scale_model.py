@@ -6,8 +6,11 @@ Used by cache.test: rewriting only scale.data (the .onnx bytes stay the same)
 must change the model's identity, so no cached or compiled verifier of the old
 weight is ever used for the new one.
 
-usage: scale_model.py DIR WEIGHT           writes both files
-       scale_model.py DIR WEIGHT --data    rewrites scale.data only
+With --layers 2 the model is y = 1·relu(w * x) instead: other code (a ReLU
+and a second Gemm), the same answers for w in [0, 1).
+
+usage: scale_model.py DIR WEIGHT [--layers 2]  writes both files
+       scale_model.py DIR WEIGHT --data        rewrites scale.data only
 """
 import os
 import struct
@@ -31,12 +34,19 @@ w.data_location = TensorProto.EXTERNAL
 for key, value in (("location", "scale.data"), ("offset", "0"), ("length", "4")):
     entry = w.external_data.add()
     entry.key, entry.value = key, value
-node = helper.make_node("Gemm", ["X", "W"], ["Y"])
+initializers = [w]
+if "--layers" in sys.argv and sys.argv[sys.argv.index("--layers") + 1] == "2":
+    nodes = [helper.make_node("Gemm", ["X", "W"], ["H"]),
+             helper.make_node("Relu", ["H"], ["R"]),
+             helper.make_node("Gemm", ["R", "W2"], ["Y"])]
+    initializers.append(helper.make_tensor("W2", TensorProto.FLOAT, [1, 1], [1.0]))
+else:
+    nodes = [helper.make_node("Gemm", ["X", "W"], ["Y"])]
 graph = helper.make_graph(
-    [node], "scale",
+    nodes, "scale",
     [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 1])],
     [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 1])],
-    initializer=[w])
+    initializer=initializers)
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 with open(os.path.join(out_dir, "scale.onnx"), "wb") as f:
     f.write(model.SerializeToString())
