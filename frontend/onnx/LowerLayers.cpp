@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 namespace gma::frontend {
@@ -603,6 +604,127 @@ Status lowerLeakyRelu(NodeLowering &n) {
   if (!r)
     return r.takeError();
   n.define(0, *r);
+  return Status::ok();
+}
+
+namespace {
+
+/// `kind x, c` (or `kind c, x` with `constFirst`) for a 0-d constant c.
+Expected<ir::ValueId> emitWithScalar(NodeLowering &n, ir::OpKind kind, ir::ValueId x, float c,
+                                     const char *suffix, bool constFirst = false) {
+  ir::ValueId k = n.context().addWeight(ConstTensor::ofFloats({}, {c}), n.irLoc() + suffix);
+  return n.emit(kind, constFirst ? std::vector<ir::ValueId>{k, x} : std::vector<ir::ValueId>{x, k});
+}
+
+/// One op of a chain on x: `kind x, c` (`kind c, x` with constFirst) for a
+/// 0-d constant c, or a relu.
+struct ScalarStep {
+  ir::OpKind kind;
+  float c = 0;
+  const char *suffix = "";
+  bool constFirst = false;
+  static ScalarStep relu() { return {ir::OpKind::Relu}; }
+};
+Expected<ir::ValueId> emitChain(NodeLowering &n, ir::ValueId x,
+                                std::initializer_list<ScalarStep> steps) {
+  for (const ScalarStep &st : steps) {
+    auto r = st.kind == ir::OpKind::Relu ? n.emit(ir::OpKind::Relu, {x})
+                     : emitWithScalar(n, st.kind, x, st.c, st.suffix, st.constFirst);
+    if (!r)
+      return r.takeError();
+    x = *r;
+  }
+  return x;
+}
+
+} // namespace
+
+/// Tanh(x) = 2·σ(2x) - 1, an identity of real arithmetic: σ's interval rule
+/// and CROWN relaxation bound it (a sound line of σ on [2l, 2u] is one of
+/// tanh on [l, u] after the exact affine maps), and ×2 is exact in f32. The
+/// kernels' f32 values differ from tanhf by the rounding of σ and of the
+/// final subtraction (a few ulps; bounds contain the exact tanh).
+Status lowerTanh(NodeLowering &n) {
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto two = emitWithScalar(n, ir::OpKind::Mul, *x, 2.0f, ".twice");
+  if (!two)
+    return two.takeError();
+  auto s = n.emit(ir::OpKind::Sigmoid, {*two});
+  if (!s)
+    return s.takeError();
+  auto r = emitChain(n, *s, {{ir::OpKind::Mul, 2.0f, ".scale"}, {ir::OpKind::Sub, 1.0f, ".shift"}});
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
+/// Clip(x, a, b) = min(max(x, a), b) through ReLUs, exactly in real
+/// arithmetic and with no rounded constant: max(x, a) = relu(x - a) + a and
+/// min(y, b) = b - relu(b - y). A missing or infinite bound drops its half.
+/// Opset < 11: attributes min/max; later: optional constant inputs 1 and 2.
+Status lowerClip(NodeLowering &n) {
+  auto bound = [&](size_t input, const char *attr, float &out,
+                   bool &present) -> Status {
+    present = false;
+    if (n.opset() < 11) {
+      if (!n.hasAttr(attr))
+        return Status::ok();
+      out = n.floatAttr(attr, 0.0f);
+    } else {
+      if (input >= n.numInputs() || !n.hasInput(input))
+        return Status::ok();
+      auto c = n.constant(input, input == 1 ? "Clip's min" : "Clip's max");
+      if (!c)
+        return c.takeError();
+      if (!(*c)->isFloat() || (*c)->numel() != 1)
+        return n.error(ErrorCode::OnnxUnsupportedType,
+                       fmt::format("Clip's {} must be one float32 value", attr));
+      out = (*c)->floats[0];
+    }
+    if (std::isnan(out))
+      return n.error(ErrorCode::OnnxUnsupportedAttr, fmt::format("Clip's {} is NaN", attr));
+    // ±FLT_MAX is how exporters (and opset 6's defaults) say "no bound".
+    present = std::fabs(out) < std::numeric_limits<float>::max();
+    return Status::ok();
+  };
+  float a = 0, b = 0;
+  bool hasA = false, hasB = false;
+  if (Status st = bound(1, "min", a, hasA); !st)
+    return st;
+  if (Status st = bound(2, "max", b, hasB); !st)
+    return st;
+  if (hasA && hasB && a > b)
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("Clip with min {} > max {} (a constant output) is not supported",
+                               a, b));
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  ir::ValueId v = *x;
+  if (hasA) {
+    auto r = emitChain(n, v, {{ir::OpKind::Sub, a, ".min"}, ScalarStep::relu(),
+                              {ir::OpKind::Add, a, ".min_back"}});
+    if (!r)
+      return r.takeError();
+    v = *r;
+  }
+  if (hasB) {
+    auto r = emitChain(n, v, {{ir::OpKind::Sub, b, ".max", true}, ScalarStep::relu(),
+                              {ir::OpKind::Sub, b, ".max_back", true}});
+    if (!r)
+      return r.takeError();
+    v = *r;
+  }
+  if (v == *x) { // no bound: an identity
+    auto r = n.emit(ir::OpKind::Identity, {v});
+    if (!r)
+      return r.takeError();
+    v = *r;
+  }
+  n.define(0, v);
   return Status::ok();
 }
 

@@ -44,6 +44,8 @@ Status lowerRelu(NodeLowering &n);
 Status lowerSigmoid(NodeLowering &n);
 Status lowerLeakyRelu(NodeLowering &n);
 Status lowerNeg(NodeLowering &n);
+Status lowerTanh(NodeLowering &n);
+Status lowerClip(NodeLowering &n);
 
 // LowerShapes.cpp
 Status lowerConstant(NodeLowering &n);

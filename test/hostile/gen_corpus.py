@@ -364,6 +364,25 @@ def gen_onnx(c):
     image_entry("batchnorm_negative_var", bn([-1.0]), "E2001")
     image_entry("batchnorm_wrong_size", bn([1.0, 1.0], size=2), "E2004")
     image_entry("batchnorm_ok", bn([0.5]), "answer")
+    # Clip (lowered through ReLUs) and Tanh (through the sigmoid).
+    def clip(lo, hi, opset=OPSET):
+        if opset < 11:
+            attrs = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
+            return image_model(helper.make_node("Clip", ["x"], ["y"], name="clip", **attrs),
+                               opset=opset)
+        inits = [numpy_helper.from_array(np.array(v, np.float32), n)
+                 for n, v in (("lo", lo), ("hi", hi))]
+        return image_model(helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="clip"), inits)
+    image_entry("clip_min_above_max", clip(1.0, -1.0), "E2003")
+    image_entry("clip_nan_attr", clip(float("nan"), 1.0, opset=10), "E2003")
+    image_entry("clip_nan_input", clip(float("nan"), 1.0), "E2012")
+    image_entry("clip_min_vector", clip([0.0, 1.0], 2.0), "E2006")
+    image_entry("clip_min_computed", image_model(
+        helper.make_node("Clip", ["x", "x"], ["y"], name="clip")), "E2009")
+    image_entry("clip_ok", clip(-0.5, 0.5), "answer")
+    image_entry("clip_huge_bounds_ok", clip(-3.0e38, 3.0e38), "answer")
+    image_entry("tanh_ok", image_model(helper.make_node("Tanh", ["x"], ["y"], name="tanh")),
+                "answer")
 
     # Data length mismatches.
     c.onnx("raw_data_short", make_model(inits=base_inits()[:3] + [

@@ -445,6 +445,26 @@ def torch_models():
             h = torch.relu(self.c2(h))
             return self.fc(self.n2(torch.flatten(h, 1)))
 
+    class TanhClip(nn.Module):
+        """Linear + Tanh + Linear + ReLU6 (Clip 0, 6) + Linear + Hardtanh(-0.5, 0.8) +
+        Linear: torch.onnx's Tanh and Clip with constant min/max inputs."""
+
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(12, 10)
+            self.fc2 = nn.Linear(10, 8)
+            self.fc3 = nn.Linear(8, 6)
+            self.fc4 = nn.Linear(6, 3)
+            with torch.no_grad():
+                self.fc2.weight.mul_(4.0)  # reach both ends of ReLU6
+                self.fc2.bias.add_(2.0)
+
+        def forward(self, x):
+            h = torch.tanh(self.fc1(torch.flatten(x, 1)))
+            h = nn.functional.relu6(self.fc2(h))
+            h = nn.functional.hardtanh(self.fc3(h), -0.5, 0.8)
+            return self.fc4(h)
+
     def export(module, name, opset, dynamic, shape=(1, 3, 4)):
         torch.manual_seed(0)
         net = module().eval()
@@ -516,6 +536,16 @@ def torch_models():
         return h @ e["fc.weight"].T + e["fc.bias"]
 
     write_ref("torch_conv_bn", [1, 3, 8, 8], conv_bn_forward, seed=111)
+
+    t = export(TanhClip, "torch_tanh_clip", 13, dynamic=False)
+
+    def tanh_clip_forward(x):
+        h = np.tanh(x.reshape(x.shape[0], -1) @ t["fc1.weight"].T + t["fc1.bias"])
+        h = np.clip(h @ t["fc2.weight"].T + t["fc2.bias"], 0.0, 6.0)
+        h = np.clip(h @ t["fc3.weight"].T + t["fc3.bias"], d(np.float32(-0.5)), d(np.float32(0.8)))
+        return h @ t["fc4.weight"].T + t["fc4.bias"]
+
+    write_ref("torch_tanh_clip", [1, 3, 4], tanh_clip_forward, seed=112)
 
 
 # --- models gamma must reject --------------------------------------------------

@@ -236,6 +236,20 @@ TEST(OnnxModels, TorchConvBatchNorm) {
   checkAgainstReference("torch_conv_bn");
 }
 
+// torch.tanh, F.relu6 (exported as Relu + Clip(0, 6)) and F.hardtanh(-0.5,
+// 0.8) (Clip with constant min/max inputs): tanh as 2·σ(2x) - 1, each Clip
+// through ReLUs; the reference is numpy's tanh and clip in float64.
+TEST(OnnxModels, TorchTanhClip) {
+  if (!std::filesystem::exists(modelPath("torch_tanh_clip.onnx")))
+    GTEST_SKIP() << "torch_tanh_clip.onnx was not generated (PyTorch missing)";
+  ir::Graph g = load("torch_tanh_clip.onnx");
+  ASSERT_EQ(opSequence(g),
+            (Strings{"reshape", "affine", "mul", "sigmoid", "mul", "sub", "affine", "relu",
+                     "sub", "relu", "add", "sub", "relu", "sub", "affine", "sub", "relu", "add",
+                     "sub", "relu", "sub", "affine"}));
+  checkAgainstReference("torch_tanh_clip");
+}
+
 TEST(OnnxModels, PrintsImportedIr) {
   ir::Graph g = load("mlp_gemm.onnx");
   std::string text = ir::printGraph(g);

@@ -12,6 +12,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <limits>
+#include <optional>
 
 namespace gma::frontend {
 namespace {
@@ -813,6 +815,110 @@ TEST(OnnxProto, BatchNormalizationRefusals) {
   EXPECT_EQ(bn({1.0f, 0.0f}, false, false), ErrorCode::OnnxMalformed);  // division by 0
   EXPECT_EQ(bn({1.0f, 1.0f}, true, false), ErrorCode::OnnxUnsupportedAttr);
   EXPECT_EQ(bn({1.0f, 1.0f}, false, true), ErrorCode::OnnxUnsupportedAttr);
+}
+
+// Tanh is imported as 2·σ(2x) - 1: f32 values within a few ulps of tanh, and
+// interval bounds that contain the exact tanh of the box's ends.
+TEST(OnnxProto, TanhValuesAndBounds) {
+  ModelBuilder b;
+  b.input("x", {1, 9}).output("y");
+  b.node("Tanh", {"x"}, {"y"}, "t");
+  ir::Graph g = ok(b.import());
+  std::vector<float> x = {-30.0f, -3.0f, -1.0f, -0.1f, 0.0f, 1e-3f, 0.5f, 2.0f, 30.0f};
+  std::vector<float> y = evalOne(g, x);
+  ASSERT_EQ(y.size(), x.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_NEAR(y[i], std::tanh(static_cast<double>(x[i])), 3e-7) << x[i];
+  ir::IntervalBuffer box;
+  box.lo = {-30.0f, -3.0f, -1.0f, -0.1f, 0.0f, 1e-3f, 0.5f, 2.0f, 29.0f};
+  box.hi = {-29.0f, -2.5f, 1.0f, -0.05f, 0.0f, 2e-3f, 0.5f, 3.0f, 30.0f};
+  auto bounds = ir::ibp(g, {box}, 1);
+  ASSERT_TRUE(static_cast<bool>(bounds)) << bounds.error().str();
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_LE((*bounds)[0].lo[i], std::tanh(static_cast<double>(box.lo[i]))) << i;
+    EXPECT_GE((*bounds)[0].hi[i], std::tanh(static_cast<double>(box.hi[i]))) << i;
+    EXPECT_LE((*bounds)[0].hi[i] - (*bounds)[0].lo[i],
+              std::tanh(static_cast<double>(box.hi[i])) - std::tanh(static_cast<double>(box.lo[i])) +
+                  1e-6)
+        << i;
+  }
+}
+
+// Clip through ReLUs, for both opset forms, one-sided and absent bounds: the
+// float64 evaluation of the imported graph is exact (clip's real value), the
+// f32 one within an ulp or two (b - (b - y) rounds).
+TEST(OnnxProto, ClipValues) {
+  const std::vector<float> x = {-7.0f, -0.5f, 0.0f, 0.3f, 5.9f, 6.5f, 1e30f};
+  auto clip = [&](int64_t opset, std::optional<float> lo, std::optional<float> hi) {
+    ModelBuilder b(opset);
+    b.input("x", {1, 7}).output("y");
+    Strings in = {"x"};
+    if (opset >= 11) {
+      in.push_back(lo ? "lo" : "");
+      if (lo)
+        b.floats("lo", {}, {*lo});
+      if (hi) {
+        in.push_back("hi");
+        b.floats("hi", {}, {*hi});
+      }
+    }
+    auto &n = b.node("Clip", in, {"y"}, "clip");
+    if (opset < 11) {
+      if (lo)
+        setFloat(n, "min", *lo);
+      if (hi)
+        setFloat(n, "max", *hi);
+    }
+    ir::Graph g = ok(b.import());
+    std::vector<float> y32 = evalOne(g, x);
+    auto y64 = ir::evaluate64(g, {std::vector<double>(x.begin(), x.end())}, 1);
+    EXPECT_TRUE(static_cast<bool>(y64));
+    std::vector<double> want(x.begin(), x.end());
+    for (double &w : want) {
+      w = lo ? std::max(w, static_cast<double>(*lo)) : w;
+      w = hi ? std::min(w, static_cast<double>(*hi)) : w;
+    }
+    if (y64)
+      EXPECT_EQ((*y64)[0], want);
+    EXPECT_EQ(y32.size(), want.size());
+    for (size_t i = 0; i < y32.size() && i < want.size(); ++i)
+      EXPECT_NEAR(y32[i], want[i], 1e-6 * std::max(1.0, std::fabs(want[i]))) << i;
+  };
+  for (int64_t opset : {10, 13}) {
+    SCOPED_TRACE(opset);
+    clip(opset, 0.0f, 6.0f);
+    clip(opset, -1.0f, 0.25f);
+    clip(opset, 0.3f, std::nullopt);
+    clip(opset, std::nullopt, 0.0f);
+    clip(opset, std::nullopt, std::nullopt);
+  }
+  // ±FLT_MAX (opset 6's defaults, and what exporters write for "none").
+  ModelBuilder b(13);
+  b.input("x", {1, 7}).output("y");
+  b.floats("lo", {}, {-std::numeric_limits<float>::max()});
+  b.floats("hi", {}, {std::numeric_limits<float>::max()});
+  b.node("Clip", {"x", "lo", "hi"}, {"y"}, "clip");
+  EXPECT_EQ(evalOne(ok(b.import()), x), x);
+}
+
+TEST(OnnxProto, ClipRefusals) {
+  auto refused = [](std::vector<float> lo, bool computedMin) {
+    ModelBuilder b(13);
+    b.input("x", {1, 2}).output("y");
+    if (computedMin) {
+      b.input("m", {1});
+      b.node("Clip", {"x", "m"}, {"y"}, "clip");
+    } else {
+      b.floats("lo", {static_cast<int64_t>(lo.size())}, lo);
+      b.floats("hi", {}, {1.0f});
+      b.node("Clip", {"x", "lo", "hi"}, {"y"}, "clip");
+    }
+    return fails(b.import()).code();
+  };
+  EXPECT_EQ(refused({2.0f}, false), ErrorCode::OnnxUnsupportedAttr); // min > max
+  EXPECT_EQ(refused({std::nanf("")}, false), ErrorCode::OnnxNonFinite); // NaN
+  EXPECT_EQ(refused({0.0f, 0.0f}, false), ErrorCode::OnnxUnsupportedType); // not one value
+  EXPECT_EQ(refused({}, true), ErrorCode::OnnxNonConstant);
 }
 
 } // namespace
