@@ -102,6 +102,24 @@ bool decimalIsExactly(const std::string &s, double v) {
     exp10 += e;
   }
   auto written = normalise(digits, exp10);
+  // Fast answers without printing v's expansion (which dominated the parse of
+  // a big file). Every double is a dyadic rational, and strtod rounds
+  // correctly, so a representable decimal is exactly v.
+  if (written.first.empty())
+    return v == 0;
+  if (written.first.size() <= 19 && written.second >= -27 && written.second <= 0) {
+    uint64_t m = std::stoull(written.first); // m·10^e, m not a multiple of 10
+    uint64_t five = 1;
+    for (long k = 0; k < -written.second; ++k)
+      five *= 5;
+    if (m % five != 0)
+      return false; // not dyadic: 5^-e does not divide m
+    // m·10^e = q·2^e with q = m / 5^-e: a double if q <= 2^53.
+    if (m / five <= (uint64_t(1) << 53))
+      return true;
+  } else if (written.first.size() <= 19 && written.second < -27) {
+    return false; // 5^28 > 10^19 > m: not dyadic
+  }
   char buf[900];
   std::snprintf(buf, sizeof buf, "%.800e", std::fabs(v));
   std::string out(buf);
@@ -466,14 +484,16 @@ private:
     const std::string &op = f.items[0].atom;
     if (op == "and" || op == "or") {
       Dnf r = op == "and" ? Dnf{Conjunction{}} : Dnf{};
+      size_t atoms = 0; // atomCount(r) of an `or`, kept as it grows (linear)
       for (size_t i = 1; i < f.items.size(); ++i) {
         auto d = toDnf(f.items[i]);
         if (!d)
           return d.takeError();
         if (op == "or") {
-          if (r.size() + d->size() > kMaxDisjuncts ||
-              atomCount(r) + atomCount(*d) > kMaxAtoms)
+          size_t more = atomCount(*d);
+          if (r.size() + d->size() > kMaxDisjuncts || atoms + more > kMaxAtoms)
             return tooLarge(f);
+          atoms += more;
           r.insert(r.end(), d->begin(), d->end());
         } else {
           auto p = product(r, *d, f);

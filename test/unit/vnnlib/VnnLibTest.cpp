@@ -2,6 +2,7 @@
 #include "frontend/vnnlib/VnnLib.h"
 
 #include <filesystem>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -236,6 +237,37 @@ TEST(VnnlibExactness, DecimalsAndArithmetic) {
     ASSERT_EQ(oc.d.size(), 1u);
     // -Y_0 <= -2 (0.5·4 is exact) and Y_0 <= 0.1 (not a double).
     EXPECT_EQ(oc.exact[0], oc.d[0] == -2.0) << oc.d[0];
+  }
+}
+
+// Exactness of single decimals, through the fast integer tests and the
+// printed-expansion fallback alike.
+TEST(VnnlibExactness, Decimals) {
+  const std::pair<const char *, bool> cases[] = {
+      {"0.0", true},
+      {"-0.0", true},
+      {"3", true},
+      {"-2.5", true},
+      {"0.0000152587890625", true},      // 2^-16: m = 5^16
+      {"0.000000476837158203125", true}, // 2^-21
+      {"9007199254740992", true},        // 2^53
+      {"9007199254740993", false},       // 2^53 + 1 (fallback)
+      {"18014398509481984", true},       // 2^54 (fallback)
+      {"0.15", false},
+      {"1e-30", false},
+      {"0.1000000000000000055511151231257827021181583404541015625", true}, // the double of 0.1
+      {"0.1000000000000000055511151231257827021181583404541015624", false},
+      {"1.25e-1", true},
+      {"12.5e-2", true},
+  };
+  for (const auto &[num, exact] : cases) {
+    std::string text = fmt::format("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n"
+                                   "(assert (>= X_0 {}))\n(assert (<= X_0 1e30))\n"
+                                   "(assert (>= Y_0 0))\n",
+                                   num);
+    auto p = parseVnnlib(text, "exact.vnnlib");
+    ASSERT_TRUE(p) << num << ": " << p.error().str();
+    EXPECT_EQ(p->cases[0].loExact[0], exact) << num;
   }
 }
 
