@@ -617,19 +617,19 @@ Expected<ir::ValueId> emitWithScalar(NodeLowering &n, ir::OpKind kind, ir::Value
 }
 
 /// One op of a chain on x: `kind x, c` (`kind c, x` with constFirst) for a
-/// 0-d constant c, or a relu.
+/// 0-d constant c, or a unary activation.
 struct ScalarStep {
   ir::OpKind kind;
   float c = 0;
-  const char *suffix = "";
+  const char *suffix = nullptr; ///< null: `kind` is unary
   bool constFirst = false;
-  static ScalarStep relu() { return {ir::OpKind::Relu}; }
+  static ScalarStep unary(ir::OpKind k) { return {k}; }
 };
 Expected<ir::ValueId> emitChain(NodeLowering &n, ir::ValueId x,
                                 std::initializer_list<ScalarStep> steps) {
   for (const ScalarStep &st : steps) {
-    auto r = st.kind == ir::OpKind::Relu ? n.emit(ir::OpKind::Relu, {x})
-                     : emitWithScalar(n, st.kind, x, st.c, st.suffix, st.constFirst);
+    auto r = st.suffix ? emitWithScalar(n, st.kind, x, st.c, st.suffix, st.constFirst)
+                       : n.emit(st.kind, {x});
     if (!r)
       return r.takeError();
     x = *r;
@@ -648,13 +648,10 @@ Status lowerTanh(NodeLowering &n) {
   auto x = n.value(0);
   if (!x)
     return x.takeError();
-  auto two = emitWithScalar(n, ir::OpKind::Mul, *x, 2.0f, ".twice");
-  if (!two)
-    return two.takeError();
-  auto s = n.emit(ir::OpKind::Sigmoid, {*two});
-  if (!s)
-    return s.takeError();
-  auto r = emitChain(n, *s, {{ir::OpKind::Mul, 2.0f, ".scale"}, {ir::OpKind::Sub, 1.0f, ".shift"}});
+  auto r = emitChain(n, *x, {{ir::OpKind::Mul, 2.0f, ".twice"},
+                             ScalarStep::unary(ir::OpKind::Sigmoid),
+                             {ir::OpKind::Mul, 2.0f, ".scale"},
+                             {ir::OpKind::Sub, 1.0f, ".shift"}});
   if (!r)
     return r.takeError();
   n.define(0, *r);
@@ -705,14 +702,14 @@ Status lowerClip(NodeLowering &n) {
     return x.takeError();
   ir::ValueId v = *x;
   if (hasA) {
-    auto r = emitChain(n, v, {{ir::OpKind::Sub, a, ".min"}, ScalarStep::relu(),
+    auto r = emitChain(n, v, {{ir::OpKind::Sub, a, ".min"}, ScalarStep::unary(ir::OpKind::Relu),
                               {ir::OpKind::Add, a, ".min_back"}});
     if (!r)
       return r.takeError();
     v = *r;
   }
   if (hasB) {
-    auto r = emitChain(n, v, {{ir::OpKind::Sub, b, ".max", true}, ScalarStep::relu(),
+    auto r = emitChain(n, v, {{ir::OpKind::Sub, b, ".max", true}, ScalarStep::unary(ir::OpKind::Relu),
                               {ir::OpKind::Sub, b, ".max_back", true}});
     if (!r)
       return r.takeError();
