@@ -63,14 +63,18 @@ Expected<ConvGeometry> convGeometry(const TensorType &x, const TensorType &w, co
     int64_t pb = (*pads)[d], pe = (*pads)[gm.k + d], s = gm.strides[d], dl = gm.dilations[d];
     if (s < 1 || dl < 1 || pb < 0 || pe < 0 || ks < 1)
       return shapeError("conv strides, dilations and kernel sizes must be >= 1, pads >= 0");
-    int64_t span = dl * (ks - 1) + 1;
-    if (in + pb + pe < span)
+    // Hostile sizes (a pad of 2^63 - 1) must not overflow: the sums are checked.
+    int64_t span = 0, padded = 0;
+    if (__builtin_mul_overflow(dl, ks - 1, &span) || __builtin_add_overflow(span, 1, &span) ||
+        __builtin_add_overflow(in, pb, &padded) || __builtin_add_overflow(padded, pe, &padded))
+      return shapeError("conv sizes overflow 64-bit integers");
+    if (padded < span)
       return shapeError(fmt::format("conv kernel {} does not fit input {} with its pads",
                                     shapeStr(w.shape), shapeStr(x.shape)));
     gm.in.push_back(in);
     gm.kernel.push_back(ks);
     gm.padBegin.push_back(pb);
-    gm.out.push_back((in + pb + pe - span) / s + 1);
+    gm.out.push_back((padded - span) / s + 1);
   }
   return gm;
 }

@@ -697,6 +697,18 @@ std::vector<float> evalOne(const ir::Graph &g, std::vector<float> x) {
   return y ? (*y)[0] : std::vector<float>{};
 }
 
+// A pad of 2^63 - 1 used to overflow int64 in the conv shape rule (UBSan in
+// the sanitizer tier's hostile corpus); the sums are checked now.
+TEST(OnnxProto, PadOfInt64MaxIsAnError) {
+  ModelBuilder b;
+  b.input("x", {1, 1, 4, 4}).output("y");
+  b.ints("p", {8}, {0, 0, std::numeric_limits<int64_t>::max(), 0, 0, 0, 0, 0});
+  b.node("Pad", {"x", "p"}, {"y"}, "pad");
+  Error e = fails(b.import());
+  EXPECT_EQ(e.code(), ErrorCode::OnnxShapeMismatch);
+  EXPECT_NE(e.message().find("overflow"), std::string::npos) << e.message();
+}
+
 TEST(OnnxProto, PadSpatialZerosIsExact) {
   ModelBuilder b;
   b.input("x", {1, 2, 2, 2}).output("y");
