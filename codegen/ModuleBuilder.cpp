@@ -33,7 +33,8 @@ static bool validPrefix(const std::string &p) {
 namespace {
 
 /// The common start of buildOptimizedModule and codeDigest: the plan, the
-/// target and the unoptimised, verified module.
+/// target and the unoptimised, verified module (no target machine: the
+/// digest of a cache hit needs none).
 Expected<BuiltModule> buildModule(const ir::Graph &g, const CodegenOptions &opts,
                                   llvm::LLVMContext &ctx, bool libraryEntry, bool verify = true) {
   if (!validPrefix(opts.prefix))
@@ -55,10 +56,6 @@ Expected<BuiltModule> buildModule(const ir::Graph &g, const CodegenOptions &opts
   if (!target)
     return target.takeError();
   out.target = std::move(*target);
-  auto tm = createTargetMachine(out.target, opts.optLevel);
-  if (!tm)
-    return tm.takeError();
-  out.tm = std::move(*tm);
 
   EmitterOptions eo;
   eo.prefix = opts.prefix;
@@ -86,6 +83,10 @@ Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOpti
   auto out = buildModule(g, opts, ctx, libraryEntry);
   if (!out)
     return out;
+  auto tm = createTargetMachine(out->target, opts.optLevel);
+  if (!tm)
+    return tm.takeError();
+  out->tm = std::move(*tm);
   parameteriseWeights(*out->module);
   bindWeightTable(*out->module);
   optimizeModule(*out->module, *out->tm, opts.optLevel);

@@ -123,8 +123,8 @@ void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
   PipelineTuningOptions pto;
   pto.LoopVectorization = optLevel >= 2;
   pto.SLPVectorization = optLevel >= 2;
-  // Loops the emitters mark LoopHint::Rolled (all but a conv's) are left
-  // rolled whatever this says (codegen/IrHelpers.h).
+  // Loops carrying `llvm.loop.unroll.disable` (LoopHint::Auto on a loop with
+  // a loop inside, codegen/IrHelpers.h) stay rolled whatever this says.
   pto.LoopUnrolling = optLevel >= 2;
   // Standard instrumentations make LLVM's own developer options work on this
   // pipeline (GAMMA_LLVM_ARGS=-time-passes, -print-after=...).

@@ -66,9 +66,8 @@ std::string cacheDirectory();
 Expected<std::string> cacheKey(const std::string &codeDigest,
                                const codegen::CodegenOptions &opts);
 
-/// Kernels for `optimized` (the default pipeline has run on a graph imported
-/// from a file, so its sourceDigest is set): from the cache, or compiled into
-/// it. When the cache cannot be used (unwritable or unsafe directory, no
+/// Kernels for `optimized` (a graph the default pipeline has run on): from
+/// the cache, or compiled into it. When the cache cannot be used (unwritable or unsafe directory, no
 /// linker) and `allowJit`, compiles in process instead and says why in
 /// `note`.
 Expected<CompiledKernels> loadOrCompile(const ir::Graph &optimized, bool allowJit,
