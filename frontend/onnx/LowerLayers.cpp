@@ -345,6 +345,119 @@ Status lowerGlobalAveragePool(NodeLowering &n) {
   return lowerPool(n, *x, *xs, kernel, geo, true);
 }
 
+namespace {
+
+/// ReduceSum / ReduceMean over one block of adjacent axes. With x viewed as
+/// [A, K, B] (K: the reduced axes' elements), the sum is a grouped 1-D conv
+/// of [1, A·K, B] with A groups of K channels, weight 1 and bias 0 — an exact
+/// sum whose kernels and relaxations are the conv family's, with no dense
+/// matrix — and the mean then divides by K once, as AveragePool does (a
+/// weight 1/K would not be exact). `axesInputOpset`: the opset from which
+/// the axes are input 1 rather than an attribute (ReduceSum 13, ReduceMean 18).
+Status lowerReduce(NodeLowering &n, const char *op, bool mean, int64_t axesInputOpset) {
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  const ir::Shape xs = n.graph().type(*x).shape;
+  const int64_t r = static_cast<int64_t>(xs.size());
+  std::vector<int64_t> axes;
+  bool axesGiven = false;
+  if (n.opset() >= axesInputOpset) {
+    if (n.numInputs() > 1 && n.hasInput(1)) {
+      auto a = n.constInts(1, fmt::format("{}'s axes", op).c_str());
+      if (!a)
+        return a.takeError();
+      axes = std::move(*a);
+      axesGiven = true;
+    }
+  } else if (auto a = n.intsAttr("axes")) {
+    axes = std::move(*a);
+    axesGiven = true;
+  }
+  if (!axesGiven || axes.empty()) {
+    if (n.opset() >= axesInputOpset && n.intAttr("noop_with_empty_axes", 0) != 0) {
+      auto id = n.emit(ir::OpKind::Identity, {*x});
+      if (!id)
+        return id.takeError();
+      n.define(0, *id);
+      return Status::ok();
+    }
+    axes.clear();
+    for (int64_t a = 0; a < r; ++a)
+      axes.push_back(a);
+  }
+  for (int64_t &a : axes) {
+    if (a < -r || a >= r)
+      return n.error(ErrorCode::OnnxMalformed,
+                     fmt::format("{} axis {} is out of range for rank {}", op, a, r));
+    if (a < 0)
+      a += r;
+  }
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    return n.error(ErrorCode::OnnxMalformed, fmt::format("{} names an axis twice", op));
+  const int64_t lo = axes.front(), hi = axes.back();
+  if (hi - lo + 1 != static_cast<int64_t>(axes.size()))
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("{} over axes that are not adjacent ({}) is not supported", op,
+                               str(ir::Shape(axes.begin(), axes.end()))));
+  int64_t A = 1, K = 1, B = 1;
+  for (int64_t d = 0; d < r; ++d)
+    (d < lo ? A : d <= hi ? K : B) *= xs[d];
+  if (K > (int64_t(1) << 24)) // exact as a float count
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("{} over more than 2^24 elements is not supported", op));
+  ir::Shape outShape;
+  for (int64_t d = 0; d < r; ++d) {
+    bool reduced = d >= lo && d <= hi;
+    if (!reduced)
+      outShape.push_back(xs[d]);
+    else if (n.intAttr("keepdims", 1) != 0)
+      outShape.push_back(1);
+  }
+  ir::ValueId v = *x;
+  if (K > 1) {
+    ImportContext &ctx = n.context();
+    ir::TensorType flat{ir::Shape{1, A * K, B}};
+    auto in = n.emit(ir::OpKind::Reshape, {v}, {}, &flat);
+    if (!in)
+      return in.takeError();
+    ir::ValueId w = ctx.addWeight(
+        ConstTensor::ofFloats({A, K, 1}, std::vector<float>(static_cast<size_t>(A * K), 1.0f)),
+        n.irLoc() + ".ones");
+    ir::ValueId b = ctx.addWeight(
+        ConstTensor::ofFloats({A}, std::vector<float>(static_cast<size_t>(A), 0.0f)),
+        n.irLoc() + ".zero");
+    ir::Attrs attrs{{"strides", ir::Attribute::list({1})},
+                    {"pads", ir::Attribute::list({0, 0})},
+                    {"dilations", ir::Attribute::list({1})},
+                    {"group", ir::Attribute::scalar(A)}};
+    auto sum = n.emit(ir::OpKind::Conv, {*in, w, b}, std::move(attrs));
+    if (!sum)
+      return sum.takeError();
+    v = *sum;
+    if (mean) {
+      ir::ValueId count =
+          ctx.addWeight(ConstTensor::ofFloats({}, {static_cast<float>(K)}), n.irLoc() + ".count");
+      auto avg = n.emit(ir::OpKind::Div, {v, count});
+      if (!avg)
+        return avg.takeError();
+      v = *avg;
+    }
+  }
+  ir::TensorType out{std::move(outShape)};
+  auto res = n.emit(ir::OpKind::Reshape, {v}, {}, &out);
+  if (!res)
+    return res.takeError();
+  n.define(0, *res);
+  return Status::ok();
+}
+
+} // namespace
+
+Status lowerReduceSum(NodeLowering &n) { return lowerReduce(n, "ReduceSum", false, 13); }
+Status lowerReduceMean(NodeLowering &n) { return lowerReduce(n, "ReduceMean", true, 18); }
+
 // Constant zero padding of the spatial dimensions, as a depthwise 1x1 conv
 // with weight 1 whose own pads are the Pad's: exact (x·1 + 0), and the conv
 // family's kernels and relaxations then cover it. Zero pads are the identity

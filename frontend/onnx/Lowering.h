@@ -46,6 +46,8 @@ Status lowerLeakyRelu(NodeLowering &n);
 Status lowerNeg(NodeLowering &n);
 Status lowerTanh(NodeLowering &n);
 Status lowerClip(NodeLowering &n);
+Status lowerReduceSum(NodeLowering &n);
+Status lowerReduceMean(NodeLowering &n);
 
 // LowerShapes.cpp
 Status lowerConstant(NodeLowering &n);

@@ -67,6 +67,8 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Mul", lowerMul},
       {"Neg", lowerNeg},
       {"Pad", lowerPad},
+      {"ReduceMean", lowerReduceMean},
+      {"ReduceSum", lowerReduceSum},
       {"Relu", lowerRelu},
       {"Reshape", lowerReshape},
       {"Shape", lowerShape},

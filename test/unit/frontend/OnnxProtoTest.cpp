@@ -933,5 +933,99 @@ TEST(OnnxProto, ClipRefusals) {
   EXPECT_EQ(refused({}, true), ErrorCode::OnnxNonConstant);
 }
 
+// ReduceSum / ReduceMean over adjacent axes as a grouped conv of ones (and a
+// division by the count): values against a float64 loop over x viewed as
+// [A, K, B], both opset forms of the axes, keepdims, negative axes, the
+// empty-axes rules; interval bounds contain every corner's reduction.
+TEST(OnnxProto, ReduceSumMeanValuesAndBounds) {
+  const ir::Shape xs = {1, 3, 4, 2};
+  std::vector<float> x(24);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>((static_cast<int>(i * 7) % 11) - 5) * 0.375f;
+  struct Case {
+    const char *op;
+    int64_t opset;
+    std::vector<int64_t> axes; // empty: none given
+    int64_t keepdims;
+    ir::Shape out;
+    int64_t lo, hi; // the reduced block, normalised
+  };
+  const std::vector<Case> cases = {
+      {"ReduceSum", 13, {1}, 1, {1, 1, 4, 2}, 1, 1},
+      {"ReduceSum", 11, {-2, -1}, 0, {1, 3}, 2, 3},
+      {"ReduceMean", 13, {2, 3}, 1, {1, 3, 1, 1}, 2, 3},
+      {"ReduceMean", 18, {1, 2}, 0, {1, 2}, 1, 2},
+      {"ReduceMean", 18, {}, 1, {1, 1, 1, 1}, 0, 3},
+      {"ReduceSum", 13, {0}, 0, {3, 4, 2}, 0, 0},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(std::string(c.op) + " opset " + std::to_string(c.opset) + " lo " + std::to_string(c.lo));
+    ModelBuilder b(c.opset);
+    b.input("x", xs).output("y");
+    bool input = c.opset >= (std::string(c.op) == "ReduceSum" ? 13 : 18);
+    Strings in = {"x"};
+    if (input && !c.axes.empty()) {
+      b.ints("axes", {static_cast<int64_t>(c.axes.size())}, c.axes);
+      in.push_back("axes");
+    }
+    auto &node = b.node(c.op, in, {"y"}, "r");
+    if (!input && !c.axes.empty())
+      setInts(node, "axes", c.axes);
+    setInt(node, "keepdims", c.keepdims);
+    ir::Graph g = ok(b.import());
+    ASSERT_EQ(outputShape(g), c.out);
+    int64_t A = 1, K = 1, B = 1;
+    for (int64_t d = 0; d < 4; ++d)
+      (d < c.lo ? A : d <= c.hi ? K : B) *= xs[d];
+    const bool mean = std::string(c.op) == "ReduceMean";
+    auto reduce = [&](const std::vector<float> &v, int64_t a, int64_t j) {
+      double s = 0;
+      for (int64_t k = 0; k < K; ++k)
+        s += v[(a * K + k) * B + j];
+      return mean ? s / static_cast<double>(K) : s;
+    };
+    std::vector<float> y = evalOne(g, x);
+    ASSERT_EQ(static_cast<int64_t>(y.size()), A * B);
+    for (int64_t a = 0; a < A; ++a)
+      for (int64_t j = 0; j < B; ++j)
+        EXPECT_NEAR(y[a * B + j], reduce(x, a, j), 1e-6) << a << " " << j;
+    ir::IntervalBuffer box;
+    for (float v : x) {
+      box.lo.push_back(v - 0.25f);
+      box.hi.push_back(v + 0.5f);
+    }
+    auto bounds = ir::ibp(g, {box}, 1);
+    ASSERT_TRUE(static_cast<bool>(bounds)) << bounds.error().str();
+    for (int64_t a = 0; a < A; ++a)
+      for (int64_t j = 0; j < B; ++j) {
+        EXPECT_LE((*bounds)[0].lo[a * B + j], reduce(box.lo, a, j));
+        EXPECT_GE((*bounds)[0].hi[a * B + j], reduce(box.hi, a, j));
+      }
+  }
+}
+
+TEST(OnnxProto, ReduceRefusals) {
+  auto refused = [](std::vector<int64_t> axes, int64_t noop = -1) {
+    ModelBuilder b(13);
+    b.input("x", {1, 3, 4, 2}).output("y");
+    b.ints("axes", {static_cast<int64_t>(axes.size())}, axes);
+    auto &node = b.node("ReduceSum", {"x", "axes"}, {"y"}, "r");
+    if (noop >= 0)
+      setInt(node, "noop_with_empty_axes", noop);
+    auto g = b.import();
+    return g ? std::optional<ErrorCode>() : std::optional<ErrorCode>(g.error().code());
+  };
+  EXPECT_EQ(refused({1, 3}), ErrorCode::OnnxUnsupportedAttr); // not adjacent
+  EXPECT_EQ(refused({4}), ErrorCode::OnnxMalformed);          // out of range
+  EXPECT_EQ(refused({1, -3}), ErrorCode::OnnxMalformed);      // the same axis twice
+  EXPECT_EQ(refused({2, 1}), std::nullopt);                   // any order
+  // noop_with_empty_axes: no axes means the identity.
+  ModelBuilder b(13);
+  b.input("x", {1, 3}).output("y");
+  setInt(b.node("ReduceSum", {"x"}, {"y"}, "r"), "noop_with_empty_axes", 1);
+  ir::Graph g = ok(b.import());
+  EXPECT_EQ(evalOne(g, {1, 2, 3}), (std::vector<float>{1, 2, 3}));
+}
+
 } // namespace
 } // namespace gma::frontend
