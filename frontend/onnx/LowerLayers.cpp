@@ -347,6 +347,13 @@ Status lowerGlobalAveragePool(NodeLowering &n) {
 
 namespace {
 
+/// `kind x, c` (or `kind c, x` with `constFirst`) for a 0-d constant c.
+Expected<ir::ValueId> emitWithScalar(NodeLowering &n, ir::OpKind kind, ir::ValueId x, float c,
+                                     const char *suffix, bool constFirst = false) {
+  ir::ValueId k = n.context().addWeight(ConstTensor::ofFloats({}, {c}), n.irLoc() + suffix);
+  return n.emit(kind, constFirst ? std::vector<ir::ValueId>{k, x} : std::vector<ir::ValueId>{x, k});
+}
+
 /// ReduceSum / ReduceMean over one block of adjacent axes. With x viewed as
 /// [A, K, B] (K: the reduced axes' elements), the sum is a grouped 1-D conv
 /// of [1, A·K, B] with A groups of K channels, weight 1 and bias 0 — an exact
@@ -387,15 +394,14 @@ Status lowerReduce(NodeLowering &n, const char *op, bool mean, int64_t axesInput
       axes.push_back(a);
   }
   for (int64_t &a : axes) {
-    if (a < -r || a >= r)
-      return n.error(ErrorCode::OnnxMalformed,
-                     fmt::format("{} axis {} is out of range for rank {}", op, a, r));
-    if (a < 0)
-      a += r;
+    auto axis = normalizeAxis(a, r);
+    if (!axis)
+      return n.locate(axis.takeError());
+    a = *axis;
   }
   std::sort(axes.begin(), axes.end());
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
-    return n.error(ErrorCode::OnnxMalformed, fmt::format("{} names an axis twice", op));
+    return n.error(ErrorCode::OnnxShapeMismatch, fmt::format("{} names an axis twice", op));
   const int64_t lo = axes.front(), hi = axes.back();
   if (hi - lo + 1 != static_cast<int64_t>(axes.size()))
     return n.error(ErrorCode::OnnxUnsupportedAttr,
@@ -407,12 +413,12 @@ Status lowerReduce(NodeLowering &n, const char *op, bool mean, int64_t axesInput
   if (K > (int64_t(1) << 24)) // exact as a float count
     return n.error(ErrorCode::OnnxUnsupportedAttr,
                    fmt::format("{} over more than 2^24 elements is not supported", op));
+  const bool keepDims = n.intAttr("keepdims", 1) != 0;
   ir::Shape outShape;
   for (int64_t d = 0; d < r; ++d) {
-    bool reduced = d >= lo && d <= hi;
-    if (!reduced)
+    if (d < lo || d > hi)
       outShape.push_back(xs[d]);
-    else if (n.intAttr("keepdims", 1) != 0)
+    else if (keepDims)
       outShape.push_back(1);
   }
   ir::ValueId v = *x;
@@ -437,9 +443,7 @@ Status lowerReduce(NodeLowering &n, const char *op, bool mean, int64_t axesInput
       return sum.takeError();
     v = *sum;
     if (mean) {
-      ir::ValueId count =
-          ctx.addWeight(ConstTensor::ofFloats({}, {static_cast<float>(K)}), n.irLoc() + ".count");
-      auto avg = n.emit(ir::OpKind::Div, {v, count});
+      auto avg = emitWithScalar(n, ir::OpKind::Div, v, static_cast<float>(K), ".count");
       if (!avg)
         return avg.takeError();
       v = *avg;
@@ -722,12 +726,6 @@ Status lowerLeakyRelu(NodeLowering &n) {
 
 namespace {
 
-/// `kind x, c` (or `kind c, x` with `constFirst`) for a 0-d constant c.
-Expected<ir::ValueId> emitWithScalar(NodeLowering &n, ir::OpKind kind, ir::ValueId x, float c,
-                                     const char *suffix, bool constFirst = false) {
-  ir::ValueId k = n.context().addWeight(ConstTensor::ofFloats({}, {c}), n.irLoc() + suffix);
-  return n.emit(kind, constFirst ? std::vector<ir::ValueId>{k, x} : std::vector<ir::ValueId>{x, k});
-}
 
 /// One op of a chain on x: `kind x, c` (`kind c, x` with constFirst) for a
 /// 0-d constant c, or a unary activation.

@@ -1016,8 +1016,8 @@ TEST(OnnxProto, ReduceRefusals) {
     return g ? std::optional<ErrorCode>() : std::optional<ErrorCode>(g.error().code());
   };
   EXPECT_EQ(refused({1, 3}), ErrorCode::OnnxUnsupportedAttr); // not adjacent
-  EXPECT_EQ(refused({4}), ErrorCode::OnnxMalformed);          // out of range
-  EXPECT_EQ(refused({1, -3}), ErrorCode::OnnxMalformed);      // the same axis twice
+  EXPECT_EQ(refused({4}), ErrorCode::OnnxShapeMismatch);      // out of range
+  EXPECT_EQ(refused({1, -3}), ErrorCode::OnnxShapeMismatch);  // the same axis twice
   EXPECT_EQ(refused({2, 1}), std::nullopt);                   // any order
   // noop_with_empty_axes: no axes means the identity.
   ModelBuilder b(13);
