@@ -15,6 +15,7 @@
 
 #include "codegen/HeaderWriter.h"
 #include "codegen/ModuleBuilder.h"
+#include "codegen/ScalarRelaxObject.h"
 #include "codegen/WeightsFile.h"
 #include "support/Files.h"
 
@@ -133,8 +134,11 @@ Expected<std::string> moduleText(BuiltModule &bm) {
 
 Status linkSharedLibrary(const std::string &objBytes, const std::string &dest,
                          const CodegenOptions &opts) {
-  TempFile obj, so, log;
+  TempFile obj, relax, so, log;
   if (Status st = writeTemp(obj, dest, objBytes, ".o"); !st)
+    return st;
+  // The scalar relaxations the crown kernels call (abi/ScalarRelax.h).
+  if (Status st = writeTemp(relax, dest, scalarRelaxObject(), ".relax.o"); !st)
     return st;
   // The linker writes the library itself; reserve a unique name for it.
   if (Status st = writeTemp(so, dest, "", ".so"); !st)
@@ -155,7 +159,7 @@ Status linkSharedLibrary(const std::string &objBytes, const std::string &dest,
     program = *found;
   }
   llvm::SmallVector<llvm::StringRef, 8> args = {program, "-shared", "-o", so.path,
-                                                obj.path, "-lm"};
+                                                obj.path, relax.path, "-lm"};
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(log.path),
                                                 llvm::StringRef(log.path)};
   std::string execError;

@@ -44,7 +44,7 @@
 #include "codegen/KernelEmitter.h"
 #include "codegen/StepEmitters.h"
 #include "ir/Rounding.h"
-#include "ir/SigmoidRelaxation.h"
+#include "ir/ScalarRelaxation.h"
 
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Function.h>
@@ -211,8 +211,7 @@ private:
 
   // --- backward rules -----------------------------------------------------
   Function *rule(int stepIdx, Mode mode);
-  Function *sigmoidTangentPoint();
-  Function *sigmoidRelax();
+  Function *scalarRelax();
   Value *sigmoid(IRBuilder<> &b, Value *x) {
     return b.CreateFDiv(cd(1.0), b.CreateFAdd(cd(1.0), b.CreateCall(declareExpF64(m_), {b.CreateFNeg(x)})));
   }
@@ -243,7 +242,7 @@ private:
   std::vector<int64_t> fanIn_;
   std::map<std::pair<int, Mode>, Function *> rules_;
   std::map<std::pair<int32_t, Mode>, Function *> passes_;
-  Function *tangentPoint_ = nullptr, *relax_ = nullptr;
+  Function *relax_ = nullptr;
 };
 
 Function *CrownEmitter::rule(int stepIdx, Mode mode) {
@@ -506,152 +505,19 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   return f;
 }
 
-/// double (double u): ir::sigmoidLowerTangentPoint, operation for operation.
-Function *CrownEmitter::sigmoidTangentPoint() {
-  if (tangentPoint_)
-    return tangentPoint_;
-  auto *fty = FunctionType::get(f64(), {f64()}, false);
-  Function *f = Function::Create(fty, GlobalValue::InternalLinkage,
-                                 prefix_ + ".sigmoid.tangent_point", m_);
-  f->addFnAttr(Attribute::NoUnwind);
-  Value *u = f->getArg(0);
-  IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
-  Value *su = sigmoid(b, u);
-  // σ(d) + σ'(d)·(u - d) - σ(u).
-  auto gap = [&](IRBuilder<> &b, Value *d) {
-    Value *s = sigmoid(b, d);
-    Value *ds = b.CreateFMul(s, b.CreateFSub(cd(1.0), s));
-    return b.CreateFSub(b.CreateFAdd(s, b.CreateFMul(ds, b.CreateFSub(u, d))), su);
-  };
-  AllocaInst *lo = accumulator(b, "lo"), *hi = accumulator(b, "hi");
-  b.CreateStore(cd(-1.0), lo);
-  emitLoop(b, ir::kSigmoidBracketSteps, "bracket", [&](IRBuilder<> &b, Value *) {
-    Value *l = b.CreateLoad(f64(), lo);
-    b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(gap(b, l), cd(0.0)), b.CreateFMul(cd(2.0), l), l),
-                  lo);
-  });
-  b.CreateStore(cd(0.0), hi);
-  emitLoop(b, ir::kSigmoidBisectSteps, "bisect", [&](IRBuilder<> &b, Value *) {
-    Value *l = b.CreateLoad(f64(), lo), *h = b.CreateLoad(f64(), hi);
-    Value *mid = b.CreateFMul(cd(0.5), b.CreateFAdd(l, h));
-    Value *below = b.CreateFCmpOLE(gap(b, mid), cd(0.0));
-    b.CreateStore(b.CreateSelect(below, mid, l), lo);
-    b.CreateStore(b.CreateSelect(below, h, mid), hi);
-  });
-  b.CreateRet(b.CreateLoad(f64(), lo));
-  tangentPoint_ = f;
-  return f;
-}
-
-/// void (double l, double u, ptr out): ir::sigmoidRelaxation, operation for
-/// operation; out = {lower slope, lower intercept, upper slope, upper intercept}.
-Function *CrownEmitter::sigmoidRelax() {
+/// `void gamma_scalar_relax(i32 fn, double l, double u, double margin, ptr out)`
+/// of abi/ScalarRelax.h: the one implementation of the scalar relaxations,
+/// an object that every JIT session and every gammac library links
+/// (codegen/ScalarRelaxObject.h), the same machine code ir::crown runs.
+Function *CrownEmitter::scalarRelax() {
   if (relax_)
     return relax_;
   Type *ptr = PointerType::getUnqual(ctx_);
-  auto *fty = FunctionType::get(Type::getVoidTy(ctx_), {f64(), f64(), ptr}, false);
-  Function *f = Function::Create(fty, GlobalValue::InternalLinkage, prefix_ + ".sigmoid.relax", m_);
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx_),
+                                {Type::getInt32Ty(ctx_), f64(), f64(), f64(), ptr}, false);
+  Function *f = Function::Create(fty, GlobalValue::ExternalLinkage, "gamma_scalar_relax", m_);
+  f->setVisibility(GlobalValue::HiddenVisibility);
   f->addFnAttr(Attribute::NoUnwind);
-  Value *l = f->getArg(0), *u = f->getArg(1), *out = f->getArg(2);
-  IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
-  auto store4 = [&](IRBuilder<> &b, Value *aL, Value *bL, Value *aU, Value *bU) {
-    storeD(b, aL, out, b.getInt64(0));
-    storeD(b, bL, out, b.getInt64(1));
-    storeD(b, aU, out, b.getInt64(2));
-    storeD(b, bU, out, b.getInt64(3));
-  };
-  store4(b, cd(0.0), cd(0.0), cd(0.0), cd(1.0)); // 0 <= σ <= 1
-  BasicBlock *done = BasicBlock::Create(ctx_, "done", f);
-  Value *inf = cd(std::numeric_limits<double>::infinity());
-  Value *finite = b.CreateAnd(b.CreateAnd(b.CreateFCmpOLT(fabs(b, l), inf),
-                                          b.CreateFCmpOLT(fabs(b, u), inf)),
-                              b.CreateFCmpOLE(l, u));
-  BasicBlock *body = BasicBlock::Create(ctx_, "finite", f);
-  b.CreateCondBr(finite, body, done);
-  b.SetInsertPoint(body);
-  Value *m = b.CreateFAdd(cd(1.0), maxMag(b, l, u));
-  Value *sl = sigmoid(b, l), *su = sigmoid(b, u);
-  Value *width = b.CreateFSub(u, l);
-  BasicBlock *flat = BasicBlock::Create(ctx_, "flat", f);
-  BasicBlock *lines = BasicBlock::Create(ctx_, "lines", f);
-  b.CreateCondBr(b.CreateFCmpOLT(width, b.CreateFMul(cd(ir::kSigmoidFlatWidth), m)), flat, lines);
-  b.SetInsertPoint(flat);
-  {
-    Value *margin = b.CreateFMul(cd(ir::kSigmoidMargin), m);
-    store4(b, cd(0.0), b.CreateFSub(sl, margin), cd(0.0), b.CreateFAdd(su, margin));
-    b.CreateBr(done);
-  }
-  b.SetInsertPoint(lines);
-  Value *k = b.CreateFDiv(b.CreateFSub(su, sl), width);
-  Value *ck = b.CreateFSub(sl, b.CreateFMul(k, l));
-  // Lines in allocas: slope and intercept of each, and the tangent points.
-  AllocaInst *aL = accumulator(b, "aL"), *bL = accumulator(b, "bL");
-  AllocaInst *aU = accumulator(b, "aU"), *bU = accumulator(b, "bU");
-  AllocaInst *dL = accumulator(b, "dL"), *dU = accumulator(b, "dU");
-  auto setChord = [&](IRBuilder<> &b, AllocaInst *a, AllocaInst *c) {
-    b.CreateStore(k, a);
-    b.CreateStore(ck, c);
-  };
-  auto setTangent = [&](IRBuilder<> &b, Value *d, AllocaInst *a, AllocaInst *c, AllocaInst *dp) {
-    Value *s = sigmoid(b, d);
-    Value *slope = b.CreateFMul(s, b.CreateFSub(cd(1.0), s));
-    b.CreateStore(slope, a);
-    b.CreateStore(b.CreateFSub(s, b.CreateFMul(slope, d)), c);
-    b.CreateStore(d, dp);
-  };
-  b.CreateStore(cd(0.0), dL);
-  b.CreateStore(cd(0.0), dU);
-  BasicBlock *convex = BasicBlock::Create(ctx_, "convex", f);
-  BasicBlock *notConvex = BasicBlock::Create(ctx_, "not.convex", f);
-  BasicBlock *concave = BasicBlock::Create(ctx_, "concave", f);
-  BasicBlock *both = BasicBlock::Create(ctx_, "both", f);
-  BasicBlock *finish = BasicBlock::Create(ctx_, "finish", f);
-  Value *mid = b.CreateFMul(cd(0.5), b.CreateFAdd(l, u));
-  b.CreateCondBr(b.CreateFCmpOLE(u, cd(0.0)), convex, notConvex);
-  b.SetInsertPoint(convex);
-  setTangent(b, mid, aL, bL, dL);
-  setChord(b, aU, bU);
-  b.CreateBr(finish);
-  b.SetInsertPoint(notConvex);
-  b.CreateCondBr(b.CreateFCmpOGE(l, cd(0.0)), concave, both);
-  b.SetInsertPoint(concave);
-  setChord(b, aL, bL);
-  setTangent(b, mid, aU, bU, dU);
-  b.CreateBr(finish);
-  b.SetInsertPoint(both);
-  {
-    Function *tp = sigmoidTangentPoint();
-    auto choose = [&](Value *chordOk, const std::function<Value *(IRBuilder<> &)> &point,
-                      AllocaInst *a, AllocaInst *c, AllocaInst *dp, const char *name) {
-      BasicBlock *useChord = BasicBlock::Create(ctx_, Twine(name) + ".chord", f);
-      BasicBlock *useTangent = BasicBlock::Create(ctx_, Twine(name) + ".tangent", f);
-      BasicBlock *join = BasicBlock::Create(ctx_, Twine(name) + ".join", f);
-      b.CreateCondBr(chordOk, useChord, useTangent);
-      b.SetInsertPoint(useChord);
-      setChord(b, a, c);
-      b.CreateBr(join);
-      b.SetInsertPoint(useTangent);
-      setTangent(b, point(b), a, c, dp);
-      b.CreateBr(join);
-      b.SetInsertPoint(join);
-    };
-    auto dsig = [&](Value *s) { return b.CreateFMul(s, b.CreateFSub(cd(1.0), s)); };
-    choose(b.CreateFCmpOLT(k, dsig(sl)), [&](IRBuilder<> &b) { return b.CreateCall(tp, {u}); },
-           aL, bL, dL, "lower");
-    choose(b.CreateFCmpOLT(k, dsig(su)),
-           [&](IRBuilder<> &b) { return b.CreateFNeg(b.CreateCall(tp, {b.CreateFNeg(l)})); }, aU,
-           bU, dU, "upper");
-    b.CreateBr(finish);
-  }
-  b.SetInsertPoint(finish);
-  auto marginOf = [&](AllocaInst *dp) {
-    return b.CreateFMul(cd(ir::kSigmoidMargin), b.CreateFAdd(m, fabs(b, b.CreateLoad(f64(), dp))));
-  };
-  store4(b, b.CreateLoad(f64(), aL), b.CreateFSub(b.CreateLoad(f64(), bL), marginOf(dL)),
-         b.CreateLoad(f64(), aU), b.CreateFAdd(b.CreateLoad(f64(), bU), marginOf(dU)));
-  b.CreateBr(done);
-  b.SetInsertPoint(done);
-  b.CreateRetVoid();
   relax_ = f;
   return f;
 }
@@ -690,10 +556,12 @@ Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string 
   const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
   Value *c = f->getArg(2), *err = f->getArg(3), *tmp = f->getArg(4);
   Value *mArr = dPtr(b, tmp, b.getInt64(4 * n));
-  Function *relax = sigmoidRelax();
+  Function *relax = scalarRelax();
+  Value *fn = b.getInt32(GAMMA_SCALAR_SIGMOID);
+  Value *margin = cd(chargeOn(RoundingCharge::ScalarLines));
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
-    b.CreateCall(relax, {l, u, dPtr(b, tmp, b.CreateMul(i, b.getInt64(4)))});
+    b.CreateCall(relax, {fn, l, u, margin, dPtr(b, tmp, b.CreateMul(i, b.getInt64(4)))});
     storeD(b, maxMag(b, l, u), mArr, i);
   });
   AllocaInst *cAcc = accumulator(b, "cacc"), *eAcc = accumulator(b, "eacc");

@@ -11,6 +11,7 @@
 #include "codegen/Compiler.h"
 
 #include "codegen/ModuleBuilder.h"
+#include "codegen/ScalarRelaxObject.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
@@ -19,6 +20,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include <fmt/format.h>
@@ -67,6 +69,10 @@ Expected<std::unique_ptr<JitVerifier>> JitVerifier::compile(const ir::Graph &g,
   if (!gen)
     return jitError("cannot search the current process for symbols", gen.takeError());
   (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  // The scalar relaxations the crown kernels call (abi/ScalarRelax.h).
+  if (llvm::Error err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBuffer(
+          scalarRelaxObject(), "ScalarRelax.o", /*RequiresNullTerminator=*/false)))
+    return jitError("cannot add the scalar relaxations to the JIT", std::move(err));
 
   bm->module->setDataLayout((*jit)->getDataLayout());
   llvm::orc::ThreadSafeModule tsm(std::move(bm->module), std::move(ctx));

@@ -147,6 +147,12 @@ void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
   // else spends time on the copies.
   ModulePassManager mpm;
   mpm.addPass(MergeFunctionsPass());
+  if (const char *pipe = std::getenv("GAMMA_LLVM_PIPELINE")) {
+    if (auto err = pb.parsePassPipeline(mpm, pipe))
+      llvm::report_fatal_error(std::move(err));
+    mpm.run(m, mam);
+    return;
+  }
   mpm.addPass(level == OptimizationLevel::O0 ? pb.buildO0DefaultPipeline(level)
                                              : pb.buildPerModuleDefaultPipeline(level));
   mpm.run(m, mam);

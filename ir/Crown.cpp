@@ -15,7 +15,7 @@
 //                             lower line y >= a·x, a = 1 if u > -l else 0
 //                             (auto_LiRPA's adaptive choice). For a lower bound,
 //                             λ >= 0 takes the lower line, λ < 0 the upper one.
-//   sigmoid:                  the lines of ir/SigmoidRelaxation.h (tangents
+//   sigmoid:                  the lines of ir/ScalarRelaxation.h (tangents
 //                             and chords), chosen by the sign of λ as for ReLU.
 //   add/sub/mul/div with a constant, neg, reshape, identity: linear, exact.
 //   input:                    Λ·x >= Λ·xc - |Λ|·xr.
@@ -36,7 +36,7 @@
 #include "ir/Interpreter.h"
 #include "ir/Rounding.h"
 #include "ir/Shapes.h"
-#include "ir/SigmoidRelaxation.h"
+#include "ir/ScalarRelaxation.h"
 
 #include <Eigen/Dense>
 #include <cmath>

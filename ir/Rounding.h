@@ -61,6 +61,8 @@ enum class RoundingCharge : int {
                    ///< as if every value had one consumer term)
   CrownReluSum,    ///< CROWN: the ReLU rule's n-term intercept sum (γ_n·Σ|λt|)
   CrownSigmoidSum, ///< CROWN: the sigmoid rule's n-term intercept sum
+  ScalarLines,     ///< the outward margin of every scalar relaxation's lines
+                   ///< (abi/ScalarRelax.h; ir::crown and the crown kernels)
   Count
 };
 

@@ -4,13 +4,13 @@
 // endpoints (docs/soundness.md). CROWN relaxations: ReLU, for l < 0 < u, the
 // upper line y <= s·(x - l), s = u/(u - l), and the lower line y >= a·x,
 // a = 1 if u > -l else 0 (auto_LiRPA's adaptive choice; a = s with parallel
-// slopes); sigmoid, the tangent and chord lines of ir/SigmoidRelaxation.h.
+// slopes); sigmoid, the tangent and chord lines of ir/ScalarRelaxation.h.
 // For a lower bound, λ >= 0 takes the lower line, λ < 0 the upper one.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/CrownRule.h"
 #include "ir/Rounding.h"
-#include "ir/SigmoidRelaxation.h"
+#include "ir/ScalarRelaxation.h"
 #include "ir/ops/OpSupport.h"
 
 #include <algorithm>
@@ -169,7 +169,7 @@ Status crownSigmoid(CrownBackward &ctx, const Op &op) {
   const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
   CrownVec csum = CrownVec::Zero(L.rows());
   for (int64_t i = 0; i < n; ++i) {
-    SigmoidLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
+    ScalarLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
     for (int64_t r = 0; r < L.rows(); ++r) {
       double lamv = L(r, i);
       const Line &line = lamv >= 0 ? lines.lower : lines.upper;

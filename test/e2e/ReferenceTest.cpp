@@ -173,7 +173,7 @@ void checkCategory(const std::string &category) {
     }
     if (hasSigmoid) {
       // The sigmoid relaxation's tangent points are a free choice (auto_LiRPA
-      // reads them from a 0.01 grid, ir/SigmoidRelaxation bisects) and neither
+      // reads them from a 0.01 grid, abi/ScalarRelax.c bisects) and neither
       // choice dominates, so the reference is a yardstick: the outputs' total
       // width is at most the reference's (within 0.2%); single bounds may be
       // looser (counted and printed).

@@ -17,7 +17,7 @@ import sys
 ALLOWED = {
     "support": {"generated"},
     "abi": set(),
-    "ir": {"support"},
+    "ir": {"support", "abi"},
     "frontend": {"support", "ir"},
     "passes": {"support", "ir"},
     "codegen": {"support", "abi", "ir", "passes", "generated"},
