@@ -534,16 +534,23 @@ Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string 
   const int64_t n = s.out.numel;
 
   if (!crown) {
-    // σ'(x) = σ(x)·(1 - σ(x)) at the midpoint of the point interval, as
-    // ir::inputGradient.
+    // f'(x) at the midpoint of the point interval, the table's slope (the
+    // object ir::inputGradient calls).
+    auto *fty = FunctionType::get(f64(), {Type::getInt32Ty(ctx_), f64()}, false);
+    FunctionCallee slopeFn = m_.getOrInsertFunction("gamma_scalar_slope", fty);
+    if (auto *sf = dyn_cast<Function>(slopeFn.getCallee())) {
+      sf->setVisibility(GlobalValue::HiddenVisibility);
+      sf->addFnAttr(Attribute::NoUnwind);
+      sf->addFnAttr(Attribute::WillReturn);
+      sf->setDoesNotAccessMemory();
+    }
+    Value *fn = b.getInt32(s.scalarFn);
     emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
       emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
         Value *x = b.CreateFMul(cd(0.5), b.CreateFAdd(toDouble(b, loadF32(b, xlo, i)),
                                                       toDouble(b, loadF32(b, xhi, i))));
-        Value *sg = sigmoid(b, x);
         Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(n)), i);
-        addD(b, b.CreateFMul(loadD(b, ly, idx), b.CreateFMul(sg, b.CreateFSub(cd(1.0), sg))), lx,
-             idx);
+        addD(b, b.CreateFMul(loadD(b, ly, idx), b.CreateCall(slopeFn, {fn, x})), lx, idx);
       });
     });
     b.CreateRetVoid();
@@ -557,7 +564,7 @@ Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string 
   Value *c = f->getArg(2), *err = f->getArg(3), *tmp = f->getArg(4);
   Value *mArr = dPtr(b, tmp, b.getInt64(4 * n));
   Function *relax = scalarRelax();
-  Value *fn = b.getInt32(GAMMA_SCALAR_SIGMOID);
+  Value *fn = b.getInt32(s.scalarFn);
   Value *margin = cd(chargeOn(RoundingCharge::ScalarLines));
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));

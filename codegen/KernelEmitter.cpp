@@ -17,6 +17,7 @@
 // endpoints; dividing by a constant 0 gives [-inf, inf].
 //
 //===----------------------------------------------------------------------===//
+#include "abi/ScalarRelax.h"
 #include "codegen/KernelEmitter.h"
 #include "codegen/ShareKernels.h"
 #include "codegen/WeightsFile.h"
@@ -284,6 +285,53 @@ std::pair<Value *, Value *> sigmoidInterval(IRBuilder<> &b, const Step &, Value 
   Value *zero32 = ConstantFP::get(f32, 0.0), *one32 = ConstantFP::get(f32, 1.0);
   l32 = b.CreateSelect(b.CreateFCmpOLT(l32, zero32), zero32, l32);
   h32 = b.CreateSelect(b.CreateFCmpOGT(h32, one32), one32, h32);
+  return {l32, h32};
+}
+
+/// A libm-like function that neither unwinds nor touches memory.
+static FunctionCallee declarePure(Module &m, const char *name, Type *ret, ArrayRef<Type *> args) {
+  FunctionCallee callee = m.getOrInsertFunction(name, FunctionType::get(ret, args, false));
+  if (auto *f = dyn_cast<Function>(callee.getCallee())) {
+    f->addFnAttr(Attribute::NoUnwind);
+    f->addFnAttr(Attribute::WillReturn);
+    f->setDoesNotAccessMemory();
+  }
+  return callee;
+}
+
+/// x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)), as ir's f32 softplus.
+Value *softplusEval(IRBuilder<> &b, const Step &, Value *x, Value *) {
+  Module &m = *b.GetInsertBlock()->getModule();
+  Type *f32 = b.getFloatTy();
+  FunctionCallee log1p = declarePure(m, "log1pf", f32, {f32});
+  Value *pos = b.CreateFAdd(
+      x, b.CreateCall(log1p, {b.CreateUnaryIntrinsic(Intrinsic::exp, b.CreateFNeg(x))}));
+  Value *neg = b.CreateCall(log1p, {b.CreateUnaryIntrinsic(Intrinsic::exp, x)});
+  return b.CreateSelect(b.CreateFCmpOGT(x, ConstantFP::get(f32, 0.0)), pos, neg);
+}
+
+/// ir's intervalScalar: the scalar table's f in double (gamma_scalar_value,
+/// the object ir links), rounded outward with slack 8, the upper bound
+/// floored at the smallest positive f32 and both ends capped to the range.
+std::pair<Value *, Value *> scalarInterval(IRBuilder<> &b, const Step &s, Value *lo, Value *hi,
+                                           Value *) {
+  Module &m = *b.GetInsertBlock()->getModule();
+  Type *f64 = b.getDoubleTy(), *f32 = b.getFloatTy();
+  FunctionCallee value = declarePure(m, "gamma_scalar_value", f64, {b.getInt32Ty(), f64});
+  cast<Function>(value.getCallee())->setVisibility(GlobalValue::HiddenVisibility);
+  Value *fn = b.getInt32(s.scalarFn);
+  Value *l32 = roundDown(b, b.CreateCall(value, {fn, toDouble(b, lo)}), 8.0);
+  Value *h32 = roundUp(b, b.CreateCall(value, {fn, toDouble(b, hi)}), 8.0);
+  if (ir::roundingMutation() != ir::RoundingCharge::SigmoidFloor) {
+    Value *floor = ConstantFP::get(f32, static_cast<double>(ir::kMinPositiveF32));
+    h32 = b.CreateSelect(b.CreateFCmpOLT(h32, floor), floor, h32);
+  }
+  Value *zero32 = ConstantFP::get(f32, 0.0);
+  l32 = b.CreateSelect(b.CreateFCmpOLT(l32, zero32), zero32, l32);
+  if (s.scalarFn == GAMMA_SCALAR_SIGMOID) {
+    Value *one32 = ConstantFP::get(f32, 1.0);
+    h32 = b.CreateSelect(b.CreateFCmpOGT(h32, one32), one32, h32);
+  }
   return {l32, h32};
 }
 

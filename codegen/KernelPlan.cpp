@@ -15,6 +15,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/KernelPlan.h"
+
+#include "abi/ScalarRelax.h"
 #include "codegen/StepRecord.h"
 
 #include "ir/Rounding.h"
@@ -81,6 +83,7 @@ public:
         {OpKind::Sub, &Lowering::lowerBinary},    {OpKind::Mul, &Lowering::lowerBinary},
         {OpKind::Div, &Lowering::lowerBinary},    {OpKind::Relu, &Lowering::lowerUnary},
         {OpKind::Sigmoid, &Lowering::lowerUnary}, {OpKind::Neg, &Lowering::lowerUnary},
+        {OpKind::Softplus, &Lowering::lowerUnary},
         {OpKind::LeakyRelu, &Lowering::lowerLeakyRelu},
     };
     return table;
@@ -364,9 +367,13 @@ Status Lowering::lowerAffine(const Op &op, Step &s) {
 }
 
 Status Lowering::lowerUnary(const Op &op, Step &s) {
-  s.kind = op.kind == OpKind::Relu      ? StepKind::Relu
-           : op.kind == OpKind::Sigmoid ? StepKind::Sigmoid
-                                        : StepKind::Neg;
+  s.kind = op.kind == OpKind::Relu       ? StepKind::Relu
+           : op.kind == OpKind::Sigmoid  ? StepKind::Sigmoid
+           : op.kind == OpKind::Softplus ? StepKind::Softplus
+                                         : StepKind::Neg;
+  s.scalarFn = op.kind == OpKind::Sigmoid    ? GAMMA_SCALAR_SIGMOID
+               : op.kind == OpKind::Softplus ? GAMMA_SCALAR_SOFTPLUS
+                                             : -1;
   if (isConst(op.operands[0]) || !loc_[op.operands[0]])
     return opError(op, "operand has no buffer");
   s.in = {*loc_[op.operands[0]]};

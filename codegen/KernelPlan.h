@@ -81,6 +81,10 @@ struct Step {
   // LeakyRelu: the slope below 0 (an f32).
   float alpha = 0.0f;
 
+  // Sigmoid, Softplus: the row of the scalar table (abi/ScalarRelax.h) whose
+  // lines the crown rule takes.
+  int scalarFn = -1;
+
   // BinaryConst / BinaryAct.
   BinOp bin = BinOp::Add;
   bool constOnLeft = false; ///< C (op) in rather than in (op) C.

@@ -49,6 +49,10 @@ llvm::Value *sigmoidEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c
 std::pair<llvm::Value *, llvm::Value *> sigmoidInterval(Builder &, const Step &,
                                                         llvm::Value *lo, llvm::Value *hi,
                                                         llvm::Value *c);
+llvm::Value *softplusEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c);
+std::pair<llvm::Value *, llvm::Value *> scalarInterval(Builder &, const Step &,
+                                                       llvm::Value *lo, llvm::Value *hi,
+                                                       llvm::Value *c);
 llvm::Value *negEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c);
 std::pair<llvm::Value *, llvm::Value *> negInterval(Builder &, const Step &,
                                                     llvm::Value *lo, llvm::Value *hi,

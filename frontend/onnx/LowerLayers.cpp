@@ -703,6 +703,7 @@ Status lowerBatchNormalization(NodeLowering &n) {
 
 Status lowerRelu(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Relu); }
 Status lowerSigmoid(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Sigmoid); }
+Status lowerSoftplus(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Softplus); }
 
 /// LeakyRelu(alpha): leaky_relu %x, %alpha with alpha a 0-d constant. The
 /// relaxation needs 0 <= alpha <= 1 (convex); other slopes are refused.

@@ -42,6 +42,7 @@ Status lowerMul(NodeLowering &n);
 Status lowerDiv(NodeLowering &n);
 Status lowerRelu(NodeLowering &n);
 Status lowerSigmoid(NodeLowering &n);
+Status lowerSoftplus(NodeLowering &n);
 Status lowerLeakyRelu(NodeLowering &n);
 Status lowerNeg(NodeLowering &n);
 Status lowerTanh(NodeLowering &n);

@@ -73,6 +73,7 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Reshape", lowerReshape},
       {"Shape", lowerShape},
       {"Sigmoid", lowerSigmoid},
+      {"Softplus", lowerSoftplus},
       {"Tanh", lowerTanh},
       {"LeakyRelu", lowerLeakyRelu},
       {"Slice", lowerSlice},

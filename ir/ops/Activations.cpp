@@ -1,10 +1,12 @@
 //===- ir/ops/Activations.cpp - relu, sigmoid -----------------------------===//
 //
-// Monotone elementwise activations (relu, leaky_relu, sigmoid): the interval rule maps endpoints to
+// Monotone elementwise activations (relu, leaky_relu, sigmoid, softplus): the interval rule maps endpoints to
 // endpoints (docs/soundness.md). CROWN relaxations: ReLU, for l < 0 < u, the
 // upper line y <= s·(x - l), s = u/(u - l), and the lower line y >= a·x,
 // a = 1 if u > -l else 0 (auto_LiRPA's adaptive choice; a = s with parallel
-// slopes); sigmoid, the tangent and chord lines of ir/ScalarRelaxation.h.
+// slopes); sigmoid and softplus, the tangent and chord lines of the scalar
+// table (abi/ScalarRelax.h): a new smooth increasing function is a row there
+// plus a record here made of the scalar* templates below.
 // For a lower bound, λ >= 0 takes the lower line, λ < 0 the upper one.
 //
 //===----------------------------------------------------------------------===//
@@ -15,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace gma::ir {
 using namespace ops;
@@ -66,21 +69,31 @@ template <class T> void evalSigmoid(const EvalArgs<T> &a) {
     a.out[i] = T(1) / (T(1) + std::exp(-a.in[0][i]));
 }
 
-Status intervalSigmoid(const IntervalArgs &a) {
-  // Monotone: endpoints map to endpoints. exp is within 1 ulp and three more
-  // double ops follow, so a slack of 8 double ulps covers it while σ is a
-  // normal double. Below 2^-149 (x < -103) the double σ may be 0 (exp(-x)
-  // overflows from x < -709.78) or subnormal, while σ(x) > 0: the upper bound
-  // is floored at the smallest positive f32, above every σ(x) < 2^-149
-  // (docs/soundness.md, "sigmoid floor"). 0 <= σ <= 1 caps both ends (and
-  // maps NaN endpoints to [0, 1]).
+/// x > 0 ? x + log1p(e^-x) : log1p(e^x) in T (no overflow; f32: expf, log1pf).
+template <class T> void evalSoftplus(const EvalArgs<T> &a) {
   for (int64_t i = 0, n = numel(a.g, a.op); i < n; ++i) {
-    float lo = roundDown(1.0 / (1.0 + std::exp(-static_cast<double>(a.lo[0][i]))), 8);
-    float hi = roundUp(1.0 / (1.0 + std::exp(-static_cast<double>(a.hi[0][i]))), 8);
+    T x = a.in[0][i];
+    a.out[i] = x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+  }
+}
+
+/// Increasing, range (0, hi] (sigmoid: hi = 1; softplus: unbounded):
+/// endpoints map to endpoints. The row's f in double is within a few ulps (at
+/// most two libm calls and three double ops), so a slack of 8 double ulps
+/// covers it while f is a normal double. Below 2^-149 the double f may be 0
+/// or subnormal (σ: exp(-x) overflows from x < -709.78; softplus: e^x
+/// underflows) while f(x) > 0: the upper bound is floored at the smallest
+/// positive f32, above every f(x) < 2^-149 (docs/soundness.md, "sigmoid
+/// floor"). The range caps both ends (and maps NaN endpoints to it).
+template <gamma_scalar_fn F> Status intervalScalar(const IntervalArgs &a) {
+  const float cap = F == GAMMA_SCALAR_SIGMOID ? 1.0f : std::numeric_limits<float>::infinity();
+  for (int64_t i = 0, n = numel(a.g, a.op); i < n; ++i) {
+    float lo = roundDown(gamma_scalar_value(F, static_cast<double>(a.lo[0][i])), 8);
+    float hi = roundUp(gamma_scalar_value(F, static_cast<double>(a.hi[0][i])), 8);
     if (roundingMutation() != RoundingCharge::SigmoidFloor)
       hi = std::max(hi, kMinPositiveF32);
     a.outLo[i] = std::max(lo, 0.0f);
-    a.outHi[i] = std::min(hi, 1.0f);
+    a.outHi[i] = std::min(hi, cap);
   }
   return Status::ok();
 }
@@ -157,7 +170,7 @@ Status crownLeakyRelu(CrownBackward &ctx, const Op &op) {
 
 /// λ >= 0 takes the lower line, λ < 0 the upper one (the lines are sound as
 /// doubles). Rounding: λ·a once, λ·b once and its add.
-Status crownSigmoid(CrownBackward &ctx, const Op &op) {
+template <gamma_scalar_fn F> Status crownScalar(CrownBackward &ctx, const Op &op) {
   const CrownMat &L = ctx.lambda();
   ValueId x = op.operands[0];
   CrownBounds b = ctx.bounds(x);
@@ -169,7 +182,7 @@ Status crownSigmoid(CrownBackward &ctx, const Op &op) {
   const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownSigmoidSum);
   CrownVec csum = CrownVec::Zero(L.rows());
   for (int64_t i = 0; i < n; ++i) {
-    ScalarLines lines = sigmoidRelaxation(b.lo[i], b.hi[i]);
+    ScalarLines lines = scalarRelaxation(F, b.lo[i], b.hi[i]);
     for (int64_t r = 0; r < L.rows(); ++r) {
       double lamv = L(r, i);
       const Line &line = lamv >= 0 ? lines.lower : lines.upper;
@@ -200,12 +213,11 @@ Status gradLeakyRelu(const GradArgs &a) {
   return Status::ok();
 }
 
-/// σ'(x) = σ(x)·(1 - σ(x)).
-Status gradSigmoid(const GradArgs &a) {
-  for (size_t j = 0; j < a.adjoint.size(); ++j) {
-    double s = sigmoid(a.value(0, static_cast<int64_t>(j)));
-    a.add(0, static_cast<int64_t>(j), a.adjoint[j] * (s * (1.0 - s)));
-  }
+/// f'(x), the row's slope (σ: σ(x)·(1 - σ(x))).
+template <gamma_scalar_fn F> Status gradScalar(const GradArgs &a) {
+  for (size_t j = 0; j < a.adjoint.size(); ++j)
+    a.add(0, static_cast<int64_t>(j),
+          a.adjoint[j] * gamma_scalar_slope(F, a.value(0, static_cast<int64_t>(j))));
   return Status::ok();
 }
 
@@ -258,11 +270,21 @@ extern const OpRecord kSigmoidRecord = {
     .shape = sameShape,
     .eval = evalSigmoid<float>,
     .eval64 = evalSigmoid<double>,
-    .interval = intervalSigmoid,
+    .interval = intervalScalar<GAMMA_SCALAR_SIGMOID>,
     .instance = unaryInstance<OpKind::Sigmoid>,
-    .crown = crownSigmoid,
+    .crown = crownScalar<GAMMA_SCALAR_SIGMOID>,
     .tighten = CrownTighten::All,
-    .grad = gradSigmoid,
+    .grad = gradScalar<GAMMA_SCALAR_SIGMOID>,
+};
+extern const OpRecord kSoftplusRecord = {
+    .shape = sameShape,
+    .eval = evalSoftplus<float>,
+    .eval64 = evalSoftplus<double>,
+    .interval = intervalScalar<GAMMA_SCALAR_SOFTPLUS>,
+    .instance = unaryInstance<OpKind::Softplus>,
+    .crown = crownScalar<GAMMA_SCALAR_SOFTPLUS>,
+    .tighten = CrownTighten::All,
+    .grad = gradScalar<GAMMA_SCALAR_SOFTPLUS>,
 };
 
 } // namespace gma::ir

@@ -403,6 +403,19 @@ def torch_models():
             h = torch.nn.functional.leaky_relu(self.c2(h))
             return self.fc(torch.flatten(h, 1))
 
+    class SoftplusMean(nn.Module):
+        """Linear + Softplus + a mean over the last axis of a [1, 4, 2] view
+        (ReduceMean, axes attribute at opset 13) + Linear."""
+
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(6, 8)
+            self.fc2 = nn.Linear(4, 3)
+
+        def forward(self, x):
+            h = torch.nn.functional.softplus(self.fc1(x))
+            return self.fc2(h.reshape(1, 4, 2).mean(2))
+
     class ConvPool(nn.Module):
         """Conv2d + ReLU + AvgPool2d(3, stride 2, padding 1, padding not counted) + Conv2d +
         ReLU + AvgPool2d(2) + AdaptiveAvgPool2d(1) (GlobalAveragePool) + Linear."""
@@ -506,6 +519,14 @@ def torch_models():
         return h.reshape(h.shape[0], -1) @ r["fc.weight"].T + r["fc.bias"]
 
     write_ref("torch_conv_leaky", [1, 3, 8, 8], conv_leaky_forward, seed=109)
+
+    sp = export(SoftplusMean, "torch_softplus_mean", 13, dynamic=False, shape=(1, 6))
+
+    def softplus_mean_forward(x):
+        h = np.logaddexp(0.0, x @ sp["fc1.weight"].T + sp["fc1.bias"])  # ln(1 + e^h)
+        return h.reshape(1, 4, 2).mean(axis=2) @ sp["fc2.weight"].T + sp["fc2.bias"]
+
+    write_ref("torch_softplus_mean", [1, 6], softplus_mean_forward, seed=111)
 
     c = export(ConvPool, "torch_conv_pool", 13, dynamic=False, shape=(1, 3, 12, 12))
 

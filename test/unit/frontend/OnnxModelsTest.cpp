@@ -12,10 +12,12 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace gma::frontend {
@@ -192,6 +194,17 @@ TEST(OnnxModels, TorchConvLeaky) {
   EXPECT_EQ(g.constant(ops[1]->operands[1])->at(0), 0.1f);
   EXPECT_EQ(g.constant(ops[3]->operands[1])->at(0), 0.01f);
   checkAgainstReference("torch_conv_leaky");
+}
+
+// torch.nn.functional.softplus (ONNX Softplus) and Tensor.mean(2) (ReduceMean
+// with an axes attribute, opset 13) from torch.onnx; the reference is
+// gen_models.py's float64 numpy forward pass (np.logaddexp).
+TEST(OnnxModels, TorchSoftplusMean) {
+  ir::Graph g = load("torch_softplus_mean.onnx");
+  Strings ops = opSequence(g);
+  EXPECT_NE(std::find(ops.begin(), ops.end(), "softplus"), ops.end());
+  EXPECT_NE(std::find(ops.begin(), ops.end(), "conv"), ops.end()) << "the mean's grouped sum";
+  checkAgainstReference("torch_softplus_mean");
 }
 
 // nn.AvgPool2d (padding excluded from the count, and a plain 2x2) and
