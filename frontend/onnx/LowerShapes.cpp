@@ -289,14 +289,39 @@ Status lowerGather(NodeLowering &n) {
 Status lowerConcat(NodeLowering &n) {
   if (!n.hasAttr("axis"))
     return n.error(ErrorCode::OnnxMalformed, "Concat has no 'axis' attribute");
+  if (n.numInputs() == 0)
+    return n.error(ErrorCode::OnnxMalformed, "Concat has no inputs");
   std::vector<const ConstTensor *> parts;
-  for (size_t i = 0; i < n.numInputs(); ++i) {
-    auto c = intConstant(n, i, "Concat's input");
+  bool allInts = true;
+  for (size_t i = 0; i < n.numInputs() && allInts; ++i) {
+    auto c = n.maybeConstant(i);
     if (!c)
       return c.takeError();
-    parts.push_back(*c);
+    allInts = *c && (*c)->isInt();
+    parts.push_back(allInts ? *c : nullptr);
   }
-  return defineFolded(n, concatInts(parts, n.intAttr("axis", 0)));
+  if (allInts)
+    return defineFolded(n, concatInts(parts, n.intAttr("axis", 0)));
+  // Floats: the IR's concat op (float weights among the parts stay
+  // constants; all-constant concats are folded by the constant folder).
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  auto axis = normalizeAxis(n.intAttr("axis", 0), static_cast<int64_t>(in->size()));
+  if (!axis)
+    return n.locate(axis.takeError());
+  std::vector<ir::ValueId> operands;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    auto v = n.value(i);
+    if (!v)
+      return v.takeError();
+    operands.push_back(*v);
+  }
+  auto r = n.emit(ir::OpKind::Concat, operands, {{"axis", ir::Attribute::scalar(*axis)}});
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
 }
 
 Status lowerCast(NodeLowering &n) {
@@ -341,9 +366,6 @@ Status lowerCast(NodeLowering &n) {
 }
 
 Status lowerSlice(NodeLowering &n) {
-  auto data = intConstant(n, 0, "Slice's data");
-  if (!data)
-    return data.takeError();
   std::vector<int64_t> starts, ends, axes, steps;
   if (n.opset() < 10) {
     auto s = n.intsAttr("starts"), e = n.intsAttr("ends");
@@ -364,7 +386,30 @@ Status lowerSlice(NodeLowering &n) {
       *lists[i] = std::move(*v);
     }
   }
-  return defineFolded(n, sliceInts(**data, starts, ends, axes, steps));
+  auto c = n.maybeConstant(0);
+  if (!c)
+    return c.takeError();
+  if (*c && (*c)->isInt())
+    return defineFolded(n, sliceInts(**c, starts, ends, axes, steps));
+  // Floats (an activation, or a weight the constant folder then folds): the
+  // IR's slice op with the geometry resolved per dimension.
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  auto geo = sliceGeometry(*in, starts, ends, axes, steps);
+  if (!geo)
+    return n.locate(geo.takeError());
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto r = n.emit(ir::OpKind::Slice, {*x},
+                  {{"starts", ir::Attribute::list(geo->starts)},
+                   {"steps", ir::Attribute::list(geo->steps)},
+                   {"sizes", ir::Attribute::list(geo->sizes)}});
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
 }
 
 Status lowerEqual(NodeLowering &n) {

@@ -285,17 +285,17 @@ Expected<ConstTensor> concatInts(const std::vector<const ConstTensor *> &parts, 
   return ConstTensor::ofInts(std::move(out), std::move(values));
 }
 
-Expected<ConstTensor> sliceInts(const ConstTensor &data, const std::vector<int64_t> &starts,
-                                const std::vector<int64_t> &ends,
-                                const std::vector<int64_t> &axesIn,
-                                const std::vector<int64_t> &stepsIn) {
-  int64_t rank = static_cast<int64_t>(data.shape.size());
+Expected<SliceGeometry> sliceGeometry(const ir::Shape &shape, const std::vector<int64_t> &starts,
+                                      const std::vector<int64_t> &ends,
+                                      const std::vector<int64_t> &axesIn,
+                                      const std::vector<int64_t> &stepsIn) {
+  int64_t rank = static_cast<int64_t>(shape.size());
   size_t n = starts.size();
   if (ends.size() != n || (!axesIn.empty() && axesIn.size() != n) ||
       (!stepsIn.empty() && stepsIn.size() != n))
     return mismatch("Slice starts, ends, axes and steps differ in length");
   // Per dimension: first index, step and count; untouched dims take everything.
-  std::vector<int64_t> first(rank, 0), step(rank, 1), count(data.shape);
+  std::vector<int64_t> first(rank, 0), step(rank, 1), count(shape);
   std::vector<bool> seen(rank, false);
   for (size_t i = 0; i < n; ++i) {
     auto a = normalizeAxis(axesIn.empty() ? static_cast<int64_t>(i) : axesIn[i], rank);
@@ -304,7 +304,7 @@ Expected<ConstTensor> sliceInts(const ConstTensor &data, const std::vector<int64
     if (seen[*a])
       return mismatch("Slice lists an axis twice");
     seen[*a] = true;
-    int64_t dim = data.shape[*a], s = starts[i], e = ends[i];
+    int64_t dim = shape[*a], s = starts[i], e = ends[i];
     int64_t st = stepsIn.empty() ? 1 : stepsIn[i];
     if (st == 0 || st == std::numeric_limits<int64_t>::min())
       return mismatch(fmt::format("Slice step {} is not supported", st));
@@ -324,6 +324,18 @@ Expected<ConstTensor> sliceInts(const ConstTensor &data, const std::vector<int64
     first[*a] = s;
     step[*a] = st;
   }
+  return SliceGeometry{std::move(first), std::move(step), std::move(count)};
+}
+
+Expected<ConstTensor> sliceInts(const ConstTensor &data, const std::vector<int64_t> &starts,
+                                const std::vector<int64_t> &ends,
+                                const std::vector<int64_t> &axesIn,
+                                const std::vector<int64_t> &stepsIn) {
+  auto geo = sliceGeometry(data.shape, starts, ends, axesIn, stepsIn);
+  if (!geo)
+    return geo.takeError();
+  const int64_t rank = static_cast<int64_t>(data.shape.size());
+  const std::vector<int64_t> &first = geo->starts, &step = geo->steps, &count = geo->sizes;
   ir::Shape inStrides = ir::stridesOf(data.shape);
   int64_t total = product(count, 0, count.size());
   std::vector<int64_t> values(total);

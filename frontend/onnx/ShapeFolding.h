@@ -54,6 +54,16 @@ Expected<ConstTensor> gatherInts(const ConstTensor &data, const ConstTensor &ind
 Expected<ConstTensor> concatInts(const std::vector<const ConstTensor *> &parts, int64_t axis);
 
 /// Slice with ONNX's clamping rules; `axes` and `steps` may be empty.
+/// ONNX Slice's starts/ends/axes/steps (negative indices, clamping, INT_MAX
+/// ends) resolved per dimension of `shape` to the first index, step and
+/// count that the IR's slice op takes (untouched dimensions: 0, 1, dim).
+struct SliceGeometry {
+  std::vector<int64_t> starts, steps, sizes;
+};
+Expected<SliceGeometry> sliceGeometry(const ir::Shape &shape, const std::vector<int64_t> &starts,
+                                      const std::vector<int64_t> &ends,
+                                      const std::vector<int64_t> &axes,
+                                      const std::vector<int64_t> &steps);
 Expected<ConstTensor> sliceInts(const ConstTensor &data, const std::vector<int64_t> &starts,
                                 const std::vector<int64_t> &ends, const std::vector<int64_t> &axes,
                                 const std::vector<int64_t> &steps);

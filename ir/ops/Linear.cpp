@@ -1,9 +1,9 @@
-//===- ir/ops/Linear.cpp - matmul, affine, transpose ----------------------===//
+//===- ir/ops/Linear.cpp - matmul, affine ---------------------------------===//
 //
 // Linear maps. The interval rule of affine/matmul-by-constant is the
 // centre/radius form c ± |W|·r summed in double with a margin for its
 // rounding (docs/soundness.md, "affine"); a matmul of two activations takes
-// the interval product term by term. Transpose moves data.
+// the interval product term by term.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/CrownRule.h"
@@ -65,29 +65,6 @@ Expected<TensorType> affineShape(const ShapeArgs &args) {
         fmt::format("affine bias {} does not match {} outputs", shapeStr(b.shape), n));
   Shape r = x.shape;
   r.back() = n;
-  return TensorType{r};
-}
-
-Expected<TensorType> transposeShape(const ShapeArgs &args) {
-  const TensorType &x = args.operands[0];
-  int64_t rank = x.rank();
-  std::vector<int64_t> perm;
-  if (auto it = args.attrs.find("perm"); it != args.attrs.end()) {
-    perm = it->second.ints;
-  } else {
-    perm.resize(rank);
-    std::iota(perm.rbegin(), perm.rend(), 0);
-  }
-  if (static_cast<int64_t>(perm.size()) != rank)
-    return shapeError("transpose perm length differs from the operand rank");
-  std::vector<bool> seen(rank, false);
-  Shape r(rank);
-  for (int64_t i = 0; i < rank; ++i) {
-    if (perm[i] < 0 || perm[i] >= rank || seen[perm[i]])
-      return shapeError("transpose perm is not a permutation");
-    seen[perm[i]] = true;
-    r[i] = x.shape[perm[i]];
-  }
   return TensorType{r};
 }
 
@@ -195,21 +172,6 @@ Status intervalLinear(const IntervalArgs &a) {
   return Status::ok();
 }
 
-template <class T> void evalTranspose(const EvalArgs<T> &a) {
-  auto src = transposeSource(a.g, a.op);
-  for (size_t i = 0; i < src.size(); ++i)
-    a.out[i] = a.in[0][src[i]];
-}
-
-Status intervalTranspose(const IntervalArgs &a) {
-  auto src = transposeSource(a.g, a.op);
-  for (size_t i = 0; i < src.size(); ++i) {
-    a.outLo[i] = a.lo[0][src[i]];
-    a.outHi[i] = a.hi[0][src[i]];
-  }
-  return Status::ok();
-}
-
 int64_t dim(std::mt19937_64 &rng) { return std::uniform_int_distribution<int64_t>(1, 5)(rng); }
 
 Graph matmulInstance(std::mt19937_64 &rng) {
@@ -238,16 +200,6 @@ Graph affineInstance(std::mt19937_64 &rng) {
   return instanceOf(rng, OpKind::Affine,
                     {TensorType{x}, TensorType{tr ? Shape{N, K} : Shape{K, N}}, TensorType{{N}}},
                     {false, true, true}, attrs);
-}
-
-Graph transposeInstance(std::mt19937_64 &rng) {
-  Shape s = randomShape(rng, 1, 4);
-  std::vector<int64_t> perm(s.size());
-  std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), rng);
-  Attrs attrs;
-  attrs["perm"] = Attribute::list(perm);
-  return instanceOf(rng, OpKind::Transpose, {TensorType{s}}, {false}, attrs);
 }
 
 /// affine, and matmul by a constant right-hand weight: Λx = Λy·Wᵀ (per row of
@@ -343,15 +295,6 @@ extern const OpRecord kAffineRecord = {
     .crown = crownLinear,
     .crownTerms = linearTerms,
     .grad = gradLinear,
-};
-/// No CROWN or gradient rule: the passes fold every transpose of a weight,
-/// and one of an activation is refused by ir::crown and the kernels.
-extern const OpRecord kTransposeRecord = {
-    .shape = transposeShape,
-    .eval = evalTranspose<float>,
-    .eval64 = evalTranspose<double>,
-    .interval = intervalTranspose,
-    .instance = transposeInstance,
 };
 
 } // namespace gma::ir

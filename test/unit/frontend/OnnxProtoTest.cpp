@@ -1027,5 +1027,74 @@ TEST(OnnxProto, ReduceRefusals) {
   EXPECT_EQ(evalOne(g, {1, 2, 3}), (std::vector<float>{1, 2, 3}));
 }
 
+// Slice and Concat of activations (and of a float weight) become the IR's
+// slice and concat ops: values against index arithmetic, interval bounds
+// copied element by element; ONNX's negative starts, clamped ends and
+// negative steps resolve to the op's per-dimension starts/steps/sizes.
+TEST(OnnxProto, SliceAndConcatOfActivations) {
+  const ir::Shape xs = {1, 2, 5};
+  std::vector<float> x(10);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(i) - 3.5f;
+  struct Case {
+    std::vector<int64_t> starts, ends, axes, steps;
+    ir::Shape out;
+    std::vector<int64_t> src; // the x index of each result element
+  };
+  const std::vector<Case> cases = {
+      {{1}, {4}, {2}, {1}, {1, 2, 3}, {1, 2, 3, 6, 7, 8}},
+      {{-1}, {-100}, {-1}, {-2}, {1, 2, 3}, {4, 2, 0, 9, 7, 5}},
+      {{1, 0}, {2, 1000}, {1, 2}, {1, 3}, {1, 1, 2}, {5, 8}},
+  };
+  for (const Case &c : cases) {
+    ModelBuilder b(13);
+    b.input("x", xs).output("y");
+    b.ints("st", {static_cast<int64_t>(c.starts.size())}, c.starts);
+    b.ints("en", {static_cast<int64_t>(c.ends.size())}, c.ends);
+    b.ints("ax", {static_cast<int64_t>(c.axes.size())}, c.axes);
+    b.ints("sp", {static_cast<int64_t>(c.steps.size())}, c.steps);
+    b.node("Slice", {"x", "st", "en", "ax", "sp"}, {"y"}, "s");
+    ir::Graph g = ok(b.import());
+    ASSERT_EQ(outputShape(g), c.out);
+    std::vector<float> y = evalOne(g, x);
+    ASSERT_EQ(y.size(), c.src.size());
+    for (size_t i = 0; i < y.size(); ++i)
+      EXPECT_EQ(y[i], x[c.src[i]]) << i;
+  }
+  // Concat of x, a slice of x and a weight along axis -1.
+  ModelBuilder b(13);
+  b.input("x", xs).output("y");
+  b.ints("st", {1}, {3});
+  b.ints("en", {1}, {5});
+  b.ints("ax", {1}, {2});
+  b.floats("C", {1, 2, 1}, {10, 20});
+  b.node("Slice", {"x", "st", "en", "ax"}, {"s"}, "s");
+  setInt(b.node("Concat", {"x", "s", "C"}, {"y"}, "c"), "axis", -1);
+  ir::Graph g = ok(b.import());
+  ASSERT_EQ(outputShape(g), (ir::Shape{1, 2, 8}));
+  std::vector<float> want = {x[0], x[1], x[2], x[3], x[4], x[3], x[4], 10,
+                             x[5], x[6], x[7], x[8], x[9], x[8], x[9], 20};
+  EXPECT_EQ(evalOne(g, x), want);
+  ir::IntervalBuffer box;
+  for (float v : x) {
+    box.lo.push_back(v - 0.25f);
+    box.hi.push_back(v + 0.5f);
+  }
+  auto bounds = ir::ibp(g, {box}, 1);
+  ASSERT_TRUE(static_cast<bool>(bounds)) << bounds.error().str();
+  for (size_t i = 0; i < want.size(); ++i) {
+    bool weight = i == 7 || i == 15;
+    EXPECT_EQ((*bounds)[0].lo[i], weight ? want[i] : want[i] - 0.25f) << i;
+    EXPECT_EQ((*bounds)[0].hi[i], weight ? want[i] : want[i] + 0.5f) << i;
+  }
+  // Parts that differ outside the axis: a coded shape error at the node.
+  ModelBuilder bad(13);
+  bad.input("x", xs).input("z", {1, 3, 5}).output("y");
+  setInt(bad.node("Concat", {"x", "z"}, {"y"}, "c"), "axis", 2);
+  Error e = fails(bad.import());
+  EXPECT_EQ(e.location().node, "c") << e.str();
+  EXPECT_NE(e.message().find("differ outside axis"), std::string::npos) << e.message();
+}
+
 } // namespace
 } // namespace gma::frontend
