@@ -31,13 +31,27 @@ static double sigmoid_df(double x) {
 /* ln(1 + e^x) without overflow: x + ln(1 + e^-x) for x > 0. */
 static double softplus_f(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
+static double tanh_f(double x) { return tanh(x); }
+static double tanh_df(double x) {
+  double t = tanh(x);
+  return 1.0 - t * t;
+}
+static double exp_f(double x) { return exp(x); }
+
+/* Every row is increasing (the flat lines and the bracket fallbacks use it). */
 static const struct scalar_fn kFns[GAMMA_SCALAR_FN_COUNT] = {
     [GAMMA_SCALAR_SIGMOID] = {sigmoid_f, sigmoid_df, S_SHAPED, 0.0, 0.0, 1.0},
     [GAMMA_SCALAR_SOFTPLUS] = {softplus_f, sigmoid_f, CONVEX, 0.0, 0.0, INFINITY},
+    [GAMMA_SCALAR_TANH] = {tanh_f, tanh_df, S_SHAPED, 0.0, -1.0, 1.0},
+    [GAMMA_SCALAR_EXP] = {exp_f, exp_f, CONVEX, 0.0, 0.0, INFINITY},
 };
 
 GAMMA_HIDDEN double gamma_scalar_value(int fn, double x) { return kFns[fn].f(x); }
 GAMMA_HIDDEN double gamma_scalar_slope(int fn, double x) { return kFns[fn].df(x); }
+GAMMA_HIDDEN void gamma_scalar_range(int fn, double out[2]) {
+  out[0] = kFns[fn].range_lo;
+  out[1] = kFns[fn].range_hi;
+}
 
 /* f(d) + f'(d)(x - d) - f(x), f(x) given: the tangent at d minus f at x. */
 static double tangent_gap(const struct scalar_fn *r, double d, double x, double fx) {
@@ -102,6 +116,8 @@ GAMMA_HIDDEN void gamma_scalar_relax(int fn, double l, double u, double margin, 
     return;
   const double m = 1.0 + fmax(fabs(l), fabs(u));
   const double fl = r->f(l), fu = r->f(u);
+  if (!(isfinite(fl) && isfinite(fu))) /* e^x overflows from x > 709.78 */
+    return;
   const double e = GAMMA_SCALAR_MARGIN * margin;
   if (u - l < GAMMA_SCALAR_FLAT_WIDTH * m) {
     /* A point, or nearly: every row is increasing, f(l) <= f(x) <= f(u). */

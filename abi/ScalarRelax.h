@@ -27,8 +27,8 @@
  * one by a few ulps. Each line's intercept is moved outward by
  * 2^-40 * margin * M, M = (1 + |a|)(1 + max(|l|, |u|) + |d|) + |f(l)| + |f(u)| + |f(d)|
  * (a the line's slope, d its tangent point or 0), more than 1000 times the
- * sum of those errors at any x in [l, u]. Infinite or NaN bounds, or l > u,
- * give the flat lines of f's range.
+ * sum of those errors at any x in [l, u]. Infinite or NaN bounds, l > u, or
+ * an f(l) or f(u) that overflows give the flat lines of f's range.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef GAMMA_ABI_SCALAR_RELAX_H
@@ -42,6 +42,8 @@ extern "C" {
 enum gamma_scalar_fn {
   GAMMA_SCALAR_SIGMOID = 0,  /* 1 / (1 + e^-x): S-shaped at 0, range (0, 1) */
   GAMMA_SCALAR_SOFTPLUS = 1, /* ln(1 + e^x): convex, range (0, inf) */
+  GAMMA_SCALAR_TANH = 2,     /* tanh x: S-shaped at 0, range (-1, 1) */
+  GAMMA_SCALAR_EXP = 3,      /* e^x: convex, range (0, inf) */
   GAMMA_SCALAR_FN_COUNT
 };
 
@@ -56,6 +58,8 @@ enum gamma_scalar_fn {
 /* f(x) and f'(x) in double. fn must be a row of the table. */
 double gamma_scalar_value(int fn, double x);
 double gamma_scalar_slope(int fn, double x);
+/* The range of f: out = {inf f, sup f} (neither attained, f increasing). */
+void gamma_scalar_range(int fn, double out[2]);
 
 /* Sound lines of f on [l, u]: out = {lower slope, lower intercept, upper
  * slope, upper intercept}, with lower(x) <= f(x) <= upper(x) for every real

@@ -35,6 +35,7 @@
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
 
+#include <cmath>
 #include <limits>
 
 
@@ -310,6 +311,17 @@ Value *softplusEval(IRBuilder<> &b, const Step &, Value *x, Value *) {
   return b.CreateSelect(b.CreateFCmpOGT(x, ConstantFP::get(f32, 0.0)), pos, neg);
 }
 
+/// tanhf(x), as ir's f32 tanh.
+Value *tanhEval(IRBuilder<> &b, const Step &, Value *x, Value *) {
+  Type *f32 = b.getFloatTy();
+  return b.CreateCall(declarePure(*b.GetInsertBlock()->getModule(), "tanhf", f32, {f32}), {x});
+}
+
+/// expf(x) (llvm.exp.f32, which calls libm's expf), as ir's f32 exp.
+Value *expEval(IRBuilder<> &b, const Step &, Value *x, Value *) {
+  return b.CreateUnaryIntrinsic(Intrinsic::exp, x);
+}
+
 /// ir's intervalScalar: the scalar table's f in double (gamma_scalar_value,
 /// the object ir links), rounded outward with slack 8, the upper bound
 /// floored at the smallest positive f32 and both ends capped to the range.
@@ -322,15 +334,19 @@ std::pair<Value *, Value *> scalarInterval(IRBuilder<> &b, const Step &s, Value 
   Value *fn = b.getInt32(s.scalarFn);
   Value *l32 = roundDown(b, b.CreateCall(value, {fn, toDouble(b, lo)}), 8.0);
   Value *h32 = roundUp(b, b.CreateCall(value, {fn, toDouble(b, hi)}), 8.0);
-  if (ir::roundingMutation() != ir::RoundingCharge::SigmoidFloor) {
+  double range[2];
+  gamma_scalar_range(s.scalarFn, range);
+  // A positive function (range (0, hi)): the upper bound floored at the
+  // smallest positive f32, as ir::ibp.
+  if (range[0] == 0.0 && ir::roundingMutation() != ir::RoundingCharge::SigmoidFloor) {
     Value *floor = ConstantFP::get(f32, static_cast<double>(ir::kMinPositiveF32));
     h32 = b.CreateSelect(b.CreateFCmpOLT(h32, floor), floor, h32);
   }
-  Value *zero32 = ConstantFP::get(f32, 0.0);
-  l32 = b.CreateSelect(b.CreateFCmpOLT(l32, zero32), zero32, l32);
-  if (s.scalarFn == GAMMA_SCALAR_SIGMOID) {
-    Value *one32 = ConstantFP::get(f32, 1.0);
-    h32 = b.CreateSelect(b.CreateFCmpOGT(h32, one32), one32, h32);
+  Value *floorLo = ConstantFP::get(f32, static_cast<float>(range[0]));
+  l32 = b.CreateSelect(b.CreateFCmpOLT(l32, floorLo), floorLo, l32);
+  if (std::isfinite(range[1])) {
+    Value *capHi = ConstantFP::get(f32, static_cast<float>(range[1]));
+    h32 = b.CreateSelect(b.CreateFCmpOGT(h32, capHi), capHi, h32);
   }
   return {l32, h32};
 }

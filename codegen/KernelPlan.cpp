@@ -83,7 +83,8 @@ public:
         {OpKind::Sub, &Lowering::lowerBinary},    {OpKind::Mul, &Lowering::lowerBinary},
         {OpKind::Div, &Lowering::lowerBinary},    {OpKind::Relu, &Lowering::lowerUnary},
         {OpKind::Sigmoid, &Lowering::lowerUnary}, {OpKind::Neg, &Lowering::lowerUnary},
-        {OpKind::Softplus, &Lowering::lowerUnary},
+        {OpKind::Softplus, &Lowering::lowerUnary}, {OpKind::Tanh, &Lowering::lowerUnary},
+        {OpKind::Exp, &Lowering::lowerUnary},
         {OpKind::LeakyRelu, &Lowering::lowerLeakyRelu},
     };
     return table;
@@ -370,9 +371,13 @@ Status Lowering::lowerUnary(const Op &op, Step &s) {
   s.kind = op.kind == OpKind::Relu       ? StepKind::Relu
            : op.kind == OpKind::Sigmoid  ? StepKind::Sigmoid
            : op.kind == OpKind::Softplus ? StepKind::Softplus
+           : op.kind == OpKind::Tanh     ? StepKind::Tanh
+           : op.kind == OpKind::Exp      ? StepKind::Exp
                                          : StepKind::Neg;
   s.scalarFn = op.kind == OpKind::Sigmoid    ? GAMMA_SCALAR_SIGMOID
                : op.kind == OpKind::Softplus ? GAMMA_SCALAR_SOFTPLUS
+               : op.kind == OpKind::Tanh     ? GAMMA_SCALAR_TANH
+               : op.kind == OpKind::Exp      ? GAMMA_SCALAR_EXP
                                              : -1;
   if (isConst(op.operands[0]) || !loc_[op.operands[0]])
     return opError(op, "operand has no buffer");

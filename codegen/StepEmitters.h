@@ -50,6 +50,8 @@ std::pair<llvm::Value *, llvm::Value *> sigmoidInterval(Builder &, const Step &,
                                                         llvm::Value *lo, llvm::Value *hi,
                                                         llvm::Value *c);
 llvm::Value *softplusEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c);
+llvm::Value *tanhEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c);
+llvm::Value *expEval(Builder &, const Step &, llvm::Value *x, llvm::Value *c);
 std::pair<llvm::Value *, llvm::Value *> scalarInterval(Builder &, const Step &,
                                                        llvm::Value *lo, llvm::Value *hi,
                                                        llvm::Value *c);

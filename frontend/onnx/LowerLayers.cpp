@@ -751,24 +751,10 @@ Expected<ir::ValueId> emitChain(NodeLowering &n, ir::ValueId x,
 
 } // namespace
 
-/// Tanh(x) = 2·σ(2x) - 1, an identity of real arithmetic: σ's interval rule
-/// and CROWN relaxation bound it (a sound line of σ on [2l, 2u] is one of
-/// tanh on [l, u] after the exact affine maps), and ×2 is exact in f32. The
-/// kernels' f32 values differ from tanhf by the rounding of σ and of the
-/// final subtraction (a few ulps; bounds contain the exact tanh).
-Status lowerTanh(NodeLowering &n) {
-  auto x = n.value(0);
-  if (!x)
-    return x.takeError();
-  auto r = emitChain(n, *x, {{ir::OpKind::Mul, 2.0f, ".twice"},
-                             ScalarStep::unary(ir::OpKind::Sigmoid),
-                             {ir::OpKind::Mul, 2.0f, ".scale"},
-                             {ir::OpKind::Sub, 1.0f, ".shift"}});
-  if (!r)
-    return r.takeError();
-  n.define(0, *r);
-  return Status::ok();
-}
+/// Tanh and Exp: rows of the scalar table (abi/ScalarRelax.h), ops of their
+/// own (f32 values are tanhf's and expf's).
+Status lowerTanh(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Tanh); }
+Status lowerExp(NodeLowering &n) { return lowerUnary(n, ir::OpKind::Exp); }
 
 /// Clip(x, a, b) = min(max(x, a), b) through ReLUs, exactly in real
 /// arithmetic and with no rounded constant: max(x, a) = relu(x - a) + a and

@@ -46,6 +46,7 @@ Status lowerSoftplus(NodeLowering &n);
 Status lowerLeakyRelu(NodeLowering &n);
 Status lowerNeg(NodeLowering &n);
 Status lowerTanh(NodeLowering &n);
+Status lowerExp(NodeLowering &n);
 Status lowerClip(NodeLowering &n);
 Status lowerReduceSum(NodeLowering &n);
 Status lowerReduceMean(NodeLowering &n);

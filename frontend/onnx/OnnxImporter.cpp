@@ -75,6 +75,7 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Sigmoid", lowerSigmoid},
       {"Softplus", lowerSoftplus},
       {"Tanh", lowerTanh},
+      {"Exp", lowerExp},
       {"LeakyRelu", lowerLeakyRelu},
       {"Slice", lowerSlice},
       {"Squeeze", lowerSqueeze},

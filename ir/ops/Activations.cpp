@@ -1,10 +1,10 @@
 //===- ir/ops/Activations.cpp - relu, sigmoid -----------------------------===//
 //
-// Monotone elementwise activations (relu, leaky_relu, sigmoid, softplus): the interval rule maps endpoints to
+// Monotone elementwise activations (relu, leaky_relu, sigmoid, softplus, tanh, exp): the interval rule maps endpoints to
 // endpoints (docs/soundness.md). CROWN relaxations: ReLU, for l < 0 < u, the
 // upper line y <= s·(x - l), s = u/(u - l), and the lower line y >= a·x,
 // a = 1 if u > -l else 0 (auto_LiRPA's adaptive choice; a = s with parallel
-// slopes); sigmoid and softplus, the tangent and chord lines of the scalar
+// slopes); sigmoid, softplus, tanh and exp, the tangent and chord lines of the scalar
 // table (abi/ScalarRelax.h): a new smooth increasing function is a row there
 // plus a record here made of the scalar* templates below.
 // For a lower bound, λ >= 0 takes the lower line, λ < 0 the upper one.
@@ -77,23 +77,37 @@ template <class T> void evalSoftplus(const EvalArgs<T> &a) {
   }
 }
 
-/// Increasing, range (0, hi] (sigmoid: hi = 1; softplus: unbounded):
-/// endpoints map to endpoints. The row's f in double is within a few ulps (at
-/// most two libm calls and three double ops), so a slack of 8 double ulps
-/// covers it while f is a normal double. Below 2^-149 the double f may be 0
-/// or subnormal (σ: exp(-x) overflows from x < -709.78; softplus: e^x
-/// underflows) while f(x) > 0: the upper bound is floored at the smallest
+template <class T> void evalTanh(const EvalArgs<T> &a) {
+  for (int64_t i = 0, n = numel(a.g, a.op); i < n; ++i)
+    a.out[i] = std::tanh(a.in[0][i]);
+}
+
+template <class T> void evalExp(const EvalArgs<T> &a) {
+  for (int64_t i = 0, n = numel(a.g, a.op); i < n; ++i)
+    a.out[i] = std::exp(a.in[0][i]);
+}
+
+/// Increasing with range (lo, hi) (the scalar table's): endpoints map to
+/// endpoints. The row's f in double is within a few ulps (at most two libm
+/// calls and three double ops), so a slack of 8 double ulps covers it while
+/// f is a normal double; near ±1 (σ, tanh) the relative slack moves a
+/// double ±1 inward. A function with range (0, hi) may be 0 or subnormal in
+/// double (σ: exp(-x) overflows from x < -709.78; softplus, exp: e^x
+/// underflows) while f(x) > 0: its upper bound is floored at the smallest
 /// positive f32, above every f(x) < 2^-149 (docs/soundness.md, "sigmoid
 /// floor"). The range caps both ends (and maps NaN endpoints to it).
 template <gamma_scalar_fn F> Status intervalScalar(const IntervalArgs &a) {
-  const float cap = F == GAMMA_SCALAR_SIGMOID ? 1.0f : std::numeric_limits<float>::infinity();
+  double range[2];
+  gamma_scalar_range(F, range);
+  const float floorLo = static_cast<float>(range[0]), capHi = static_cast<float>(range[1]);
+  const bool positive = range[0] == 0.0;
   for (int64_t i = 0, n = numel(a.g, a.op); i < n; ++i) {
     float lo = roundDown(gamma_scalar_value(F, static_cast<double>(a.lo[0][i])), 8);
     float hi = roundUp(gamma_scalar_value(F, static_cast<double>(a.hi[0][i])), 8);
-    if (roundingMutation() != RoundingCharge::SigmoidFloor)
+    if (positive && roundingMutation() != RoundingCharge::SigmoidFloor)
       hi = std::max(hi, kMinPositiveF32);
-    a.outLo[i] = std::max(lo, 0.0f);
-    a.outHi[i] = std::min(hi, cap);
+    a.outLo[i] = std::max(lo, floorLo);
+    a.outHi[i] = std::min(hi, capHi);
   }
   return Status::ok();
 }
@@ -285,6 +299,27 @@ extern const OpRecord kSoftplusRecord = {
     .crown = crownScalar<GAMMA_SCALAR_SOFTPLUS>,
     .tighten = CrownTighten::All,
     .grad = gradScalar<GAMMA_SCALAR_SOFTPLUS>,
+};
+
+extern const OpRecord kTanhRecord = {
+    .shape = sameShape,
+    .eval = evalTanh<float>,
+    .eval64 = evalTanh<double>,
+    .interval = intervalScalar<GAMMA_SCALAR_TANH>,
+    .instance = unaryInstance<OpKind::Tanh>,
+    .crown = crownScalar<GAMMA_SCALAR_TANH>,
+    .tighten = CrownTighten::All,
+    .grad = gradScalar<GAMMA_SCALAR_TANH>,
+};
+extern const OpRecord kExpRecord = {
+    .shape = sameShape,
+    .eval = evalExp<float>,
+    .eval64 = evalExp<double>,
+    .interval = intervalScalar<GAMMA_SCALAR_EXP>,
+    .instance = unaryInstance<OpKind::Exp>,
+    .crown = crownScalar<GAMMA_SCALAR_EXP>,
+    .tighten = CrownTighten::All,
+    .grad = gradScalar<GAMMA_SCALAR_EXP>,
 };
 
 } // namespace gma::ir
