@@ -38,6 +38,8 @@
 // Two more cases exist for ir::crown's per-step invariant check (below,
 // checkSteps: after every backward step, spec·target(x) >= Σ_v Λ_v·z_v(x) +
 // c - err at the witness, through CrownOptions::trace, in binary128):
+//   crown-leaky-intercepts   the same with LeakyReLU (alpha 1/2): 1023·2^-56
+//                  lost (CrownReluSum, which the LeakyReLU rule shares);
 //   crown-relu-intercepts    1024 input ReLUs on [-1, 1], row (-1, -2^-54 ×
 //                  1023), witness x = 1 (the upper line is tight): the
 //                  intercept sum loses 1023·2^-55 (CrownReluSum);
@@ -316,10 +318,21 @@ std::vector<Case> cases() {
                   std::vector<float>(n, 1.0f), std::vector<float>(n, 1.0f), row(0x1p-54), 2});
   }
   {
+    // LeakyReLU (alpha 1/2) on [-1, 1], the same rule with a slope: the upper
+    // line through (-1, -1/2) and (1, 1), s = 3/4 and t = (s - 1/2)·1 = 1/4,
+    // each rounded up, tight at x = 1; λ_j·t_j ≈ 2^-56 below half an ulp
+    // (2^-55) of 1/4: 1023·2^-56 lost.
+    GraphBuilder gb;
+    ValueId x = gb.input({n});
+    gb.finish(gb.op(OpKind::LeakyRelu, {x, gb.constant({}, {0.5f})}, {n}), -1);
+    cs.push_back({"crown-leaky-intercepts", std::move(gb.g), std::vector<float>(n, -1.0f),
+                  std::vector<float>(n, 1.0f), std::vector<float>(n, 1.0f), row(0x1p-54), 2});
+  }
+  {
     // σ on [-2, -1] (convex): λ < 0 takes the chord, intercept b ≈ 0.4186;
     // λ_j·b ≈ 0.42·2^-55 below half an ulp (2^-55) of the partial sum:
-    // ~430·2^-55 lost. The chord lies 2^-40·3 above σ (the lines' margin,
-    // ir/ScalarRelaxation.h), so the check evaluates the sigmoid's output on
+    // ~430·2^-55 lost. The chord lies about 2^-40·4 above σ (the lines'
+    // margin, abi/ScalarRelax.h), so the check evaluates the sigmoid's output on
     // the line the row uses (relaxedSigmoid): the steps' rounding alone.
     GraphBuilder gb;
     ValueId x = gb.input({n});
@@ -603,6 +616,7 @@ TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
     RoundingCharge charge;
     const char *name;
     const char *stepCase; ///< null: end to end; else the case the step check must fail
+    const char *stepCase2 = nullptr; ///< a second case the step check must fail
     const char *elsewhere = nullptr; ///< the test that checks this charge instead
   };
   const Knob knobs[] = {
@@ -612,11 +626,12 @@ TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
       {RoundingCharge::CrownConstant, "CrownConstant", nullptr},
       {RoundingCharge::CrownConcretise, "CrownConcretise", nullptr},
       {RoundingCharge::CrownFanIn, "CrownFanIn", nullptr},
-      {RoundingCharge::CrownReluSum, "CrownReluSum", "crown-relu-intercepts"},
+      {RoundingCharge::CrownReluSum, "CrownReluSum", "crown-relu-intercepts",
+       "crown-leaky-intercepts"},
       {RoundingCharge::CrownSigmoidSum, "CrownSigmoidSum", "crown-sigmoid-intercepts"},
       // A double-precision margin on lines the f32 bounds round outward anyway:
       // invisible end to end; the long-double sweep of the lines sees it.
-      {RoundingCharge::ScalarLines, "ScalarLines", nullptr,
+      {RoundingCharge::ScalarLines, "ScalarLines", nullptr, nullptr,
        "ir_tests ScalarRelaxation.ZeroedMarginFailsTheSweep"},
   };
   for (int i = static_cast<int>(RoundingCharge::None) + 1;
@@ -664,9 +679,11 @@ TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
       EXPECT_GT(o.kernel, 0) << k->name << " zeroed: every kernel check still passes";
       EXPECT_GT(o.ir, 0) << k->name << " zeroed: every interpreter / ir::crown check still passes";
     } else {
-      EXPECT_EQ(so.failedCases.count(k->stepCase), 1u)
-          << k->name << " zeroed: the per-step check of " << k->stepCase << " still passes\n"
-          << slog;
+      for (const char *name : {k->stepCase, k->stepCase2})
+        if (name)
+          EXPECT_EQ(so.failedCases.count(name), 1u)
+              << k->name << " zeroed: the per-step check of " << name << " still passes\n"
+              << slog;
     }
   }
   EXPECT_EQ(ir::roundingMutation(), RoundingCharge::None);

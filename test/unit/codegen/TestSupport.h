@@ -128,6 +128,12 @@ inline std::vector<std::vector<long double>> exactValues(const Graph &g,
       for (int64_t i = 0; i < n; ++i)
         r[i] = 1.0L / (1.0L + std::exp(-in0[i]));
       break;
+    case OpKind::LeakyRelu: {
+      const long double alpha = v[op.operands[1]][0];
+      for (int64_t i = 0; i < n; ++i)
+        r[i] = in0[i] < 0 ? alpha * in0[i] : in0[i];
+      break;
+    }
     case OpKind::Reshape:
     case OpKind::Identity:
       r = in0;
