@@ -402,26 +402,44 @@ Status lowerReduce(NodeLowering &n, const char *op, bool mean, int64_t axesInput
   std::sort(axes.begin(), axes.end());
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     return n.error(ErrorCode::OnnxShapeMismatch, fmt::format("{} names an axis twice", op));
-  const int64_t lo = axes.front(), hi = axes.back();
-  if (hi - lo + 1 != static_cast<int64_t>(axes.size()))
-    return n.error(ErrorCode::OnnxUnsupportedAttr,
-                   fmt::format("{} over axes that are not adjacent ({}) is not supported", op,
-                               str(ir::Shape(axes.begin(), axes.end()))));
+  std::vector<bool> reduced(static_cast<size_t>(r), false);
+  for (int64_t a : axes)
+    reduced[a] = true;
+  // Axes that are not adjacent are made so by a transpose that moves them,
+  // in order, behind the others (the result's element order is unchanged:
+  // the kept axes stay in order).
+  ir::ValueId v = *x;
+  ir::Shape ws = xs;
+  int64_t lo = axes.front(), hi = axes.back();
+  if (hi - lo + 1 != static_cast<int64_t>(axes.size())) {
+    std::vector<int64_t> perm;
+    for (int64_t d = 0; d < r; ++d)
+      if (!reduced[d])
+        perm.push_back(d);
+    perm.insert(perm.end(), axes.begin(), axes.end());
+    auto t = n.emit(ir::OpKind::Transpose, {v}, {{"perm", ir::Attribute::list(perm)}});
+    if (!t)
+      return t.takeError();
+    v = *t;
+    for (int64_t d = 0; d < r; ++d)
+      ws[d] = xs[perm[d]];
+    lo = r - static_cast<int64_t>(axes.size());
+    hi = r - 1;
+  }
   int64_t A = 1, K = 1, B = 1;
   for (int64_t d = 0; d < r; ++d)
-    (d < lo ? A : d <= hi ? K : B) *= xs[d];
+    (d < lo ? A : d <= hi ? K : B) *= ws[d];
   if (K > (int64_t(1) << 24)) // exact as a float count
     return n.error(ErrorCode::OnnxUnsupportedAttr,
                    fmt::format("{} over more than 2^24 elements is not supported", op));
   const bool keepDims = n.intAttr("keepdims", 1) != 0;
   ir::Shape outShape;
   for (int64_t d = 0; d < r; ++d) {
-    if (d < lo || d > hi)
+    if (!reduced[d])
       outShape.push_back(xs[d]);
     else if (keepDims)
       outShape.push_back(1);
   }
-  ir::ValueId v = *x;
   if (K > 1) {
     ImportContext &ctx = n.context();
     ir::TensorType flat{ir::Shape{1, A * K, B}};

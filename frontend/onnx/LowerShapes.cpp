@@ -22,6 +22,7 @@
 #include "frontend/onnx/Lowering.h"
 #include "frontend/onnx/ShapeFolding.h"
 #include "frontend/onnx/TensorData.h"
+#include "ir/Shapes.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -277,13 +278,114 @@ Status lowerShape(NodeLowering &n) {
 }
 
 Status lowerGather(NodeLowering &n) {
-  auto data = intConstant(n, 0, "Gather's data");
-  if (!data)
-    return data.takeError();
   auto indices = intConstant(n, 1, "Gather's indices");
   if (!indices)
     return indices.takeError();
-  return defineFolded(n, gatherInts(**data, **indices, n.intAttr("axis", 0)));
+  auto c = n.maybeConstant(0);
+  if (!c)
+    return c.takeError();
+  if (*c && (*c)->isInt())
+    return defineFolded(n, gatherInts(**c, **indices, n.intAttr("axis", 0)));
+  // Floats: the IR's gather with the constant indices (a weight's gather,
+  // e.g. an embedding table, is folded by the constant folder).
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  auto axis = normalizeAxis(n.intAttr("axis", 0), static_cast<int64_t>(in->size()));
+  if (!axis)
+    return n.locate(axis.takeError());
+  std::vector<int64_t> idx = (*indices)->ints;
+  if (Status ok = normalizeIndices(idx, (*in)[static_cast<size_t>(*axis)]); !ok)
+    return n.locate(ok.error());
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto r = n.emit(ir::OpKind::Gather, {*x},
+                  {{"axis", ir::Attribute::scalar(*axis)},
+                   {"indices", ir::Attribute::list(std::move(idx))},
+                   {"index_shape", ir::Attribute::list((*indices)->shape)}});
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
+/// Expand(x, shape): x broadcast with `shape` (both ways, numpy rules).
+Status lowerExpand(NodeLowering &n) {
+  auto shape = n.constInts(1, "Expand's shape");
+  if (!shape)
+    return shape.takeError();
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  auto out = ir::broadcastShapes(*in, *shape);
+  if (!out)
+    return n.locate(out.takeError());
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto r = n.emit(ir::OpKind::Expand, {*x}, {{"shape", ir::Attribute::list(*out)}});
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
+/// Split(x[, split]) {axis, split (before opset 13), num_outputs (opset 18)}:
+/// one IR slice per output.
+Status lowerSplit(NodeLowering &n) {
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  const int64_t rank = static_cast<int64_t>(in->size());
+  auto axis = normalizeAxis(n.intAttr("axis", 0), rank);
+  if (!axis)
+    return n.locate(axis.takeError());
+  const size_t ax = static_cast<size_t>(*axis);
+  const int64_t dim = (*in)[ax];
+  const int64_t outs = static_cast<int64_t>(n.numOutputs());
+  std::vector<int64_t> split;
+  if (n.opset() < 13) {
+    split = n.intsAttr("split").value_or(std::vector<int64_t>{});
+  } else if (n.hasInput(1)) {
+    auto s = n.constInts(1, "Split's split");
+    if (!s)
+      return s.takeError();
+    split = std::move(*s);
+  }
+  if (split.empty()) { // equal parts; opset 18 allows a smaller last one
+    int64_t part = outs > 0 ? (dim + outs - 1) / outs : 0;
+    for (int64_t i = 0; i < outs; ++i)
+      split.push_back(std::max<int64_t>(0, std::min(part, dim - i * part)));
+  }
+  int64_t total = 0;
+  for (int64_t s : split) {
+    if (s < 0 || s > dim)
+      return n.error(ErrorCode::OnnxShapeMismatch, fmt::format("Split size {} is invalid", s));
+    total += s;
+  }
+  if (static_cast<int64_t>(split.size()) != outs || total != dim)
+    return n.error(ErrorCode::OnnxShapeMismatch,
+                   fmt::format("Split sizes do not add up to {} over {} outputs", dim, outs));
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  int64_t first = 0;
+  for (int64_t i = 0; i < outs; ++i) {
+    std::vector<int64_t> starts(static_cast<size_t>(rank), 0), steps(static_cast<size_t>(rank), 1);
+    std::vector<int64_t> sizes(*in);
+    starts[ax] = split[i] > 0 ? first : 0;
+    sizes[ax] = split[i];
+    auto r = n.emit(ir::OpKind::Slice, {*x},
+                    {{"starts", ir::Attribute::list(starts)},
+                     {"steps", ir::Attribute::list(steps)},
+                     {"sizes", ir::Attribute::list(sizes)}});
+    if (!r)
+      return r.takeError();
+    n.define(static_cast<size_t>(i), *r);
+    first += split[i];
+  }
+  return Status::ok();
 }
 
 Status lowerConcat(NodeLowering &n) {

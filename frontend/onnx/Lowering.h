@@ -62,6 +62,8 @@ Status lowerUnsqueeze(NodeLowering &n);
 Status lowerTranspose(NodeLowering &n);
 Status lowerShape(NodeLowering &n);
 Status lowerGather(NodeLowering &n);
+Status lowerExpand(NodeLowering &n);
+Status lowerSplit(NodeLowering &n);
 Status lowerConcat(NodeLowering &n);
 Status lowerCast(NodeLowering &n);
 Status lowerSlice(NodeLowering &n);

@@ -76,6 +76,8 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Softplus", lowerSoftplus},
       {"Tanh", lowerTanh},
       {"Exp", lowerExp},
+      {"Expand", lowerExpand},
+      {"Split", lowerSplit},
       {"LeakyRelu", lowerLeakyRelu},
       {"Slice", lowerSlice},
       {"Squeeze", lowerSqueeze},

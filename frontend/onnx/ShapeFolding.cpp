@@ -222,6 +222,16 @@ ConstTensor transposeInts(const ConstTensor &in, const std::vector<int64_t> &per
   return ConstTensor::ofInts(std::move(out), std::move(data));
 }
 
+Status normalizeIndices(std::vector<int64_t> &idx, int64_t dim) {
+  for (int64_t &i : idx) {
+    if (i < -dim || i >= dim)
+      return mismatch(fmt::format("Gather index {} is out of range for size {}", i, dim));
+    if (i < 0)
+      i += dim;
+  }
+  return Status::ok();
+}
+
 Expected<ConstTensor> gatherInts(const ConstTensor &data, const ConstTensor &indices,
                                  int64_t axis) {
   int64_t rank = static_cast<int64_t>(data.shape.size());
@@ -235,12 +245,8 @@ Expected<ConstTensor> gatherInts(const ConstTensor &data, const ConstTensor &ind
   int64_t outer = product(data.shape, 0, ax), inner = product(data.shape, ax + 1, rank);
 
   std::vector<int64_t> idx(indices.ints);
-  for (int64_t &i : idx) {
-    if (i < -dim || i >= dim)
-      return mismatch(fmt::format("Gather index {} is out of range for size {}", i, dim));
-    if (i < 0)
-      i += dim;
-  }
+  if (Status ok = normalizeIndices(idx, dim); !ok)
+    return ok.error();
   ir::Shape out(data.shape.begin(), data.shape.begin() + ax);
   out.insert(out.end(), indices.shape.begin(), indices.shape.end());
   out.insert(out.end(), data.shape.begin() + ax + 1, data.shape.end());

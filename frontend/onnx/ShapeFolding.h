@@ -64,6 +64,8 @@ Expected<SliceGeometry> sliceGeometry(const ir::Shape &shape, const std::vector<
                                       const std::vector<int64_t> &ends,
                                       const std::vector<int64_t> &axes,
                                       const std::vector<int64_t> &steps);
+/// Gather's indices checked against [-dim, dim) and made non-negative.
+Status normalizeIndices(std::vector<int64_t> &idx, int64_t dim);
 Expected<ConstTensor> sliceInts(const ConstTensor &data, const std::vector<int64_t> &starts,
                                 const std::vector<int64_t> &ends, const std::vector<int64_t> &axes,
                                 const std::vector<int64_t> &steps);

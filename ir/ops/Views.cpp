@@ -1,13 +1,13 @@
-//===- ir/ops/Views.cpp - const, reshape, identity, transpose, slice, concat -===//
+//===- ir/ops/Views.cpp - const, reshape, identity and the index-map ops --===//
 //
 // Ops that move no arithmetic: a weight-store constant, a reshape (same
 // elements, new static shape), a pass-through copy, and the index-map ops
-// (transpose, slice, concat), each of whose result elements is one element of
+// (transpose, slice, concat, gather, expand), each of whose result elements is one element of
 // one operand. An index-map op is its shape rule and its source map; eval,
 // interval, CROWN and gradient rules are the generic `gather` ones below
 // (CROWN: Λ's columns move to the source elements, exact terms; the only
 // rounding is the sum with the operand's other consumers' terms, the fan-in
-// γ). Adding one (Split, Gather with constant indices, Expand) is a source map.
+// γ, counted from the source map). Adding one is a shape rule and a source map.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/CrownRule.h"
@@ -137,6 +137,49 @@ SourceMap concatSrc(const Graph &g, const Op &op) {
       for (int64_t j = 0; j < chunk; ++j)
         m.push_back({static_cast<int32_t>(p), o * chunk + j});
     }
+  return m;
+}
+
+/// gather {axis, indices, index_shape}: ONNX Gather with constant indices
+/// (normalised to [0, dim)); result dims x[:axis] + index_shape + x[axis+1:].
+SourceMap gatherSrc(const Graph &g, const Op &op) {
+  const Shape &xs = g.type(op.operands[0]).shape;
+  const size_t ax = static_cast<size_t>(op.intAttr("axis"));
+  const std::vector<int64_t> &idx = op.attrs.at("indices").ints;
+  int64_t outer = 1, inner = 1;
+  for (size_t k = 0; k < ax; ++k)
+    outer *= xs[k];
+  for (size_t k = ax + 1; k < xs.size(); ++k)
+    inner *= xs[k];
+  SourceMap m;
+  m.reserve(static_cast<size_t>(outer) * idx.size() * static_cast<size_t>(inner));
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j : idx)
+      for (int64_t i = 0; i < inner; ++i)
+        m.push_back({0, (o * xs[ax] + j) * inner + i});
+  return m;
+}
+
+/// expand {shape}: x broadcast (numpy rules) to `shape`.
+SourceMap expandSrc(const Graph &g, const Op &op) {
+  const Shape &xs = g.type(op.operands[0]).shape, &rs = g.type(op.result).shape;
+  Shape xStrides = stridesOf(xs);
+  const size_t off = rs.size() - xs.size();
+  int64_t total = TensorType{rs}.numel();
+  SourceMap m;
+  m.reserve(static_cast<size_t>(total));
+  std::vector<int64_t> idx(rs.size(), 0);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t src = 0;
+    for (size_t k = 0; k < xs.size(); ++k)
+      src += (xs[k] == 1 ? 0 : idx[off + k]) * xStrides[k];
+    m.push_back({0, src});
+    for (size_t k = rs.size(); k-- > 0;) {
+      if (++idx[k] < rs[k])
+        break;
+      idx[k] = 0;
+    }
+  }
   return m;
 }
 
@@ -271,6 +314,72 @@ Expected<TensorType> concatShape(const ShapeArgs &args) {
   return TensorType{r};
 }
 
+Expected<TensorType> gatherShape(const ShapeArgs &args) {
+  const Shape &xs = args.operands[0].shape;
+  auto get = [&](const char *name) -> const std::vector<int64_t> * {
+    auto it = args.attrs.find(name);
+    return it == args.attrs.end() ? nullptr : &it->second.ints;
+  };
+  const std::vector<int64_t> *axis = get("axis"), *idx = get("indices"), *ishape = get("index_shape");
+  if (!axis || !idx || !ishape)
+    return shapeError("gather needs axis, indices and index_shape");
+  int64_t ax = axis->empty() ? -1 : (*axis)[0];
+  if (ax < 0 || ax >= static_cast<int64_t>(xs.size()))
+    return shapeError(fmt::format("gather axis {} is not a dimension of {}", ax, shapeStr(xs)));
+  int64_t count = 1;
+  for (int64_t d : *ishape) {
+    if (d < 0 || (d > 0 && count > (int64_t{1} << 40) / d))
+      return shapeError("gather index_shape is invalid");
+    count *= d;
+  }
+  if (count != static_cast<int64_t>(idx->size()))
+    return shapeError("gather indices do not fill index_shape");
+  for (int64_t j : *idx)
+    if (j < 0 || j >= xs[ax])
+      return shapeError(fmt::format("gather index {} is outside [0, {})", j, xs[ax]));
+  Shape r(xs.begin(), xs.begin() + ax);
+  r.insert(r.end(), ishape->begin(), ishape->end());
+  r.insert(r.end(), xs.begin() + ax + 1, xs.end());
+  return TensorType{r};
+}
+
+Expected<TensorType> expandShape(const ShapeArgs &args) {
+  const Shape &xs = args.operands[0].shape;
+  auto it = args.attrs.find("shape");
+  if (it == args.attrs.end())
+    return shapeError("expand needs a shape");
+  const Shape &rs = it->second.ints;
+  auto b = broadcastShapes(xs, rs);
+  if (!b || *b != rs)
+    return shapeError(fmt::format("expand cannot broadcast {} to {}", shapeStr(xs), shapeStr(rs)));
+  return TensorType{rs};
+}
+
+Graph gatherInstance(std::mt19937_64 &rng) {
+  Shape s = randomShape(rng, 1, 3);
+  int64_t ax = std::uniform_int_distribution<int64_t>(0, static_cast<int64_t>(s.size()) - 1)(rng);
+  Shape ishape = randomShape(rng, 0, 2, 3);
+  std::vector<int64_t> idx(static_cast<size_t>(TensorType{ishape}.numel()));
+  for (int64_t &j : idx) // repeats allowed: a source read twice
+    j = std::uniform_int_distribution<int64_t>(0, s[ax] - 1)(rng);
+  Attrs attrs;
+  attrs["axis"] = Attribute::scalar(ax);
+  attrs["indices"] = Attribute::list(idx);
+  attrs["index_shape"] = Attribute::list(ishape);
+  return instanceOf(rng, OpKind::Gather, {TensorType{s}}, {false}, attrs);
+}
+
+Graph expandInstance(std::mt19937_64 &rng) {
+  Shape r = randomShape(rng, 1, 3);
+  Shape x;
+  size_t drop = std::uniform_int_distribution<size_t>(0, r.size() - 1)(rng);
+  for (size_t k = drop; k < r.size(); ++k)
+    x.push_back(std::bernoulli_distribution(0.5)(rng) ? 1 : r[k]);
+  Attrs attrs;
+  attrs["shape"] = Attribute::list(r);
+  return instanceOf(rng, OpKind::Expand, {TensorType{x}}, {false}, attrs);
+}
+
 Graph transposeInstance(std::mt19937_64 &rng) {
   Shape s = randomShape(rng, 1, 4);
   std::vector<int64_t> perm(s.size());
@@ -338,8 +447,17 @@ Graph concatInstance(std::mt19937_64 &rng) {
 }
 
 /// The most terms an index-map op adds into one coefficient of operand k:
-/// 1 (each source element is read at most once by these ops).
-int64_t gatherTerms(const Graph &, const Op &, size_t) { return 1; }
+/// the most result elements that read one source element (1 for transpose,
+/// slice and concat; repeated indices of gather; expand's broadcast).
+template <SourceFn S> int64_t gatherTerms(const Graph &g, const Op &op, size_t k) {
+  SourceMap src = S(g, op);
+  std::vector<int64_t> count(static_cast<size_t>(g.type(op.operands[k]).numel()), 0);
+  int64_t most = 0;
+  for (const Source &e : src)
+    if (e.operand == static_cast<int32_t>(k))
+      most = std::max(most, ++count[static_cast<size_t>(e.index)]);
+  return std::max<int64_t>(most, 1);
+}
 
 } // namespace
 
@@ -376,7 +494,7 @@ extern const OpRecord kTransposeRecord = {
     .interval = intervalGather<transposeSrc>,
     .instance = transposeInstance,
     .crown = crownGather<transposeSrc>,
-    .crownTerms = gatherTerms,
+    .crownTerms = gatherTerms<transposeSrc>,
     .grad = gradGather<transposeSrc>,
 };
 extern const OpRecord kSliceRecord = {
@@ -386,7 +504,7 @@ extern const OpRecord kSliceRecord = {
     .interval = intervalGather<sliceSrc>,
     .instance = sliceInstance,
     .crown = crownGather<sliceSrc>,
-    .crownTerms = gatherTerms,
+    .crownTerms = gatherTerms<sliceSrc>,
     .grad = gradGather<sliceSrc>,
 };
 extern const OpRecord kConcatRecord = {
@@ -396,8 +514,28 @@ extern const OpRecord kConcatRecord = {
     .interval = intervalGather<concatSrc>,
     .instance = concatInstance,
     .crown = crownGather<concatSrc>,
-    .crownTerms = gatherTerms,
+    .crownTerms = gatherTerms<concatSrc>,
     .grad = gradGather<concatSrc>,
+};
+extern const OpRecord kGatherRecord = {
+    .shape = gatherShape,
+    .eval = evalGather<gatherSrc, float>,
+    .eval64 = evalGather<gatherSrc, double>,
+    .interval = intervalGather<gatherSrc>,
+    .instance = gatherInstance,
+    .crown = crownGather<gatherSrc>,
+    .crownTerms = gatherTerms<gatherSrc>,
+    .grad = gradGather<gatherSrc>,
+};
+extern const OpRecord kExpandRecord = {
+    .shape = expandShape,
+    .eval = evalGather<expandSrc, float>,
+    .eval64 = evalGather<expandSrc, double>,
+    .interval = intervalGather<expandSrc>,
+    .instance = expandInstance,
+    .crown = crownGather<expandSrc>,
+    .crownTerms = gatherTerms<expandSrc>,
+    .grad = gradGather<expandSrc>,
 };
 
 } // namespace gma::ir
