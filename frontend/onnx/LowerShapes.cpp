@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace gma::frontend {
 namespace {
@@ -135,6 +136,37 @@ Status lowerConstant(NodeLowering &n) {
       return n.error(ErrorCode::OnnxUnsupportedAttr,
                      fmt::format("Constant with '{}' is not supported", name));
   return n.error(ErrorCode::OnnxMalformed, "Constant has no value attribute");
+}
+
+/// ConstantOfShape(shape) {value}: a constant filled with `value` (one
+/// element; float 0 when absent), folded at import.
+Status lowerConstantOfShape(NodeLowering &n) {
+  auto shape = n.constInts(0, "ConstantOfShape's shape");
+  if (!shape)
+    return shape.takeError();
+  int64_t count = 1;
+  for (int64_t d : *shape) {
+    if (d < 0 || (d > 0 && count > (int64_t{1} << 28) / d))
+      return n.error(ErrorCode::OnnxUnsupportedAttr,
+                     fmt::format("ConstantOfShape of shape [{}] is negative or too large (more "
+                                 "than 2^28 elements)",
+                                 fmt::join(*shape, ", ")));
+    count *= d;
+  }
+  ConstTensor value = ConstTensor::ofFloats({}, {0.0f});
+  if (const onnx::TensorProto *t = n.tensorAttr("value")) {
+    auto c = decodeTensor(*t, n.context().model, *n.context().external);
+    if (!c)
+      return n.locate(c.takeError());
+    if (c->numel() != 1)
+      return n.error(ErrorCode::OnnxMalformed, "ConstantOfShape's value must have one element");
+    value = std::move(*c);
+  }
+  ir::Shape s(shape->begin(), shape->end());
+  const size_t n64 = static_cast<size_t>(count);
+  if (value.isInt())
+    return defineFolded(n, ConstTensor::ofInts(std::move(s), std::vector<int64_t>(n64, value.ints[0])));
+  return defineFolded(n, ConstTensor::ofFloats(std::move(s), std::vector<float>(n64, value.floats[0])));
 }
 
 //===----------------------------------------------------------------------===//

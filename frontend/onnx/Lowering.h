@@ -53,6 +53,7 @@ Status lowerReduceMean(NodeLowering &n);
 
 // LowerShapes.cpp
 Status lowerConstant(NodeLowering &n);
+Status lowerConstantOfShape(NodeLowering &n);
 Status lowerIdentity(NodeLowering &n);
 Status lowerDropout(NodeLowering &n);
 Status lowerFlatten(NodeLowering &n);

@@ -55,6 +55,7 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Concat", lowerConcat},
       {"Clip", lowerClip},
       {"Constant", lowerConstant},
+      {"ConstantOfShape", lowerConstantOfShape},
       {"Conv", lowerConv},
       {"Div", lowerDiv},
       {"Dropout", lowerDropout},

@@ -1179,5 +1179,33 @@ TEST(OnnxProto, ReduceOverNonAdjacentAxes) {
   }
 }
 
+// ConstantOfShape folds to a constant of its value (float 0 by default); a
+// shape that is negative or too large is a coded error. Here it feeds an Add.
+TEST(OnnxProto, ConstantOfShapeFolds) {
+  auto run = [](std::optional<float> value, std::vector<int64_t> shape) {
+    ModelBuilder b(13);
+    b.input("x", {1, 3}).output("y");
+    b.ints("s", {static_cast<int64_t>(shape.size())}, shape);
+    auto &node = b.node("ConstantOfShape", {"s"}, {"c"}, "cos");
+    if (value) {
+      auto *a = node.add_attribute();
+      a->set_name("value");
+      a->set_type(onnx::AttributeProto::TENSOR);
+      auto *t = a->mutable_t();
+      t->set_data_type(onnx::TensorProto::FLOAT);
+      t->add_dims(1);
+      t->add_float_data(*value);
+    }
+    b.node("Add", {"x", "c"}, {"y"}, "add");
+    return b.import();
+  };
+  EXPECT_EQ(evalOne(ok(run(std::nullopt, {1, 3})), {1, 2, 3}), (std::vector<float>{1, 2, 3}));
+  EXPECT_EQ(evalOne(ok(run(2.5f, {3})), {1, 2, 3}), (std::vector<float>{3.5f, 4.5f, 5.5f}));
+  Error e = fails(run(1.0f, {1, -3}));
+  EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedAttr) << e.str();
+  EXPECT_EQ(e.location().node, "cos");
+  EXPECT_EQ(fails(run(1.0f, {1 << 20, 1 << 20})).code(), ErrorCode::OnnxUnsupportedAttr);
+}
+
 } // namespace
 } // namespace gma::frontend
