@@ -22,6 +22,7 @@
 
 #include <fmt/format.h>
 #include <llvm/Support/CommandLine.h>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -147,11 +148,19 @@ void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
   // else spends time on the copies.
   ModulePassManager mpm;
   mpm.addPass(MergeFunctionsPass());
-  if (const char *pipe = std::getenv("GAMMA_LLVM_PIPELINE")) {
-    if (auto err = pb.parsePassPipeline(mpm, pipe))
-      llvm::report_fatal_error(std::move(err));
-    mpm.run(m, mam);
-    return;
+  // Developers' switch (docs/benchmarks.md, "Compile time"): a new-PM
+  // pipeline string instead of the -O pipeline, to measure pass lists. A
+  // string LLVM cannot parse is reported and the -O pipeline runs.
+  if (const char *pipe = std::getenv("GAMMA_LLVM_PIPELINE"); pipe && *pipe) {
+    ModulePassManager custom;
+    if (auto err = pb.parsePassPipeline(custom, pipe)) {
+      std::fprintf(stderr, "gamma: warning: GAMMA_LLVM_PIPELINE ignored: %s\n",
+                   toString(std::move(err)).c_str());
+    } else {
+      mpm.addPass(std::move(custom));
+      mpm.run(m, mam);
+      return;
+    }
   }
   mpm.addPass(level == OptimizationLevel::O0 ? pb.buildO0DefaultPipeline(level)
                                              : pb.buildPerModuleDefaultPipeline(level));
