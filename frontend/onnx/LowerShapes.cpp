@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -341,6 +342,118 @@ Status lowerGather(NodeLowering &n) {
   n.define(0, *r);
   return Status::ok();
 }
+
+/// Resize (opset 10+) and Upsample (7-9) in mode "nearest": per resized axis,
+/// a gather whose indices are ONNX's nearest source coordinates (the
+/// coordinate transformation and the nearest-rounding mode of the node),
+/// computed here in double. Other modes (linear, cubic) are E2003.
+Status lowerResizeNearest(NodeLowering &n, bool upsample) {
+  std::string mode = n.stringAttr("mode").value_or("nearest");
+  if (mode != "nearest")
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("{} mode '{}' is not supported (only 'nearest')",
+                               upsample ? "Upsample" : "Resize", mode));
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  const size_t rank = in->size();
+  // Scales (floats) or sizes (ints): Upsample 7 attribute, Upsample 9 and
+  // Resize 10 input 1, Resize 11+ input 2 (scales) or 3 (sizes).
+  std::vector<double> scales;
+  std::vector<int64_t> sizes;
+  auto floatsOf = [&](size_t i) -> Status {
+    auto c = n.constant(i, "the scales");
+    if (!c)
+      return c.takeError();
+    if (!(*c)->isFloat())
+      return n.error(ErrorCode::OnnxMalformed, "the scales are not floats");
+    for (int64_t k = 0; k < (*c)->numel(); ++k)
+      scales.push_back((*c)->floats[k]);
+    return Status::ok();
+  };
+  if (upsample && n.opset() < 9) {
+    for (float f : n.floatsAttr("scales").value_or(std::vector<float>{}))
+      scales.push_back(f);
+  } else if (upsample || n.opset() < 11) {
+    if (Status s = floatsOf(1); !s)
+      return s;
+  } else if (n.numInputs() > 3 && n.hasInput(3)) {
+    auto s = n.constInts(3, "Resize's sizes");
+    if (!s)
+      return s.takeError();
+    sizes = std::move(*s);
+  } else if (n.numInputs() > 2 && n.hasInput(2)) {
+    if (Status s = floatsOf(2); !s)
+      return s;
+  }
+  if (sizes.empty() && scales.size() != rank)
+    return n.error(ErrorCode::OnnxMalformed,
+                   fmt::format("{} needs {} scales or sizes", upsample ? "Upsample" : "Resize", rank));
+  if (!sizes.empty() && sizes.size() != rank)
+    return n.error(ErrorCode::OnnxMalformed, fmt::format("Resize needs {} sizes", rank));
+  const std::string ctm = upsample ? "asymmetric"
+                                   : n.stringAttr("coordinate_transformation_mode")
+                                         .value_or(n.opset() < 11 ? "asymmetric" : "half_pixel");
+  const std::string nearest = upsample || n.opset() < 11
+                                  ? "floor"
+                                  : n.stringAttr("nearest_mode").value_or("round_prefer_floor");
+  static const char *kCtm[] = {"half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
+                               "tf_half_pixel_for_nn"};
+  static const char *kNearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+  if (std::find(std::begin(kCtm), std::end(kCtm), ctm) == std::end(kCtm))
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("Resize coordinate_transformation_mode '{}' is not supported", ctm));
+  if (std::find(std::begin(kNearest), std::end(kNearest), nearest) == std::end(kNearest))
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   fmt::format("Resize nearest_mode '{}' is not supported", nearest));
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  ir::ValueId v = *x;
+  for (size_t d = 0; d < rank; ++d) {
+    const int64_t len = (*in)[d];
+    double scale = sizes.empty() ? scales[d] : static_cast<double>(sizes[d]) / len;
+    int64_t out = sizes.empty() ? static_cast<int64_t>(std::floor(len * scale)) : sizes[d];
+    if (!(scale > 0) || !std::isfinite(scale) || out <= 0 || out > (int64_t{1} << 24))
+      return n.error(ErrorCode::OnnxUnsupportedAttr,
+                     fmt::format("Resize to {} elements (scale {}) along axis {} is not supported",
+                                 out, scale, d));
+    if (out == len && scale == 1.0)
+      continue;
+    std::vector<int64_t> idx;
+    for (int64_t o = 0; o < out; ++o) {
+      double c = ctm == "half_pixel" ? (o + 0.5) / scale - 0.5
+                 : ctm == "asymmetric" ? o / scale
+                 : ctm == "align_corners" ? (out > 1 ? o * (len - 1.0) / (out - 1.0) : 0.0)
+                 : ctm == "pytorch_half_pixel" ? (out > 1 ? (o + 0.5) / scale - 0.5 : 0.0)
+                                               : (o + 0.5) / scale; // tf_half_pixel_for_nn
+      double r = nearest == "floor"  ? std::floor(c)
+                 : nearest == "ceil" ? std::ceil(c)
+                 : nearest == "round_prefer_ceil"
+                     ? std::floor(c + 0.5)
+                     : (c - std::floor(c) == 0.5 ? std::floor(c) : std::round(c));
+      idx.push_back(std::clamp<int64_t>(static_cast<int64_t>(r), 0, len - 1));
+    }
+    auto g = n.emit(ir::OpKind::Gather, {v},
+                    {{"axis", ir::Attribute::scalar(static_cast<int64_t>(d))},
+                     {"indices", ir::Attribute::list(std::move(idx))},
+                     {"index_shape", ir::Attribute::list({out})}});
+    if (!g)
+      return g.takeError();
+    v = *g;
+  }
+  if (v == *x) {
+    auto id = n.emit(ir::OpKind::Identity, {v});
+    if (!id)
+      return id.takeError();
+    v = *id;
+  }
+  n.define(0, v);
+  return Status::ok();
+}
+
+Status lowerResize(NodeLowering &n) { return lowerResizeNearest(n, false); }
+Status lowerUpsample(NodeLowering &n) { return lowerResizeNearest(n, true); }
 
 /// Expand(x, shape): x broadcast with `shape` (both ways, numpy rules).
 Status lowerExpand(NodeLowering &n) {

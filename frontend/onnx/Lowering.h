@@ -65,6 +65,8 @@ Status lowerShape(NodeLowering &n);
 Status lowerGather(NodeLowering &n);
 Status lowerExpand(NodeLowering &n);
 Status lowerSplit(NodeLowering &n);
+Status lowerResize(NodeLowering &n);
+Status lowerUpsample(NodeLowering &n);
 Status lowerConcat(NodeLowering &n);
 Status lowerCast(NodeLowering &n);
 Status lowerSlice(NodeLowering &n);

@@ -79,6 +79,8 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Exp", lowerExp},
       {"Expand", lowerExpand},
       {"Split", lowerSplit},
+      {"Resize", lowerResize},
+      {"Upsample", lowerUpsample},
       {"LeakyRelu", lowerLeakyRelu},
       {"Slice", lowerSlice},
       {"Squeeze", lowerSqueeze},

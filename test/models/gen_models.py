@@ -416,6 +416,19 @@ def torch_models():
             h = torch.nn.functional.softplus(self.fc1(x))
             return self.fc2(h.reshape(1, 4, 2).mean(2))
 
+    class ConvUpsample(nn.Module):
+        """Conv2d + ReLU + nn.Upsample(scale_factor=2, nearest) (ONNX Resize,
+        asymmetric coordinates, floor) + Linear."""
+
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(2, 3, 3, padding=1)
+            self.up = nn.Upsample(scale_factor=2, mode="nearest")
+            self.fc = nn.Linear(3 * 8 * 8, 2)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.up(torch.relu(self.c1(x))), 1))
+
     class ConvPool(nn.Module):
         """Conv2d + ReLU + AvgPool2d(3, stride 2, padding 1, padding not counted) + Conv2d +
         ReLU + AvgPool2d(2) + AdaptiveAvgPool2d(1) (GlobalAveragePool) + Linear."""
@@ -527,6 +540,15 @@ def torch_models():
         return h.reshape(1, 4, 2).mean(axis=2) @ sp["fc2.weight"].T + sp["fc2.bias"]
 
     write_ref("torch_softplus_mean", [1, 6], softplus_mean_forward, seed=111)
+
+    cu = export(ConvUpsample, "torch_conv_upsample", 13, dynamic=False, shape=(1, 2, 4, 4))
+
+    def conv_upsample_forward(x):
+        h = relu(conv_ref(x, cu["c1.weight"], cu["c1.bias"], [1, 1], [1, 1, 1, 1], [1, 1], 1))
+        h = np.repeat(np.repeat(h, 2, axis=2), 2, axis=3)
+        return h.reshape(h.shape[0], -1) @ cu["fc.weight"].T + cu["fc.bias"]
+
+    write_ref("torch_conv_upsample", [1, 2, 4, 4], conv_upsample_forward, seed=113)
 
     c = export(ConvPool, "torch_conv_pool", 13, dynamic=False, shape=(1, 3, 12, 12))
 

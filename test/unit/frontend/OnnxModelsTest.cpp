@@ -196,6 +196,16 @@ TEST(OnnxModels, TorchConvLeaky) {
   checkAgainstReference("torch_conv_leaky");
 }
 
+// nn.Upsample(scale_factor=2, mode="nearest") from torch.onnx: ONNX Resize
+// with asymmetric coordinates and floor rounding, one gather per spatial
+// axis; the reference is gen_models.py's float64 forward pass (np.repeat).
+TEST(OnnxModels, TorchConvUpsample) {
+  ir::Graph g = load("torch_conv_upsample.onnx");
+  Strings ops = opSequence(g);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "gather"), 2) << "one gather per spatial axis";
+  checkAgainstReference("torch_conv_upsample");
+}
+
 // torch.nn.functional.softplus (ONNX Softplus) and Tensor.mean(2) (ReduceMean
 // with an axes attribute, opset 13) from torch.onnx; the reference is
 // gen_models.py's float64 numpy forward pass (np.logaddexp).

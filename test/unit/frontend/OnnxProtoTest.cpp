@@ -134,6 +134,13 @@ void setInts(onnx::NodeProto &n, const std::string &name, std::vector<int64_t> v
     a->add_ints(x);
 }
 
+void setString(onnx::NodeProto &n, const std::string &name, const std::string &v) {
+  auto *a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
+}
+
 void setFloat(onnx::NodeProto &n, const std::string &name, float v) {
   auto *a = n.add_attribute();
   a->set_name(name);
@@ -1205,6 +1212,41 @@ TEST(OnnxProto, ConstantOfShapeFolds) {
   EXPECT_EQ(e.code(), ErrorCode::OnnxUnsupportedAttr) << e.str();
   EXPECT_EQ(e.location().node, "cos");
   EXPECT_EQ(fails(run(1.0f, {1 << 20, 1 << 20})).code(), ErrorCode::OnnxUnsupportedAttr);
+}
+
+// Resize (nearest) resolves ONNX's source coordinates per axis: half_pixel
+// with round_prefer_floor from sizes, align_corners, and linear mode refused.
+TEST(OnnxProto, ResizeNearestCoordinates) {
+  auto resize = [](std::vector<int64_t> sizes, const char *ctm, const char *nearest,
+                   const char *mode = "nearest") {
+    ModelBuilder b(13);
+    b.input("x", {1, 1, 1, 3}).output("y");
+    b.ints("sz", {4}, sizes);
+    auto &node = b.node("Resize", {"x", "", "", "sz"}, {"y"}, "rs");
+    setString(node, "coordinate_transformation_mode", ctm);
+    setString(node, "nearest_mode", nearest);
+    setString(node, "mode", mode);
+    return b.import();
+  };
+  const std::vector<float> x = {10, 20, 30};
+  // half_pixel, 3 -> 5: c = (o + 0.5)·0.6 - 0.5 = -0.2, 0.4, 1, 1.6, 2.2,
+  // rounded to 0 (clamped), 0, 1, 2, 2.
+  EXPECT_EQ(evalOne(ok(resize({1, 1, 1, 5}, "half_pixel", "round_prefer_floor")), x),
+            (std::vector<float>{10, 10, 20, 30, 30}));
+  // align_corners, 3 -> 4: c = o·2/3 = 0, 0.67, 1.33, 2; floor.
+  EXPECT_EQ(evalOne(ok(resize({1, 1, 1, 4}, "align_corners", "floor")), x),
+            (std::vector<float>{10, 10, 20, 30}));
+  // asymmetric, 3 -> 2 (downsampling): c = o·1.5 = 0, 1.5; round_prefer_ceil.
+  EXPECT_EQ(evalOne(ok(resize({1, 1, 1, 2}, "asymmetric", "round_prefer_ceil")), x),
+            (std::vector<float>{10, 30}));
+  EXPECT_EQ(fails(resize({1, 1, 1, 5}, "half_pixel", "floor", "linear")).code(),
+            ErrorCode::OnnxUnsupportedAttr);
+  // Upsample (opset 9): scales as input 1, asymmetric coordinates, floor.
+  ModelBuilder b(9);
+  b.input("x", {1, 1, 1, 3}).output("y");
+  b.floats("sc", {4}, {1, 1, 1, 2});
+  b.node("Upsample", {"x", "sc"}, {"y"}, "up");
+  EXPECT_EQ(evalOne(ok(b.import()), x), (std::vector<float>{10, 10, 20, 20, 30, 30}));
 }
 
 } // namespace
