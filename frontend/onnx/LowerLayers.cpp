@@ -99,18 +99,18 @@ Status lowerBinary(NodeLowering &n, ir::OpKind kind, IntOp intOp) {
 }
 
 /// Elementwise float activation `kind`.
-Status lowerUnary(NodeLowering &n, ir::OpKind kind) {
+} // namespace
+
+Status lowerUnary(NodeLowering &n, ir::OpKind kind, ir::Attrs attrs) {
   auto x = n.value(0);
   if (!x)
     return x.takeError();
-  auto r = n.emit(kind, {*x});
+  auto r = n.emit(kind, {*x}, std::move(attrs));
   if (!r)
     return r.takeError();
   n.define(0, *r);
   return Status::ok();
 }
-
-} // namespace
 
 Status lowerGemm(NodeLowering &n) {
   if (n.intAttr("transA", 0) != 0)

@@ -278,14 +278,7 @@ Status lowerTranspose(NodeLowering &n) {
     n.define(0, transposeInts(**c, *perm));
     return Status::ok();
   }
-  auto x = n.value(0);
-  if (!x)
-    return x.takeError();
-  auto r = n.emit(ir::OpKind::Transpose, {*x}, {{"perm", ir::Attribute::list(*perm)}});
-  if (!r)
-    return r.takeError();
-  n.define(0, *r);
-  return Status::ok();
+  return lowerUnary(n, ir::OpKind::Transpose, {{"perm", ir::Attribute::list(*perm)}});
 }
 
 //===----------------------------------------------------------------------===//
@@ -310,6 +303,19 @@ Status lowerShape(NodeLowering &n) {
   return defineFolded(n, ConstTensor::ofInts({size}, std::move(dims)));
 }
 
+/// The node's `axis` attribute (default 0) normalised against the rank of
+/// input 0, whose shape goes to `shape`.
+Expected<int64_t> inputAxis(NodeLowering &n, ir::Shape &shape) {
+  auto in = n.shapeOf(0);
+  if (!in)
+    return in.takeError();
+  shape = *in;
+  auto axis = normalizeAxis(n.intAttr("axis", 0), static_cast<int64_t>(in->size()));
+  if (!axis)
+    return n.locate(axis.takeError());
+  return *axis;
+}
+
 Status lowerGather(NodeLowering &n) {
   auto indices = intConstant(n, 1, "Gather's indices");
   if (!indices)
@@ -321,26 +327,17 @@ Status lowerGather(NodeLowering &n) {
     return defineFolded(n, gatherInts(**c, **indices, n.intAttr("axis", 0)));
   // Floats: the IR's gather with the constant indices (a weight's gather,
   // e.g. an embedding table, is folded by the constant folder).
-  auto in = n.shapeOf(0);
-  if (!in)
-    return in.takeError();
-  auto axis = normalizeAxis(n.intAttr("axis", 0), static_cast<int64_t>(in->size()));
+  ir::Shape in;
+  auto axis = inputAxis(n, in);
   if (!axis)
-    return n.locate(axis.takeError());
+    return axis.takeError();
   std::vector<int64_t> idx = (*indices)->ints;
-  if (Status ok = normalizeIndices(idx, (*in)[static_cast<size_t>(*axis)]); !ok)
+  if (Status ok = normalizeIndices(idx, in[static_cast<size_t>(*axis)]); !ok)
     return n.locate(ok.error());
-  auto x = n.value(0);
-  if (!x)
-    return x.takeError();
-  auto r = n.emit(ir::OpKind::Gather, {*x},
-                  {{"axis", ir::Attribute::scalar(*axis)},
-                   {"indices", ir::Attribute::list(std::move(idx))},
-                   {"index_shape", ir::Attribute::list((*indices)->shape)}});
-  if (!r)
-    return r.takeError();
-  n.define(0, *r);
-  return Status::ok();
+  return lowerUnary(n, ir::OpKind::Gather,
+                    {{"axis", ir::Attribute::scalar(*axis)},
+                     {"indices", ir::Attribute::list(std::move(idx))},
+                     {"index_shape", ir::Attribute::list((*indices)->shape)}});
 }
 
 /// Resize (opset 10+) and Upsample (7-9) in mode "nearest": per resized axis,
@@ -466,28 +463,19 @@ Status lowerExpand(NodeLowering &n) {
   auto out = ir::broadcastShapes(*in, *shape);
   if (!out)
     return n.locate(out.takeError());
-  auto x = n.value(0);
-  if (!x)
-    return x.takeError();
-  auto r = n.emit(ir::OpKind::Expand, {*x}, {{"shape", ir::Attribute::list(*out)}});
-  if (!r)
-    return r.takeError();
-  n.define(0, *r);
-  return Status::ok();
+  return lowerUnary(n, ir::OpKind::Expand, {{"shape", ir::Attribute::list(*out)}});
 }
 
 /// Split(x[, split]) {axis, split (before opset 13), num_outputs (opset 18)}:
 /// one IR slice per output.
 Status lowerSplit(NodeLowering &n) {
-  auto in = n.shapeOf(0);
-  if (!in)
-    return in.takeError();
-  const int64_t rank = static_cast<int64_t>(in->size());
-  auto axis = normalizeAxis(n.intAttr("axis", 0), rank);
+  ir::Shape in;
+  auto axis = inputAxis(n, in);
   if (!axis)
-    return n.locate(axis.takeError());
+    return axis.takeError();
+  const int64_t rank = static_cast<int64_t>(in.size());
   const size_t ax = static_cast<size_t>(*axis);
-  const int64_t dim = (*in)[ax];
+  const int64_t dim = in[ax];
   const int64_t outs = static_cast<int64_t>(n.numOutputs());
   std::vector<int64_t> split;
   if (n.opset() < 13) {
@@ -518,7 +506,7 @@ Status lowerSplit(NodeLowering &n) {
   int64_t first = 0;
   for (int64_t i = 0; i < outs; ++i) {
     std::vector<int64_t> starts(static_cast<size_t>(rank), 0), steps(static_cast<size_t>(rank), 1);
-    std::vector<int64_t> sizes(*in);
+    std::vector<int64_t> sizes(in);
     starts[ax] = split[i] > 0 ? first : 0;
     sizes[ax] = split[i];
     auto r = n.emit(ir::OpKind::Slice, {*x},
@@ -551,12 +539,10 @@ Status lowerConcat(NodeLowering &n) {
     return defineFolded(n, concatInts(parts, n.intAttr("axis", 0)));
   // Floats: the IR's concat op (float weights among the parts stay
   // constants; all-constant concats are folded by the constant folder).
-  auto in = n.shapeOf(0);
-  if (!in)
-    return in.takeError();
-  auto axis = normalizeAxis(n.intAttr("axis", 0), static_cast<int64_t>(in->size()));
+  ir::Shape in;
+  auto axis = inputAxis(n, in);
   if (!axis)
-    return n.locate(axis.takeError());
+    return axis.takeError();
   std::vector<ir::ValueId> operands;
   for (size_t i = 0; i < n.numInputs(); ++i) {
     auto v = n.value(i);
@@ -646,17 +632,10 @@ Status lowerSlice(NodeLowering &n) {
   auto geo = sliceGeometry(*in, starts, ends, axes, steps);
   if (!geo)
     return n.locate(geo.takeError());
-  auto x = n.value(0);
-  if (!x)
-    return x.takeError();
-  auto r = n.emit(ir::OpKind::Slice, {*x},
-                  {{"starts", ir::Attribute::list(geo->starts)},
-                   {"steps", ir::Attribute::list(geo->steps)},
-                   {"sizes", ir::Attribute::list(geo->sizes)}});
-  if (!r)
-    return r.takeError();
-  n.define(0, *r);
-  return Status::ok();
+  return lowerUnary(n, ir::OpKind::Slice,
+                    {{"starts", ir::Attribute::list(geo->starts)},
+                     {"steps", ir::Attribute::list(geo->steps)},
+                     {"sizes", ir::Attribute::list(geo->sizes)}});
 }
 
 Status lowerEqual(NodeLowering &n) {

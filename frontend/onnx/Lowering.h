@@ -41,6 +41,9 @@ Status lowerSub(NodeLowering &n);
 Status lowerMul(NodeLowering &n);
 Status lowerDiv(NodeLowering &n);
 Status lowerRelu(NodeLowering &n);
+/// Output 0 = `kind` applied to input 0 with `attrs` (the IR's shape rule
+/// checks it at this node).
+Status lowerUnary(NodeLowering &n, ir::OpKind kind, ir::Attrs attrs = {});
 Status lowerSigmoid(NodeLowering &n);
 Status lowerSoftplus(NodeLowering &n);
 Status lowerLeakyRelu(NodeLowering &n);
