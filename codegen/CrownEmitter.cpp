@@ -113,7 +113,7 @@ public:
   Function *affineRule(const Step &s, Mode mode, const std::string &name);
   Function *convRule(const Step &s, Mode mode, const std::string &name);
   Function *reluRule(const Step &s, Mode mode, const std::string &name);
-  Function *sigmoidRule(const Step &s, Mode mode, const std::string &name);
+  Function *scalarRule(const Step &s, Mode mode, const std::string &name);
   Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
   Function *linearRule(const Step &s, Mode mode, const std::string &name);
 
@@ -212,9 +212,6 @@ private:
   // --- backward rules -----------------------------------------------------
   Function *rule(int stepIdx, Mode mode);
   Function *scalarRelax();
-  Value *sigmoid(IRBuilder<> &b, Value *x) {
-    return b.CreateFDiv(cd(1.0), b.CreateFAdd(cd(1.0), b.CreateCall(declareExpF64(m_), {b.CreateFNeg(x)})));
-  }
   /// Whether a linear step's exact terms are charged (an operand with other
   /// consumers, F > 1): the rule then also takes (c, err, tmp) and the
   /// bounds of each distinct operand.
@@ -524,7 +521,7 @@ Function *CrownEmitter::scalarRelax() {
 
 /// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, xlo, xhi, rows).
 /// The lines of ir/SigmoidRelaxation by the sign of λ, as ir::crown.
-Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string &name) {
+Function *CrownEmitter::scalarRule(const Step &s, Mode mode, const std::string &name) {
   const bool crown = mode != Mode::Grad;
   Function *f = createStepFunction(m_, name, crown ? 7 : 4);
   Value *ly = f->getArg(0), *lx = f->getArg(1);
@@ -536,14 +533,7 @@ Function *CrownEmitter::sigmoidRule(const Step &s, Mode mode, const std::string 
   if (!crown) {
     // f'(x) at the midpoint of the point interval, the table's slope (the
     // object ir::inputGradient calls).
-    auto *fty = FunctionType::get(f64(), {Type::getInt32Ty(ctx_), f64()}, false);
-    FunctionCallee slopeFn = m_.getOrInsertFunction("gamma_scalar_slope", fty);
-    if (auto *sf = dyn_cast<Function>(slopeFn.getCallee())) {
-      sf->setVisibility(GlobalValue::HiddenVisibility);
-      sf->addFnAttr(Attribute::NoUnwind);
-      sf->addFnAttr(Attribute::WillReturn);
-      sf->setDoesNotAccessMemory();
-    }
+    FunctionCallee slopeFn = declareScalarTableFn(m_, "gamma_scalar_slope");
     Value *fn = b.getInt32(s.scalarFn);
     emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
       emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
@@ -1092,8 +1082,8 @@ Function *convCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::
 Function *reluCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
   return e.reluRule(s, m, n);
 }
-Function *sigmoidCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
-  return e.sigmoidRule(s, m, n);
+Function *scalarCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
+  return e.scalarRule(s, m, n);
 }
 Function *binaryConstCrownRule(CrownEmitter &e, const Step &s, CrownMode m,
                                const std::string &n) {

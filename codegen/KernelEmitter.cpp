@@ -61,15 +61,26 @@ GlobalVariable *ConstantPool::get(const ConstData &c, const std::string &name) {
   return gv;
 }
 
-FunctionCallee declareExpF64(Module &m) {
-  Type *f64 = Type::getDoubleTy(m.getContext());
-  FunctionCallee callee = m.getOrInsertFunction("exp", FunctionType::get(f64, {f64}, false));
-  // As with -fno-math-errno: exp neither unwinds nor touches memory we read.
+FunctionCallee declarePure(Module &m, const char *name, Type *ret, ArrayRef<Type *> args) {
+  FunctionCallee callee = m.getOrInsertFunction(name, FunctionType::get(ret, args, false));
   if (auto *f = dyn_cast<Function>(callee.getCallee())) {
     f->addFnAttr(Attribute::NoUnwind);
     f->addFnAttr(Attribute::WillReturn);
     f->setDoesNotAccessMemory();
   }
+  return callee;
+}
+
+FunctionCallee declareExpF64(Module &m) {
+  // As with -fno-math-errno: exp neither unwinds nor touches memory we read.
+  Type *f64 = Type::getDoubleTy(m.getContext());
+  return declarePure(m, "exp", f64, {f64});
+}
+
+FunctionCallee declareScalarTableFn(Module &m, const char *name) {
+  Type *f64 = Type::getDoubleTy(m.getContext());
+  FunctionCallee callee = declarePure(m, name, f64, {Type::getInt32Ty(m.getContext()), f64});
+  cast<Function>(callee.getCallee())->setVisibility(GlobalValue::HiddenVisibility);
   return callee;
 }
 
@@ -289,17 +300,6 @@ std::pair<Value *, Value *> sigmoidInterval(IRBuilder<> &b, const Step &, Value 
   return {l32, h32};
 }
 
-/// A libm-like function that neither unwinds nor touches memory.
-static FunctionCallee declarePure(Module &m, const char *name, Type *ret, ArrayRef<Type *> args) {
-  FunctionCallee callee = m.getOrInsertFunction(name, FunctionType::get(ret, args, false));
-  if (auto *f = dyn_cast<Function>(callee.getCallee())) {
-    f->addFnAttr(Attribute::NoUnwind);
-    f->addFnAttr(Attribute::WillReturn);
-    f->setDoesNotAccessMemory();
-  }
-  return callee;
-}
-
 /// x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)), as ir's f32 softplus.
 Value *softplusEval(IRBuilder<> &b, const Step &, Value *x, Value *) {
   Module &m = *b.GetInsertBlock()->getModule();
@@ -328,9 +328,8 @@ Value *expEval(IRBuilder<> &b, const Step &, Value *x, Value *) {
 std::pair<Value *, Value *> scalarInterval(IRBuilder<> &b, const Step &s, Value *lo, Value *hi,
                                            Value *) {
   Module &m = *b.GetInsertBlock()->getModule();
-  Type *f64 = b.getDoubleTy(), *f32 = b.getFloatTy();
-  FunctionCallee value = declarePure(m, "gamma_scalar_value", f64, {b.getInt32Ty(), f64});
-  cast<Function>(value.getCallee())->setVisibility(GlobalValue::HiddenVisibility);
+  Type *f32 = b.getFloatTy();
+  FunctionCallee value = declareScalarTableFn(m, "gamma_scalar_value");
   Value *fn = b.getInt32(s.scalarFn);
   Value *l32 = roundDown(b, b.CreateCall(value, {fn, toDouble(b, lo)}), 8.0);
   Value *h32 = roundUp(b, b.CreateCall(value, {fn, toDouble(b, hi)}), 8.0);

@@ -28,7 +28,10 @@
 #include <string>
 #include <utility>
 
+#include <llvm/ADT/ArrayRef.h>
+
 namespace llvm {
+class Type;
 class Function;
 class FunctionCallee;
 class GlobalVariable;
@@ -91,6 +94,13 @@ private:
 /// no memory access). Kernels call libm, not llvm.exp, so that they compute
 /// what ir/ computes with std::exp.
 llvm::FunctionCallee declareExpF64(llvm::Module &m);
+/// A libm-like function `ret name(args...)` that neither unwinds nor touches
+/// memory (how declareExpF64 declares exp).
+llvm::FunctionCallee declarePure(llvm::Module &m, const char *name, llvm::Type *ret,
+                                 llvm::ArrayRef<llvm::Type *> args);
+/// `double name(i32 fn, double x)` of abi/ScalarRelax.h (gamma_scalar_value,
+/// gamma_scalar_slope): pure, hidden, resolved against the linked object.
+llvm::FunctionCallee declareScalarTableFn(llvm::Module &m, const char *name);
 
 /// `internal i1 <prefix>.fpenv_ok()`: whether the floating-point environment
 /// at the call is the one docs/soundness.md assumes (round to nearest, no

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <cmath>
 #include <fmt/format.h>
 #include <optional>
@@ -368,17 +369,27 @@ Status Lowering::lowerAffine(const Op &op, Step &s) {
 }
 
 Status Lowering::lowerUnary(const Op &op, Step &s) {
-  s.kind = op.kind == OpKind::Relu       ? StepKind::Relu
-           : op.kind == OpKind::Sigmoid  ? StepKind::Sigmoid
-           : op.kind == OpKind::Softplus ? StepKind::Softplus
-           : op.kind == OpKind::Tanh     ? StepKind::Tanh
-           : op.kind == OpKind::Exp      ? StepKind::Exp
-                                         : StepKind::Neg;
-  s.scalarFn = op.kind == OpKind::Sigmoid    ? GAMMA_SCALAR_SIGMOID
-               : op.kind == OpKind::Softplus ? GAMMA_SCALAR_SOFTPLUS
-               : op.kind == OpKind::Tanh     ? GAMMA_SCALAR_TANH
-               : op.kind == OpKind::Exp      ? GAMMA_SCALAR_EXP
-                                             : -1;
+  // The op kinds lowerUnary takes (loweringTable), their step kind and, for
+  // the scalar-table functions, their row.
+  struct UnaryStep {
+    OpKind op;
+    StepKind step;
+    int scalarFn;
+  };
+  static constexpr UnaryStep kUnary[] = {
+      {OpKind::Relu, StepKind::Relu, -1},
+      {OpKind::Neg, StepKind::Neg, -1},
+      {OpKind::Sigmoid, StepKind::Sigmoid, GAMMA_SCALAR_SIGMOID},
+      {OpKind::Softplus, StepKind::Softplus, GAMMA_SCALAR_SOFTPLUS},
+      {OpKind::Tanh, StepKind::Tanh, GAMMA_SCALAR_TANH},
+      {OpKind::Exp, StepKind::Exp, GAMMA_SCALAR_EXP},
+  };
+  const UnaryStep *u = std::find_if(std::begin(kUnary), std::end(kUnary),
+                                    [&](const UnaryStep &e) { return e.op == op.kind; });
+  if (u == std::end(kUnary))
+    return opError(op, "internal error: no unary step for this op", ErrorCode::KernelUnsupported);
+  s.kind = u->step;
+  s.scalarFn = u->scalarFn;
   if (isConst(op.operands[0]) || !loc_[op.operands[0]])
     return opError(op, "operand has no buffer");
   s.in = {*loc_[op.operands[0]]};

@@ -81,8 +81,8 @@ struct Step {
   // LeakyRelu: the slope below 0 (an f32).
   float alpha = 0.0f;
 
-  // Sigmoid, Softplus: the row of the scalar table (abi/ScalarRelax.h) whose
-  // lines the crown rule takes.
+  // Sigmoid, Softplus, Tanh, Exp: the row of the scalar table
+  // (abi/ScalarRelax.h) whose lines, values and slopes the rules take.
   int scalarFn = -1;
 
   // BinaryConst / BinaryAct.

@@ -68,7 +68,7 @@ std::pair<llvm::Value *, llvm::Value *> binaryConstInterval(Builder &, const Ste
 llvm::Function *affineCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
 llvm::Function *convCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
 llvm::Function *reluCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
-llvm::Function *sigmoidCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
+llvm::Function *scalarCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
 llvm::Function *binaryConstCrownRule(CrownEmitter &, const Step &, CrownMode,
                                      const std::string &);
 /// Neg, copy and x ± y: exact terms, charged only for a shared operand.

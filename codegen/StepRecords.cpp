@@ -25,9 +25,24 @@ int64_t convTerms(const Step &s) {
   return std::max<int64_t>(1, s.conv->M / s.conv->group * k);
 }
 int64_t convTmp(const Step &s) { return s.out.numel; } // q per output
-/// ReLU: a, s, t, m per neuron; sigmoid: two lines (4 doubles) and m.
+/// ReLU: a, s, t, m per neuron; a scalar-table function: two lines (4
+/// doubles) and m.
 int64_t reluTmp(const Step &s) { return 4 * s.out.numel; }
-int64_t sigmoidTmp(const Step &s) { return 5 * s.out.numel; }
+int64_t scalarTmp(const Step &s) { return 5 * s.out.numel; }
+
+/// A function of the scalar table (abi/ScalarRelax.h): its own f32 eval,
+/// the table's lines for every neuron, and by default the table's f for IBP.
+constexpr StepRecord scalarStep(StepKind kind, const char *name, ScalarEvalHook eval,
+                                ScalarIntervalHook interval = scalarInterval) {
+  return {.kind = kind,
+          .name = name,
+          .scalarEval = eval,
+          .scalarInterval = interval,
+          .crownRule = scalarCrownRule,
+          .relaxation = Relaxation::AllNeurons,
+          .ruleTakesBounds = true,
+          .crownTmpDoubles = scalarTmp};
+}
 
 constexpr StepRecord kRecords[] = {
     {.kind = StepKind::Affine,
@@ -66,38 +81,12 @@ constexpr StepRecord kRecords[] = {
      .ruleTakesBounds = true,
      .parallelVariant = true,
      .crownTmpDoubles = reluTmp},
-    {.kind = StepKind::Sigmoid,
-     .name = "sigmoid",
-     .scalarEval = sigmoidEval,
-     .scalarInterval = sigmoidInterval,
-     .crownRule = sigmoidCrownRule,
-     .relaxation = Relaxation::AllNeurons,
-     .ruleTakesBounds = true,
-     .crownTmpDoubles = sigmoidTmp},
-    {.kind = StepKind::Tanh,
-     .name = "tanh",
-     .scalarEval = tanhEval,
-     .scalarInterval = scalarInterval,
-     .crownRule = sigmoidCrownRule,
-     .relaxation = Relaxation::AllNeurons,
-     .ruleTakesBounds = true,
-     .crownTmpDoubles = sigmoidTmp},
-    {.kind = StepKind::Exp,
-     .name = "exp",
-     .scalarEval = expEval,
-     .scalarInterval = scalarInterval,
-     .crownRule = sigmoidCrownRule,
-     .relaxation = Relaxation::AllNeurons,
-     .ruleTakesBounds = true,
-     .crownTmpDoubles = sigmoidTmp},
-    {.kind = StepKind::Softplus,
-     .name = "softplus",
-     .scalarEval = softplusEval,
-     .scalarInterval = scalarInterval, // the table's f, the same object as ir::ibp
-     .crownRule = sigmoidCrownRule,    // the lines of the step's scalarFn
-     .relaxation = Relaxation::AllNeurons,
-     .ruleTakesBounds = true,
-     .crownTmpDoubles = sigmoidTmp},
+    // sigmoid's ibp step computes σ inline (vectorised), the same double
+    // operations as the table's row.
+    scalarStep(StepKind::Sigmoid, "sigmoid", sigmoidEval, sigmoidInterval),
+    scalarStep(StepKind::Tanh, "tanh", tanhEval),
+    scalarStep(StepKind::Exp, "exp", expEval),
+    scalarStep(StepKind::Softplus, "softplus", softplusEval),
     {.kind = StepKind::Neg,
      .name = "neg",
      .scalarEval = negEval,
