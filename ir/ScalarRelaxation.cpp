@@ -10,8 +10,6 @@
 
 namespace gma::ir {
 
-double sigmoid(double x) { return gamma_scalar_value(GAMMA_SCALAR_SIGMOID, x); }
-
 ScalarLines scalarRelaxation(gamma_scalar_fn fn, double l, double u) {
   double out[4];
   gamma_scalar_relax(fn, l, u, chargeOn(RoundingCharge::ScalarLines), out);

@@ -23,9 +23,6 @@ struct ScalarLines {
   Line lower, upper;
 };
 
-/// σ(x) in double: 1 / (1 + exp(-x)) (the table's row).
-double sigmoid(double x);
-
 /// Sound lower and upper lines of `fn` on [l, u] (abi/ScalarRelax.h).
 ScalarLines scalarRelaxation(gamma_scalar_fn fn, double l, double u);
 

@@ -831,12 +831,8 @@ Status lowerClip(NodeLowering &n) {
       return r.takeError();
     v = *r;
   }
-  if (v == *x) { // no bound: an identity
-    auto r = n.emit(ir::OpKind::Identity, {v});
-    if (!r)
-      return r.takeError();
-    v = *r;
-  }
+  if (v == *x) // no bound: an identity
+    return lowerIdentity(n);
   n.define(0, v);
   return Status::ok();
 }

@@ -439,12 +439,8 @@ Status lowerResizeNearest(NodeLowering &n, bool upsample) {
       return g.takeError();
     v = *g;
   }
-  if (v == *x) {
-    auto id = n.emit(ir::OpKind::Identity, {v});
-    if (!id)
-      return id.takeError();
-    v = *id;
-  }
+  if (v == *x) // no axis resized
+    return passThrough(n);
   n.define(0, v);
   return Status::ok();
 }

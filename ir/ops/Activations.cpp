@@ -1,4 +1,4 @@
-//===- ir/ops/Activations.cpp - relu, sigmoid -----------------------------===//
+//===- ir/ops/Activations.cpp - relu, leaky_relu, the scalar-table functions -===//
 //
 // Monotone elementwise activations (relu, leaky_relu, sigmoid, softplus, tanh, exp): the interval rule maps endpoints to
 // endpoints (docs/soundness.md). CROWN relaxations: ReLU, for l < 0 < u, the
@@ -257,6 +257,23 @@ Graph leakyInstance(std::mt19937_64 &rng) {
   return g;
 }
 
+/// The record of a function of the scalar table (abi/ScalarRelax.h): its
+/// own evaluation in f32 and f64; interval, CROWN lines and gradient from the
+/// table's row.
+template <gamma_scalar_fn F, OpKind K>
+constexpr OpRecord scalarRecord(EvalFn<float> eval, EvalFn<double> eval64) {
+  return {
+      .shape = sameShape,
+      .eval = eval,
+      .eval64 = eval64,
+      .interval = intervalScalar<F>,
+      .instance = unaryInstance<K>,
+      .crown = crownScalar<F>,
+      .tighten = CrownTighten::All,
+      .grad = gradScalar<F>,
+  };
+}
+
 } // namespace
 
 extern const OpRecord kLeakyReluRecord = {
@@ -280,46 +297,13 @@ extern const OpRecord kReluRecord = {
     .tighten = CrownTighten::Unstable,
     .grad = gradRelu,
 };
-extern const OpRecord kSigmoidRecord = {
-    .shape = sameShape,
-    .eval = evalSigmoid<float>,
-    .eval64 = evalSigmoid<double>,
-    .interval = intervalScalar<GAMMA_SCALAR_SIGMOID>,
-    .instance = unaryInstance<OpKind::Sigmoid>,
-    .crown = crownScalar<GAMMA_SCALAR_SIGMOID>,
-    .tighten = CrownTighten::All,
-    .grad = gradScalar<GAMMA_SCALAR_SIGMOID>,
-};
-extern const OpRecord kSoftplusRecord = {
-    .shape = sameShape,
-    .eval = evalSoftplus<float>,
-    .eval64 = evalSoftplus<double>,
-    .interval = intervalScalar<GAMMA_SCALAR_SOFTPLUS>,
-    .instance = unaryInstance<OpKind::Softplus>,
-    .crown = crownScalar<GAMMA_SCALAR_SOFTPLUS>,
-    .tighten = CrownTighten::All,
-    .grad = gradScalar<GAMMA_SCALAR_SOFTPLUS>,
-};
-
-extern const OpRecord kTanhRecord = {
-    .shape = sameShape,
-    .eval = evalTanh<float>,
-    .eval64 = evalTanh<double>,
-    .interval = intervalScalar<GAMMA_SCALAR_TANH>,
-    .instance = unaryInstance<OpKind::Tanh>,
-    .crown = crownScalar<GAMMA_SCALAR_TANH>,
-    .tighten = CrownTighten::All,
-    .grad = gradScalar<GAMMA_SCALAR_TANH>,
-};
-extern const OpRecord kExpRecord = {
-    .shape = sameShape,
-    .eval = evalExp<float>,
-    .eval64 = evalExp<double>,
-    .interval = intervalScalar<GAMMA_SCALAR_EXP>,
-    .instance = unaryInstance<OpKind::Exp>,
-    .crown = crownScalar<GAMMA_SCALAR_EXP>,
-    .tighten = CrownTighten::All,
-    .grad = gradScalar<GAMMA_SCALAR_EXP>,
-};
+extern const OpRecord kSigmoidRecord =
+    scalarRecord<GAMMA_SCALAR_SIGMOID, OpKind::Sigmoid>(evalSigmoid<float>, evalSigmoid<double>);
+extern const OpRecord kSoftplusRecord =
+    scalarRecord<GAMMA_SCALAR_SOFTPLUS, OpKind::Softplus>(evalSoftplus<float>, evalSoftplus<double>);
+extern const OpRecord kTanhRecord =
+    scalarRecord<GAMMA_SCALAR_TANH, OpKind::Tanh>(evalTanh<float>, evalTanh<double>);
+extern const OpRecord kExpRecord =
+    scalarRecord<GAMMA_SCALAR_EXP, OpKind::Exp>(evalExp<float>, evalExp<double>);
 
 } // namespace gma::ir

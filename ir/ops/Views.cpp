@@ -459,6 +459,21 @@ template <SourceFn S> int64_t gatherTerms(const Graph &g, const Op &op, size_t k
   return std::max<int64_t>(most, 1);
 }
 
+/// The record of an index-map op: its shape rule and instances; eval,
+/// interval, CROWN, fan-in count and gradient from its source map.
+template <SourceFn S> constexpr OpRecord indexMapRecord(ShapeFn shape, InstanceFn instance) {
+  return {
+      .shape = shape,
+      .eval = evalGather<S, float>,
+      .eval64 = evalGather<S, double>,
+      .interval = intervalGather<S>,
+      .instance = instance,
+      .crown = crownGather<S>,
+      .crownTerms = gatherTerms<S>,
+      .grad = gradGather<S>,
+  };
+}
+
 } // namespace
 
 extern const OpRecord kConstRecord = {
@@ -487,55 +502,11 @@ extern const OpRecord kIdentityRecord = {
     .grad = gradSigned<1>,
 };
 
-extern const OpRecord kTransposeRecord = {
-    .shape = transposeShape,
-    .eval = evalGather<transposeSrc, float>,
-    .eval64 = evalGather<transposeSrc, double>,
-    .interval = intervalGather<transposeSrc>,
-    .instance = transposeInstance,
-    .crown = crownGather<transposeSrc>,
-    .crownTerms = gatherTerms<transposeSrc>,
-    .grad = gradGather<transposeSrc>,
-};
-extern const OpRecord kSliceRecord = {
-    .shape = sliceShape,
-    .eval = evalGather<sliceSrc, float>,
-    .eval64 = evalGather<sliceSrc, double>,
-    .interval = intervalGather<sliceSrc>,
-    .instance = sliceInstance,
-    .crown = crownGather<sliceSrc>,
-    .crownTerms = gatherTerms<sliceSrc>,
-    .grad = gradGather<sliceSrc>,
-};
-extern const OpRecord kConcatRecord = {
-    .shape = concatShape,
-    .eval = evalGather<concatSrc, float>,
-    .eval64 = evalGather<concatSrc, double>,
-    .interval = intervalGather<concatSrc>,
-    .instance = concatInstance,
-    .crown = crownGather<concatSrc>,
-    .crownTerms = gatherTerms<concatSrc>,
-    .grad = gradGather<concatSrc>,
-};
-extern const OpRecord kGatherRecord = {
-    .shape = gatherShape,
-    .eval = evalGather<gatherSrc, float>,
-    .eval64 = evalGather<gatherSrc, double>,
-    .interval = intervalGather<gatherSrc>,
-    .instance = gatherInstance,
-    .crown = crownGather<gatherSrc>,
-    .crownTerms = gatherTerms<gatherSrc>,
-    .grad = gradGather<gatherSrc>,
-};
-extern const OpRecord kExpandRecord = {
-    .shape = expandShape,
-    .eval = evalGather<expandSrc, float>,
-    .eval64 = evalGather<expandSrc, double>,
-    .interval = intervalGather<expandSrc>,
-    .instance = expandInstance,
-    .crown = crownGather<expandSrc>,
-    .crownTerms = gatherTerms<expandSrc>,
-    .grad = gradGather<expandSrc>,
-};
+extern const OpRecord kTransposeRecord =
+    indexMapRecord<transposeSrc>(transposeShape, transposeInstance);
+extern const OpRecord kSliceRecord = indexMapRecord<sliceSrc>(sliceShape, sliceInstance);
+extern const OpRecord kConcatRecord = indexMapRecord<concatSrc>(concatShape, concatInstance);
+extern const OpRecord kGatherRecord = indexMapRecord<gatherSrc>(gatherShape, gatherInstance);
+extern const OpRecord kExpandRecord = indexMapRecord<expandSrc>(expandShape, expandInstance);
 
 } // namespace gma::ir
