@@ -53,6 +53,7 @@
 #include <llvm/IR/Module.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace gma::codegen {
@@ -163,7 +164,13 @@ private:
     b.CreateBr(join);
     b.SetInsertPoint(join);
   }
+  /// base[0, count) = value; zeros as one memset (no loop for the optimiser
+  /// to recognise).
   void zeroDoubles(IRBuilder<> &b, Value *base, Value *count, double value = 0.0) {
+    if (value == 0.0 && !std::signbit(value)) {
+      b.CreateMemSet(base, b.getInt8(0), b.CreateMul(count, b.getInt64(8)), Align(8));
+      return;
+    }
     emitLoop(b, b.getInt64(0), count, 1, "zero",
              [&](IRBuilder<> &b, Value *i) { storeD(b, cd(value), base, i); });
   }
@@ -224,6 +231,8 @@ private:
 
   // --- passes and entries ---------------------------------------------
   Function *pass(const CrownPass &p, Mode mode);
+  Function *concretise();
+  Function *tightenHelper(int which); // 0 unstable, 1 spec, 2 update
   Function *forward(bool tighten);
   void emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target, bool all);
   Function *emitCrownEntry();
@@ -240,6 +249,8 @@ private:
   std::map<std::pair<int, Mode>, Function *> rules_;
   std::map<std::pair<int32_t, Mode>, Function *> passes_;
   Function *relax_ = nullptr;
+  Function *concretise_ = nullptr;
+  Function *tightenFns_[3] = {nullptr, nullptr, nullptr};
 };
 
 Function *CrownEmitter::rule(int stepIdx, Mode mode) {
@@ -773,56 +784,145 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
   }
   zeroBorn(p.steps.size());
 
-  if (crown) {
-    // Λ·x >= Λ·xc - |Λ|·xr over the box; err += γ_{2n+2}·(|Λ|·(|xc| + xr) + |c|).
-    const int64_t nIn = plan_.inputSize;
-    Value *lin = lamOf(b, d, p, plan_.inputValue);
-    AllocaInst *vAcc = accumulator(b, "vacc"), *mAcc = accumulator(b, "macc");
-    AllocaInst *tAcc = accumulator(b, "tacc");
-    emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
-      Value *row = b.CreateMul(r, b.getInt64(nIn));
-      b.CreateStore(cd(0.0), vAcc);
-      b.CreateStore(cd(0.0), mAcc);
-      emitLoop(b, nIn, "k", [&](IRBuilder<> &b, Value *k) {
-        Value *lam = loadD(b, lin, b.CreateAdd(row, k));
-        Value *lo = toDouble(b, loadF32(b, sl.xlo, k)), *hi = toDouble(b, loadF32(b, sl.xhi, k));
-        Value *xc = b.CreateFMul(b.CreateFAdd(lo, hi), cd(0.5));
-        Value *xr = b.CreateFMul(b.CreateFSub(hi, lo), cd(0.5));
-        Value *al = fabs(b, lam);
-        reduce(b, vAcc, b.CreateFSub(b.CreateFMul(lam, xc), b.CreateFMul(al, xr)));
-        reduce(b, mAcc, b.CreateFMul(al, b.CreateFAdd(fabs(b, xc), xr)));
-      });
-      Value *c = loadD(b, d.c, r);
-      Value *val = b.CreateFAdd(b.CreateLoad(f64(), vAcc), c);
-      Value *mag = b.CreateFAdd(b.CreateLoad(f64(), mAcc), fabs(b, c));
-      Value *e = b.CreateFAdd(
-          loadD(b, d.err, r),
-          b.CreateFMul(cd(gammaBound(2 * nIn + 4) * chargeOn(RoundingCharge::CrownConcretise)), mag));
-      Value *res = b.CreateFSub(val, b.CreateFMul(e, cd(1 + 1e-9)));
-      res = b.CreateSelect(b.CreateFCmpUNO(res, res),
-                           cd(-std::numeric_limits<double>::infinity()), res);
-      storeD(b, res, d.lower, r);
-      // The linear bound itself, f(x)_r >= a·x + off on the box: a = f32(Λ),
-      // off = c - err - Σ|Λ - a|·m_x (the coefficients' rounding) - 4u·|c|.
-      emitIf(b, b.CreateIsNotNull(coefs), "coefs", [&] {
-        Value *rowC = b.CreateMul(r, b.getInt64(nIn + 1));
-        b.CreateStore(cd(0.0), tAcc);
-        emitLoop(b, nIn, "kc", [&](IRBuilder<> &b, Value *k) {
-          Value *lam = loadD(b, lin, b.CreateAdd(row, k));
-          Value *a = b.CreateFPTrunc(lam, b.getFloatTy());
-          storeF32(b, a, coefs, b.CreateAdd(rowC, k));
-          Value *mx = maxMag(b, toDouble(b, loadF32(b, sl.xlo, k)), toDouble(b, loadF32(b, sl.xhi, k)));
-          reduce(b, tAcc, b.CreateFMul(fabs(b, b.CreateFSub(lam, toDouble(b, a))), mx));
-        });
-        Value *slack = b.CreateFAdd(b.CreateFAdd(loadD(b, d.err, r), b.CreateLoad(f64(), tAcc)),
-                                    b.CreateFMul(cd(4 * kU), fabs(b, c)));
-        Value *off = b.CreateFSub(c, b.CreateFMul(slack, cd(1 + 1e-9)));
-        storeF32(b, roundDown(b, off), coefs, b.CreateAdd(rowC, b.getInt64(nIn)));
-      });
-    });
-  }
+  if (crown)
+    b.CreateCall(concretise(), {lamOf(b, d, p, plan_.inputValue), sl.xlo, sl.xhi, d.c, d.err,
+                                d.lower, coefs, rows});
   b.CreateRetVoid();
   passes_[key] = f;
+  return f;
+}
+
+/// (lin, xlo, xhi, c, err, lower, coefs, rows): the end of every crown pass,
+/// one function for all of them: Λ_in·x over the box into lower[r] (double,
+/// margins included) and, if coefs is not null, the linear bound (f32).
+Function *CrownEmitter::concretise() {
+  if (concretise_)
+    return concretise_;
+  Function *f = createStepFunction(m_, prefix_ + "_crown.concretise", 7);
+  Value *lin = f->getArg(0);
+  Slice sl{nullptr, f->getArg(1), f->getArg(2)};
+  Dyn d{f->getArg(3), f->getArg(4), f->getArg(5), nullptr, f->getArg(7)};
+  Value *coefs = f->getArg(6), *rows = f->getArg(7);
+  rows->setName("rows");
+  IRBuilder<> b(&f->getEntryBlock());
+  // Λ·x >= Λ·xc - |Λ|·xr over the box; err += γ_{2n+2}·(|Λ|·(|xc| + xr) + |c|).
+  const int64_t nIn = plan_.inputSize;
+  AllocaInst *vAcc = accumulator(b, "vacc"), *mAcc = accumulator(b, "macc");
+  AllocaInst *tAcc = accumulator(b, "tacc");
+  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+    Value *row = b.CreateMul(r, b.getInt64(nIn));
+    b.CreateStore(cd(0.0), vAcc);
+    b.CreateStore(cd(0.0), mAcc);
+    emitLoop(b, nIn, "k", [&](IRBuilder<> &b, Value *k) {
+      Value *lam = loadD(b, lin, b.CreateAdd(row, k));
+      Value *lo = toDouble(b, loadF32(b, sl.xlo, k)), *hi = toDouble(b, loadF32(b, sl.xhi, k));
+      Value *xc = b.CreateFMul(b.CreateFAdd(lo, hi), cd(0.5));
+      Value *xr = b.CreateFMul(b.CreateFSub(hi, lo), cd(0.5));
+      Value *al = fabs(b, lam);
+      reduce(b, vAcc, b.CreateFSub(b.CreateFMul(lam, xc), b.CreateFMul(al, xr)));
+      reduce(b, mAcc, b.CreateFMul(al, b.CreateFAdd(fabs(b, xc), xr)));
+    });
+    Value *c = loadD(b, d.c, r);
+    Value *val = b.CreateFAdd(b.CreateLoad(f64(), vAcc), c);
+    Value *mag = b.CreateFAdd(b.CreateLoad(f64(), mAcc), fabs(b, c));
+    Value *e = b.CreateFAdd(
+        loadD(b, d.err, r),
+        b.CreateFMul(cd(gammaBound(2 * nIn + 4) * chargeOn(RoundingCharge::CrownConcretise)), mag));
+    Value *res = b.CreateFSub(val, b.CreateFMul(e, cd(1 + 1e-9)));
+    res = b.CreateSelect(b.CreateFCmpUNO(res, res),
+                         cd(-std::numeric_limits<double>::infinity()), res);
+    storeD(b, res, d.lower, r);
+    // The linear bound itself, f(x)_r >= a·x + off on the box: a = f32(Λ),
+    // off = c - err - Σ|Λ - a|·m_x (the coefficients' rounding) - 4u·|c|.
+    emitIf(b, b.CreateIsNotNull(coefs), "coefs", [&] {
+      Value *rowC = b.CreateMul(r, b.getInt64(nIn + 1));
+      b.CreateStore(cd(0.0), tAcc);
+      emitLoop(b, nIn, "kc", [&](IRBuilder<> &b, Value *k) {
+        Value *lam = loadD(b, lin, b.CreateAdd(row, k));
+        Value *a = b.CreateFPTrunc(lam, b.getFloatTy());
+        storeF32(b, a, coefs, b.CreateAdd(rowC, k));
+        Value *mx = maxMag(b, toDouble(b, loadF32(b, sl.xlo, k)), toDouble(b, loadF32(b, sl.xhi, k)));
+        reduce(b, tAcc, b.CreateFMul(fabs(b, b.CreateFSub(lam, toDouble(b, a))), mx));
+      });
+      Value *slack = b.CreateFAdd(b.CreateFAdd(loadD(b, d.err, r), b.CreateLoad(f64(), tAcc)),
+                                  b.CreateFMul(cd(4 * kU), fabs(b, c)));
+      Value *off = b.CreateFSub(c, b.CreateFMul(slack, cd(1 + 1e-9)));
+      storeF32(b, roundDown(b, off), coefs, b.CreateAdd(rowC, b.getInt64(nIn)));
+    });
+  });
+  b.CreateRetVoid();
+  concretise_ = f;
+  return f;
+}
+
+/// The three loops of a tightening, each one function for every target (the
+/// neuron count is an argument): they run once per layer and box, next to
+/// the backward pass's rows × numel work, and in one copy they keep the
+/// forward function's code linear in the number of layers.
+///   unstable(lo, hi, idx, n, all) -> U: branch-free compaction of the
+///     indices with l < 0 < u (all of them if `all`);
+///   spec(lam, idx, U, n): Λ = (e_i; -e_i) over the U indices (2U rows);
+///   update(lo, hi, idx, lower, U): the bounds intersected with the pass's
+///     (std::max(lo, l) and std::min(hi, h), as ir::crown).
+Function *CrownEmitter::tightenHelper(int which) {
+  if (tightenFns_[which])
+    return tightenFns_[which];
+  Type *ptr = PointerType::getUnqual(ctx_), *i64 = Type::getInt64Ty(ctx_);
+  Function *f = nullptr;
+  if (which == 0) {
+    auto *fty = FunctionType::get(i64, {ptr, ptr, ptr, i64, i64}, false);
+    f = Function::Create(fty, GlobalValue::InternalLinkage, prefix_ + "_crown.unstable", m_);
+  } else if (which == 1) {
+    auto *fty = FunctionType::get(Type::getVoidTy(ctx_), {ptr, ptr, i64, i64}, false);
+    f = Function::Create(fty, GlobalValue::InternalLinkage, prefix_ + "_crown.spec", m_);
+  } else {
+    f = createStepFunction(m_, prefix_ + "_crown.update", 4);
+    f->getArg(4)->setName("U");
+  }
+  for (unsigned i = 0; i < f->arg_size(); ++i)
+    if (f->getArg(i)->getType()->isPointerTy()) {
+      f->addParamAttr(i, Attribute::NoAlias);
+      f->addParamAttr(i, Attribute::NoCapture);
+    }
+  f->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> b(f->empty() ? BasicBlock::Create(ctx_, "entry", f) : &f->getEntryBlock());
+  if (which == 0) {
+    Value *lo = f->getArg(0), *hi = f->getArg(1), *idx = f->getArg(2), *n = f->getArg(3);
+    Value *all = b.CreateICmpNE(f->getArg(4), b.getInt64(0));
+    AllocaInst *count = b.CreateAlloca(i64, nullptr, "unstable");
+    b.CreateStore(b.getInt64(0), count);
+    emitLoop(b, b.getInt64(0), n, 1, "unst", [&](IRBuilder<> &b, Value *i) {
+      Value *l = loadF32(b, lo, i), *u = loadF32(b, hi, i);
+      Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+      Value *uns = b.CreateOr(all, b.CreateAnd(b.CreateFCmpOLT(l, zero), b.CreateFCmpOGT(u, zero)));
+      Value *cnt = b.CreateLoad(i64, count);
+      b.CreateAlignedStore(i, b.CreateInBoundsGEP(i64, idx, cnt), Align(8));
+      b.CreateStore(b.CreateAdd(cnt, b.CreateZExt(uns, i64)), count);
+    });
+    b.CreateRet(b.CreateLoad(i64, count, "U"));
+  } else if (which == 1) {
+    Value *lam = f->getArg(0), *idx = f->getArg(1), *u = f->getArg(2), *n = f->getArg(3);
+    zeroDoubles(b, lam, b.CreateMul(b.CreateMul(u, b.getInt64(2)), n));
+    emitLoop(b, b.getInt64(0), u, 1, "spec", [&](IRBuilder<> &b, Value *j) {
+      Value *i = b.CreateAlignedLoad(i64, b.CreateInBoundsGEP(i64, idx, j), Align(8));
+      storeD(b, cd(1.0), lam, b.CreateAdd(b.CreateMul(j, n), i));
+      storeD(b, cd(-1.0), lam, b.CreateAdd(b.CreateMul(b.CreateAdd(u, j), n), i));
+    });
+    b.CreateRetVoid();
+  } else {
+    Value *lo = f->getArg(0), *hi = f->getArg(1), *idx = f->getArg(2), *lower = f->getArg(3);
+    Value *u = f->getArg(4);
+    emitLoop(b, b.getInt64(0), u, 1, "upd", [&](IRBuilder<> &b, Value *j) {
+      Value *i = b.CreateAlignedLoad(i64, b.CreateInBoundsGEP(i64, idx, j), Align(8));
+      Value *l = roundDown(b, loadD(b, lower, j));
+      Value *h = roundUp(b, b.CreateFNeg(loadD(b, lower, b.CreateAdd(u, j))));
+      Value *curL = loadF32(b, lo, i), *curH = loadF32(b, hi, i);
+      storeF32(b, b.CreateSelect(b.CreateFCmpOLT(curL, l), l, curL), lo, i);
+      storeF32(b, b.CreateSelect(b.CreateFCmpOLT(h, curH), h, curH), hi, i);
+    });
+    b.CreateRetVoid();
+  }
+  tightenFns_[which] = f;
   return f;
 }
 
@@ -832,44 +932,16 @@ void CrownEmitter::emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target, 
   const CrownPass &p = lay_.intermediate.at(target);
   const int64_t n = lay_.numel[target];
   Value *lo = boundsLo(b, sl, target), *hi = boundsHi(b, sl, target);
-  Type *i64 = b.getInt64Ty();
   Value *idx = floatAt(b, sl.base, lay_.idxOff);
-  IRBuilder<> eb(&b.GetInsertBlock()->getParent()->getEntryBlock(),
-                 b.GetInsertBlock()->getParent()->getEntryBlock().begin());
-  AllocaInst *count = eb.CreateAlloca(i64, nullptr, "unstable");
-  b.CreateStore(b.getInt64(0), count);
-  // Branch-free compaction of the indices with l < 0 < u.
-  emitLoop(b, n, "unst", [&](IRBuilder<> &b, Value *i) {
-    Value *l = loadF32(b, lo, i), *u = loadF32(b, hi, i);
-    Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
-    Value *uns = all ? b.getTrue() : b.CreateAnd(b.CreateFCmpOLT(l, zero), b.CreateFCmpOGT(u, zero));
-    Value *cnt = b.CreateLoad(i64, count);
-    b.CreateAlignedStore(i, b.CreateInBoundsGEP(i64, idx, cnt), Align(8));
-    b.CreateStore(b.CreateAdd(cnt, b.CreateZExt(uns, i64)), count);
-  });
-  Value *u = b.CreateLoad(i64, count, "U");
+  Value *u = b.CreateCall(tightenHelper(0), {lo, hi, idx, b.getInt64(n), b.getInt64(all ? 1 : 0)});
   emitIf(b, b.CreateICmpSGT(u, b.getInt64(0)), "tighten", [&] {
     Value *rows = b.CreateMul(u, b.getInt64(2));
     Dyn d = dyn(b, sl.base, rows);
-    Value *lam = lamOf(b, d, p, target);
-    zeroDoubles(b, lam, b.CreateMul(rows, b.getInt64(n)));
-    emitLoop(b, b.getInt64(0), u, 1, "spec", [&](IRBuilder<> &b, Value *j) {
-      Value *i = b.CreateAlignedLoad(i64, b.CreateInBoundsGEP(i64, idx, j), Align(8));
-      storeD(b, cd(1.0), lam, b.CreateAdd(b.CreateMul(j, b.getInt64(n)), i));
-      storeD(b, cd(-1.0), lam, b.CreateAdd(b.CreateMul(b.CreateAdd(u, j), b.getInt64(n)), i));
-    });
+    b.CreateCall(tightenHelper(1), {lamOf(b, d, p, target), idx, u, b.getInt64(n)});
     b.CreateCall(pass(p, Mode::Crown),
                  {sl.base, sl.xlo, sl.xhi, ConstantPointerNull::get(PointerType::getUnqual(ctx_)),
                   rows});
-    emitLoop(b, b.getInt64(0), u, 1, "upd", [&](IRBuilder<> &b, Value *j) {
-      Value *i = b.CreateAlignedLoad(i64, b.CreateInBoundsGEP(i64, idx, j), Align(8));
-      Value *l = roundDown(b, loadD(b, d.lower, j));
-      Value *h = roundUp(b, b.CreateFNeg(loadD(b, d.lower, b.CreateAdd(u, j))));
-      Value *curL = loadF32(b, lo, i), *curH = loadF32(b, hi, i);
-      // std::max(lo, l) and std::min(hi, h), as ir::crown.
-      storeF32(b, b.CreateSelect(b.CreateFCmpOLT(curL, l), l, curL), lo, i);
-      storeF32(b, b.CreateSelect(b.CreateFCmpOLT(h, curH), h, curH), hi, i);
-    });
+    b.CreateCall(tightenHelper(2), {lo, hi, idx, d.lower, u});
   });
 }
 
