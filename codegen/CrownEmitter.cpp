@@ -55,6 +55,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace gma::codegen {
 
@@ -219,6 +220,7 @@ private:
   // --- backward rules -----------------------------------------------------
   Function *rule(int stepIdx, Mode mode);
   Function *scalarRelax();
+  Function *reluApply(const Step &s);
   /// Whether a linear step's exact terms are charged (an operand with other
   /// consumers, F > 1): the rule then also takes (c, err, tmp) and the
   /// bounds of each distinct operand.
@@ -250,6 +252,7 @@ private:
   std::map<std::pair<int32_t, Mode>, Function *> passes_;
   Function *relax_ = nullptr;
   Function *concretise_ = nullptr;
+  std::map<std::tuple<int64_t, double, double>, Function *> reluApply_;
   Function *tightenFns_[3] = {nullptr, nullptr, nullptr};
 };
 
@@ -446,21 +449,21 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
     return f;
   }
 
-  Value *c = f->getArg(2), *err = f->getArg(3), *tmp = f->getArg(4);
+  Value *tmp = f->getArg(4);
   Value *aArr = tmp, *sArr = dPtr(b, tmp, b.getInt64(n)), *tArr = dPtr(b, tmp, b.getInt64(2 * n)),
-        *mArr = dPtr(b, tmp, b.getInt64(3 * n));
+        *mArr = dPtr(b, tmp, b.getInt64(3 * n)), *gArr = dPtr(b, tmp, b.getInt64(4 * n));
   auto upRel = [&](IRBuilder<> &b, Value *v) {
     return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 + 4 * kU)),
                           b.CreateFMul(v, cd(1 - 4 * kU)));
   };
   // Per neuron: lower slope a, upper slope s, intercept t (0 for stable
-  // neurons) and magnitude m. Charges (ir::crown): λ·s and parallel λ·a are
-  // rounded products (γ_F), λ·1 and λ·0 exact (γ_{F-1}); the intercepts form
-  // the rule's n-term constant sum (γ_n), then added into c.
-  // With α != 0 the products λ·α round: every term is charged as a product.
+  // neurons), magnitude m and the charge g of the product λ·a. Charges
+  // (ir::crown): λ·s and parallel λ·a are rounded products (γ_F), λ·1 and
+  // λ·0 exact (γ_{F-1}); the intercepts form the rule's n-term constant sum
+  // (γ_n), then added into c. With α != 0 the products λ·α round: every
+  // term is charged as a product.
   const double gProd = termGamma(s.inValues[0], 1);
   const double gExact = alpha != 0 ? gProd : termGamma(s.inValues[0], 0);
-  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
     Value *active = b.CreateFCmpOGE(l, cd(0.0));
@@ -472,16 +475,40 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
     Value *t = alpha == 0 ? upRel(b, b.CreateFMul(b.CreateFNeg(sl), l))
                           : upRel(b, b.CreateFMul(upRel(b, b.CreateFSub(sl, cd(alpha))),
                                                   b.CreateFNeg(l)));
-    // Parallel: the ratio before the outward rounding (any a in [α, 1] is sound).
-    Value *a = mode == Mode::CrownParallel
-                   ? ratio
-                   : b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(alpha));
+    // Parallel: the ratio before the outward rounding (any a in [α, 1] is
+    // sound), a rounded product; otherwise a in {α, 1}: λ·1 is exact.
+    const bool parallel = mode == Mode::CrownParallel;
+    Value *a = parallel ? ratio
+                        : b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(alpha));
     Value *stableSlope = b.CreateSelect(active, cd(1.0), cd(alpha));
     storeD(b, b.CreateSelect(stable, stableSlope, a), aArr, i);
     storeD(b, b.CreateSelect(stable, stableSlope, sl), sArr, i);
     storeD(b, b.CreateSelect(stable, cd(0.0), t), tArr, i);
     storeD(b, maxMag(b, l, u), mArr, i);
-  });
+    storeD(b, parallel ? b.CreateSelect(stable, cd(gExact), cd(gProd)) : cd(gExact), gArr, i);
+  }, LoopHint::Scalar);
+  b.CreateCall(reluApply(s), {f->getArg(0), f->getArg(1), f->getArg(2), f->getArg(3), tmp, rows});
+  b.CreateRetVoid();
+  return f;
+}
+
+/// (Ly, Lx, c, err, tmp, rows): the row loop of a ReLU rule over the
+/// per-neuron a, s, t, m, g its relax loop wrote to tmp; one function for
+/// both lower slopes (the parallel pass only writes other a and g).
+Function *CrownEmitter::reluApply(const Step &s) {
+  const int64_t n = s.out.numel;
+  const double gProd = termGamma(s.inValues[0], 1);
+  const double gExact = s.alpha != 0 ? gProd : termGamma(s.inValues[0], 0);
+  auto key = std::make_tuple(n, gProd, gExact);
+  if (auto it = reluApply_.find(key); it != reluApply_.end())
+    return it->second;
+  Function *f = createStepFunction(m_, prefix_ + "_crown.relu.apply." + s.name, 5);
+  Value *ly = f->getArg(0), *lx = f->getArg(1), *c = f->getArg(2), *err = f->getArg(3);
+  Value *tmp = f->getArg(4), *rows = f->getArg(5);
+  IRBuilder<> b(&f->getEntryBlock());
+  Value *aArr = tmp, *sArr = dPtr(b, tmp, b.getInt64(n)), *tArr = dPtr(b, tmp, b.getInt64(2 * n)),
+        *mArr = dPtr(b, tmp, b.getInt64(3 * n)), *gArr = dPtr(b, tmp, b.getInt64(4 * n));
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
   AllocaInst *cAcc = accumulator(b, "cacc"), *eAcc = accumulator(b, "eacc");
   emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
     b.CreateStore(cd(0.0), cAcc);
@@ -500,7 +527,7 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
       Value *mi = loadD(b, mArr, i);
       Value *stableN = b.CreateFCmpOEQ(loadD(b, tArr, i), cd(0.0));
       Value *gNeg = b.CreateSelect(stableN, cd(gExact), cd(gProd));
-      Value *gPos = mode == Mode::CrownParallel ? gNeg : cd(gExact);
+      Value *gPos = loadD(b, gArr, i);
       Value *e = b.CreateFAdd(b.CreateFMul(b.CreateFMul(gNeg, fabs(b, ls)), mi),
                               b.CreateFMul(cd(gSum), fabs(b, lt)));
       Value *ePos = b.CreateFMul(b.CreateFMul(gPos, fabs(b, la)), mi);
@@ -510,6 +537,7 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
     addConstant(b, c, err, r, b.CreateLoad(f64(), cAcc));
   });
   b.CreateRetVoid();
+  reluApply_[key] = f;
   return f;
 }
 
@@ -898,7 +926,7 @@ Function *CrownEmitter::tightenHelper(int which) {
       Value *cnt = b.CreateLoad(i64, count);
       b.CreateAlignedStore(i, b.CreateInBoundsGEP(i64, idx, cnt), Align(8));
       b.CreateStore(b.CreateAdd(cnt, b.CreateZExt(uns, i64)), count);
-    });
+    }, LoopHint::Scalar);
     b.CreateRet(b.CreateLoad(i64, count, "U"));
   } else if (which == 1) {
     Value *lam = f->getArg(0), *idx = f->getArg(1), *u = f->getArg(2), *n = f->getArg(3);
@@ -907,7 +935,7 @@ Function *CrownEmitter::tightenHelper(int which) {
       Value *i = b.CreateAlignedLoad(i64, b.CreateInBoundsGEP(i64, idx, j), Align(8));
       storeD(b, cd(1.0), lam, b.CreateAdd(b.CreateMul(j, n), i));
       storeD(b, cd(-1.0), lam, b.CreateAdd(b.CreateMul(b.CreateAdd(u, j), n), i));
-    });
+    }, LoopHint::Scalar);
     b.CreateRetVoid();
   } else {
     Value *lo = f->getArg(0), *hi = f->getArg(1), *idx = f->getArg(2), *lower = f->getArg(3);
@@ -919,7 +947,7 @@ Function *CrownEmitter::tightenHelper(int which) {
       Value *curL = loadF32(b, lo, i), *curH = loadF32(b, hi, i);
       storeF32(b, b.CreateSelect(b.CreateFCmpOLT(curL, l), l, curL), lo, i);
       storeF32(b, b.CreateSelect(b.CreateFCmpOLT(h, curH), h, curH), hi, i);
-    });
+    }, LoopHint::Scalar);
     b.CreateRetVoid();
   }
   tightenFns_[which] = f;

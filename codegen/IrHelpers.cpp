@@ -42,10 +42,15 @@ void emitLoop(IRBuilder<> &b, Value *begin, Value *end, int64_t step, const char
                             /*HasNSW=*/true);
   iv->addIncoming(next, b.GetInsertBlock());
   BranchInst *latch = b.CreateBr(header);
-  if (hint == LoopHint::Auto && loopsEmitted != before) {
+  if ((hint == LoopHint::Auto && loopsEmitted != before) || hint == LoopHint::Scalar) {
     // A loop ID is a distinct node whose first operand is itself.
-    Metadata *off = MDNode::get(ctx, MDString::get(ctx, "llvm.loop.unroll.disable"));
-    MDNode *id = MDNode::getDistinct(ctx, {nullptr, off});
+    SmallVector<Metadata *, 3> ops = {nullptr,
+                                      MDNode::get(ctx, MDString::get(ctx, "llvm.loop.unroll.disable"))};
+    if (hint == LoopHint::Scalar)
+      ops.push_back(MDNode::get(
+          ctx, {MDString::get(ctx, "llvm.loop.vectorize.enable"),
+                ConstantAsMetadata::get(ConstantInt::getFalse(ctx))}));
+    MDNode *id = MDNode::getDistinct(ctx, ops);
     id->replaceOperandWith(0, id);
     latch->setMetadata(LLVMContext::MD_loop, id);
   }

@@ -31,6 +31,9 @@ enum class LoopHint {
   Auto,
   /// LLVM's heuristics decide, whatever the loop contains.
   Unroll,
+  /// Neither vectorised nor unrolled: O(n) bookkeeping next to O(n²) work,
+  /// where the vectorizer's code would only cost compile time.
+  Scalar,
 };
 
 /// `for (iv = begin; iv < end; iv += step) body(iv)` with i64 induction;

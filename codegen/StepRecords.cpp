@@ -27,7 +27,7 @@ int64_t convTerms(const Step &s) {
 int64_t convTmp(const Step &s) { return s.out.numel; } // q per output
 /// ReLU: a, s, t, m per neuron; a scalar-table function: two lines (4
 /// doubles) and m.
-int64_t reluTmp(const Step &s) { return 4 * s.out.numel; }
+int64_t reluTmp(const Step &s) { return 5 * s.out.numel; } // a, s, t, m, γ of λ·a
 int64_t scalarTmp(const Step &s) { return 5 * s.out.numel; }
 
 /// A function of the scalar table (abi/ScalarRelax.h): its own f32 eval,
