@@ -132,11 +132,13 @@ Expected<std::string> moduleText(BuiltModule &bm) {
   return os.str();
 }
 
-Status linkSharedLibrary(const std::string &objBytes, const std::string &dest,
+Status linkSharedLibrary(const std::vector<std::string> &objects, const std::string &dest,
                          const CodegenOptions &opts) {
-  TempFile obj, relax, so, log;
-  if (Status st = writeTemp(obj, dest, objBytes, ".o"); !st)
-    return st;
+  std::vector<TempFile> objs(objects.size());
+  TempFile relax, so, log;
+  for (size_t i = 0; i < objects.size(); ++i)
+    if (Status st = writeTemp(objs[i], dest, objects[i], ".o"); !st)
+      return st;
   // The scalar relaxations the crown kernels call (abi/ScalarRelax.h).
   if (Status st = writeTemp(relax, dest, scalarRelaxObject(), ".relax.o"); !st)
     return st;
@@ -158,8 +160,10 @@ Status linkSharedLibrary(const std::string &objBytes, const std::string &dest,
       return linkError(fmt::format("linker driver '{}' not found in PATH", program));
     program = *found;
   }
-  llvm::SmallVector<llvm::StringRef, 8> args = {program, "-shared", "-o", so.path,
-                                                obj.path, relax.path, "-lm"};
+  llvm::SmallVector<llvm::StringRef, 8> args = {program, "-shared", "-o", so.path};
+  for (const TempFile &o : objs)
+    args.push_back(o.path);
+  args.append({relax.path, "-lm"});
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(log.path),
                                                 llvm::StringRef(log.path)};
   std::string execError;
@@ -216,17 +220,31 @@ Status emitToFile(const ir::Graph &g, EmitKind kind, const std::string &path,
   // Machine code, and the weights it reads beside it (ABI 5). The weights
   // go first: a library is never in place without its file, and a failed
   // library removes the weights it was written with.
-  llvm::LLVMContext ctx;
-  auto bm = buildOptimizedModule(g, opts, ctx, /*libraryEntry=*/true);
-  if (!bm)
-    return bm.takeError();
-  auto obj = emitMachineCode(*bm, llvm::CodeGenFileType::ObjectFile);
-  if (!obj)
-    return obj.takeError();
+  // A shared library from several objects compiled at once (SplitCompile);
+  // an object file is one module.
+  std::shared_ptr<const KernelPlan> plan;
+  std::vector<std::string> objects;
+  if (kind == EmitKind::SharedLibrary) {
+    auto compiled = compileObjects(g, opts, /*libraryEntry=*/true);
+    if (!compiled)
+      return compiled.takeError();
+    plan = compiled->plan;
+    objects = std::move(compiled->objects);
+  } else {
+    llvm::LLVMContext ctx;
+    auto bm = buildOptimizedModule(g, opts, ctx, /*libraryEntry=*/true);
+    if (!bm)
+      return bm.takeError();
+    auto obj = emitMachineCode(*bm, llvm::CodeGenFileType::ObjectFile);
+    if (!obj)
+      return obj.takeError();
+    plan = bm->plan;
+    objects.push_back(std::move(*obj));
+  }
   std::string weights = support::weightsPathFor(path);
   if (opts.writeWeights) {
     Status st = writeStreamAtomically(weights, [&](llvm::raw_ostream &os) {
-      forEachWeightsFileChunk(*bm->plan, layoutWeightsFile(*bm->plan),
+      forEachWeightsFileChunk(*plan, layoutWeightsFile(*plan),
                               [&](const void *p, size_t n) {
                                 os.write(static_cast<const char *>(p), n);
                               });
@@ -234,8 +252,8 @@ Status emitToFile(const ir::Graph &g, EmitKind kind, const std::string &path,
     if (!st)
       return st;
   }
-  Status st = kind == EmitKind::Object ? writeFileAtomically(path, *obj)
-                                       : linkSharedLibrary(*obj, path, opts);
+  Status st = kind == EmitKind::Object ? writeFileAtomically(path, objects.front())
+                                       : linkSharedLibrary(objects, path, opts);
   if (!st && opts.writeWeights)
     llvm::sys::fs::remove(weights);
   return st;

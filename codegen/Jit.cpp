@@ -1,7 +1,8 @@
 //===- codegen/Jit.cpp - Kernels compiled in process (ORC LLJIT) ----------===//
 //
-// The same optimised module as the AOT path, handed to an LLJIT whose target
-// machine is built for the same CPU and features. Symbols the kernels import
+// The same objects as the AOT path's shared library (compileObjects: the
+// optimised module in parts, compiled on several cores), loaded by an LLJIT
+// for the same CPU and features. Symbols the kernels import
 // (libm's exp/expf, memcpy) resolve against the current process. The
 // descriptor is found through `<prefix>_info` and lives as long as the JIT;
 // the weight table points into the graph's weights (the mapped ONNX data
@@ -49,8 +50,7 @@ Error jitError(const std::string &what, llvm::Error err) {
 
 Expected<std::unique_ptr<JitVerifier>> JitVerifier::compile(const ir::Graph &g,
                                                             const CodegenOptions &opts) {
-  auto ctx = std::make_unique<llvm::LLVMContext>();
-  auto bm = buildOptimizedModule(g, opts, *ctx, /*libraryEntry=*/false);
+  auto bm = compileObjects(g, opts, /*libraryEntry=*/false);
   if (!bm)
     return bm.takeError();
 
@@ -59,7 +59,6 @@ Expected<std::unique_ptr<JitVerifier>> JitVerifier::compile(const ir::Graph &g,
   llvm::SmallVector<llvm::StringRef, 64> features;
   llvm::StringRef(bm->target.features).split(features, ',', -1, false);
   jtmb.addFeatures(std::vector<std::string>(features.begin(), features.end()));
-  jtmb.setCodeGenOptLevel(bm->tm->getOptLevel());
 
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
   if (!jit)
@@ -74,10 +73,11 @@ Expected<std::unique_ptr<JitVerifier>> JitVerifier::compile(const ir::Graph &g,
           scalarRelaxObject(), "ScalarRelax.o", /*RequiresNullTerminator=*/false)))
     return jitError("cannot add the scalar relaxations to the JIT", std::move(err));
 
-  bm->module->setDataLayout((*jit)->getDataLayout());
-  llvm::orc::ThreadSafeModule tsm(std::move(bm->module), std::move(ctx));
-  if (llvm::Error err = (*jit)->addIRModule(std::move(tsm)))
-    return jitError("cannot add the kernels to the JIT", std::move(err));
+  // The kernels, compiled on several cores (codegen/SplitCompile.cpp).
+  for (size_t i = 0; i < bm->objects.size(); ++i)
+    if (llvm::Error err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(
+            bm->objects[i], "kernels." + std::to_string(i) + ".o")))
+      return jitError("cannot add the kernels to the JIT", std::move(err));
   std::string infoName = opts.prefix + "_info";
   auto sym = (*jit)->lookup(infoName);
   if (!sym)

@@ -78,17 +78,26 @@ Expected<BuiltModule> buildModule(const ir::Graph &g, const CodegenOptions &opts
 
 } // namespace
 
+Expected<BuiltModule> buildPreparedModule(const ir::Graph &g, const CodegenOptions &opts,
+                                          llvm::LLVMContext &ctx, bool libraryEntry) {
+  auto out = buildModule(g, opts, ctx, libraryEntry);
+  if (!out)
+    return out;
+  parameteriseWeights(*out->module);
+  bindWeightTable(*out->module);
+  mergeFunctions(*out->module);
+  return out;
+}
+
 Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOptions &opts,
                                            llvm::LLVMContext &ctx, bool libraryEntry) {
-  auto out = buildModule(g, opts, ctx, libraryEntry);
+  auto out = buildPreparedModule(g, opts, ctx, libraryEntry);
   if (!out)
     return out;
   auto tm = createTargetMachine(out->target, opts.optLevel);
   if (!tm)
     return tm.takeError();
   out->tm = std::move(*tm);
-  parameteriseWeights(*out->module);
-  bindWeightTable(*out->module);
   optimizeModule(*out->module, *out->tm, opts.optLevel);
   return out;
 }

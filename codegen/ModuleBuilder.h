@@ -12,6 +12,8 @@
 #include "codegen/TargetSetup.h"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace llvm {
 class LLVMContext;
@@ -35,5 +37,28 @@ struct BuiltModule {
 /// `libraryEntry`: also define gamma_verifier_info (shared libraries).
 Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOptions &opts,
                                            llvm::LLVMContext &ctx, bool libraryEntry);
+
+/// The module before the -O pipeline: emitted, verified, its weights
+/// parameterised and bound to the weight table, layer copies merged. No
+/// target machine.
+Expected<BuiltModule> buildPreparedModule(const ir::Graph &g, const CodegenOptions &opts,
+                                          llvm::LLVMContext &ctx, bool libraryEntry);
+
+/// Parts the module is compiled in (codegen/SplitCompile.cpp): fixed, so
+/// that the code does not depend on the machine's core count.
+inline constexpr unsigned kCompileParts = 2;
+
+struct CompiledObjects {
+  std::shared_ptr<const KernelPlan> plan;
+  TargetDesc target;
+  /// Object files (ELF bytes) that together define the kernels, linked or
+  /// loaded together (with the scalar-relaxation object).
+  std::vector<std::string> objects;
+};
+
+/// buildOptimizedModule and machine code, in kCompileParts parts compiled
+/// on up to as many cores (codegen/SplitCompile.cpp).
+Expected<CompiledObjects> compileObjects(const ir::Graph &g, const CodegenOptions &opts,
+                                         bool libraryEntry);
 
 } // namespace gma::codegen

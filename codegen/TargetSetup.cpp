@@ -113,6 +113,22 @@ Expected<std::unique_ptr<TargetMachine>> createTargetMachine(const TargetDesc &t
   return tm;
 }
 
+void mergeFunctions(Module &m) {
+  LoopAnalysisManager lam;
+  FunctionAnalysisManager fam;
+  CGSCCAnalysisManager cgam;
+  ModuleAnalysisManager mam;
+  PassBuilder pb;
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  ModulePassManager mpm;
+  mpm.addPass(MergeFunctionsPass());
+  mpm.run(m, mam);
+}
+
 void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
   m.setTargetTriple(tm.getTargetTriple().str());
   m.setDataLayout(tm.createDataLayout());

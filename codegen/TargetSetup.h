@@ -41,6 +41,11 @@ Expected<TargetDesc> resolveTarget(const std::string &cpu);
 Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const TargetDesc &t,
                                                                    int optLevel);
 
+/// LLVM's MergeFunctions on `m`: one copy of each function body (the layer
+/// functions of one shape, codegen/ShareKernels.h). optimizeModule runs it
+/// first as well.
+void mergeFunctions(llvm::Module &m);
+
 /// Sets the module's triple and data layout and runs the default pipeline.
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int optLevel);
 
