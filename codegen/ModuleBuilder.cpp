@@ -3,6 +3,7 @@
 
 #include "codegen/KernelEmitter.h"
 #include "codegen/ShareKernels.h"
+#include "codegen/StepRecord.h"
 #include "support/Hash.h"
 
 #include <llvm/Bitcode/BitcodeWriter.h>
@@ -98,7 +99,7 @@ Expected<BuiltModule> buildOptimizedModule(const ir::Graph &g, const CodegenOpti
   if (!tm)
     return tm.takeError();
   out->tm = std::move(*tm);
-  optimizeModule(*out->module, *out->tm, opts.optLevel);
+  optimizeModule(*out->module, *out->tm, opts.optLevel, wantsSlpVectorizer(*out->plan));
   return out;
 }
 

@@ -28,6 +28,7 @@
 #include "codegen/ModuleBuilder.h"
 
 #include "codegen/ShareKernels.h"
+#include "codegen/StepRecord.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
@@ -179,7 +180,7 @@ std::vector<std::string> splitModule(Module &m, unsigned parts) {
 }
 
 Expected<std::string> compilePart(const std::string &bitcode, const TargetDesc &target,
-                                  int optLevel) {
+                                  int optLevel, bool slp) {
   LLVMContext ctx;
   auto m = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, "part"), ctx);
   if (!m)
@@ -189,7 +190,7 @@ Expected<std::string> compilePart(const std::string &bitcode, const TargetDesc &
   auto tm = createTargetMachine(target, optLevel);
   if (!tm)
     return tm.takeError();
-  optimizeModule(**m, **tm, optLevel);
+  optimizeModule(**m, **tm, optLevel, slp);
   llvm::SmallString<0> buffer;
   llvm::raw_svector_ostream os(buffer);
   llvm::legacy::PassManager pm;
@@ -218,7 +219,10 @@ Expected<CompiledObjects> compileObjects(const ir::Graph &g, const CodegenOption
   // keep global state: one part at a time then.
   const char *llvmArgs = std::getenv("GAMMA_LLVM_ARGS");
   unsigned threads = llvmArgs && *llvmArgs ? 1 : std::max(1u, std::thread::hardware_concurrency());
-  auto run = [&](size_t i) { results[i].emplace(compilePart(parts[i], out.target, opts.optLevel)); };
+  const bool slp = wantsSlpVectorizer(*out.plan);
+  auto run = [&](size_t i) {
+    results[i].emplace(compilePart(parts[i], out.target, opts.optLevel, slp));
+  };
   for (size_t first = 0; first < parts.size(); first += threads) {
     std::vector<std::thread> pool;
     size_t last = std::min(parts.size(), first + threads);

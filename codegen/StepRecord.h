@@ -94,6 +94,12 @@ struct StepRecord {
   StepFunctionHook eval = nullptr, ibp = nullptr;
   ScalarEvalHook scalarEval = nullptr;
   ScalarIntervalHook scalarInterval = nullptr;
+  /// The step's loops leave straight-line code that only LLVM's SLP
+  /// vectorizer widens (conv's fully unrolled taps: its IBP kernel is ~10%
+  /// slower without). A module whose steps all say no is optimised without
+  /// the SLP vectorizer, which then costs compile time and no measured speed
+  /// (docs/benchmarks.md, "Compile time").
+  bool wantsSlpVectorizer = false;
 
   // --- crown and grad kernels -------------------------------------------
   /// Null: no CROWN rule in the kernels (a plan with this step gets none).
@@ -117,5 +123,8 @@ struct StepRecord {
 /// The record of `kind`; every kind has one (StepRecordTest checks it).
 const StepRecord &stepRecord(StepKind kind);
 inline const StepRecord &stepRecord(const Step &s) { return stepRecord(s.kind); }
+
+/// Whether any step of `plan` wantsSlpVectorizer.
+bool wantsSlpVectorizer(const KernelPlan &plan);
 
 } // namespace gma::codegen

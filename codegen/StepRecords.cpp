@@ -59,6 +59,7 @@ constexpr StepRecord kRecords[] = {
      .fixedOperands = true,
      .eval = convEvalStep,
      .ibp = convIbpStep,
+     .wantsSlpVectorizer = true,
      .crownRule = convCrownRule,
      .ruleTakesBounds = true,
      .termsPerOperand = convTerms,
@@ -125,6 +126,13 @@ const StepRecord &stepRecord(StepKind kind) {
   int i = static_cast<int>(kind);
   assert(i >= 0 && i < kNumStepKinds);
   return kRecords[i];
+}
+
+bool wantsSlpVectorizer(const KernelPlan &plan) {
+  for (const Step &s : plan.steps)
+    if (stepRecord(s).wantsSlpVectorizer)
+      return true;
+  return false;
 }
 
 } // namespace gma::codegen

@@ -129,7 +129,7 @@ void mergeFunctions(Module &m) {
   mpm.run(m, mam);
 }
 
-void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
+void optimizeModule(Module &m, TargetMachine &tm, int optLevel, bool slp) {
   m.setTargetTriple(tm.getTargetTriple().str());
   m.setDataLayout(tm.createDataLayout());
 
@@ -139,7 +139,7 @@ void optimizeModule(Module &m, TargetMachine &tm, int optLevel) {
   ModuleAnalysisManager mam;
   PipelineTuningOptions pto;
   pto.LoopVectorization = optLevel >= 2;
-  pto.SLPVectorization = optLevel >= 2;
+  pto.SLPVectorization = optLevel >= 2 && slp;
   // Loops carrying `llvm.loop.unroll.disable` (LoopHint::Auto on a loop with
   // a loop inside, codegen/IrHelpers.h) stay rolled whatever this says.
   pto.LoopUnrolling = optLevel >= 2;

@@ -46,7 +46,9 @@ Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const TargetD
 /// first as well.
 void mergeFunctions(llvm::Module &m);
 
-/// Sets the module's triple and data layout and runs the default pipeline.
-void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int optLevel);
+/// Sets the module's triple and data layout and runs the default pipeline;
+/// from -O2 with the loop vectorizer, and with the SLP vectorizer if `slp`
+/// (StepRecord::wantsSlpVectorizer).
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int optLevel, bool slp = true);
 
 } // namespace gma::codegen
