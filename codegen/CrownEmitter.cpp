@@ -74,9 +74,9 @@ using ir::RoundingCharge;
 std::vector<int64_t> fanInCounts(const KernelPlan &plan) {
   std::vector<int64_t> f(static_cast<size_t>(std::max<int32_t>(plan.numValues, 0)), 0);
   for (const Step &s : plan.steps)
-    for (int32_t v : s.inValues)
-      if (v >= 0 && v < plan.numValues)
-        f[v] += stepRecord(s).terms(s);
+    for (size_t k = 0; k < s.inValues.size(); ++k)
+      if (int32_t v = s.inValues[k]; v >= 0 && v < plan.numValues)
+        f[v] += stepRecord(s).terms(s, k);
   return f;
 }
 
@@ -118,6 +118,7 @@ public:
   Function *scalarRule(const Step &s, Mode mode, const std::string &name);
   Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
   Function *linearRule(const Step &s, Mode mode, const std::string &name);
+  Function *gatherRule(const Step &s, Mode mode, const std::string &name);
 
 private:
   // --- small IR helpers -------------------------------------------------
@@ -225,6 +226,8 @@ private:
   /// consumers, F > 1): the rule then also takes (c, err, tmp) and the
   /// bounds of each distinct operand.
   bool linearCharged(const Step &s) const {
+    if (s.constant.size > 0) // a gather's constants: c += Λ·C
+      return true;
     for (int32_t v : s.inValues)
       if (termGamma(v, 0) > 0)
         return true;
@@ -759,6 +762,87 @@ Function *CrownEmitter::linearRule(const Step &s, Mode mode, const std::string &
   return f;
 }
 
+/// Crown, charged: (Ly, Lx_1..Lx_D, c, err, tmp, lo_1, hi_1, ..., lo_D, hi_D,
+/// rows); otherwise (Ly, Lx_1..Lx_D, rows), one Λ per distinct operand. As
+/// ir/ops/Views.cpp's crownGather: Λ's column i moves to its source (exact
+/// terms; a shared operand's γ_{F-1}·|λ|·m_x), the constants' columns join c
+/// as one dot product per row (γ_m·Σ|λ·C|, m constants).
+Function *CrownEmitter::gatherRule(const Step &s, Mode mode, const std::string &name) {
+  const std::vector<int32_t> distinct = s.distinctInValues();
+  const unsigned nd = static_cast<unsigned>(distinct.size());
+  const bool charged = mode != Mode::Grad && linearCharged(s);
+  Function *f = createStepFunction(m_, name, 1 + nd + (charged ? 3 + 2 * nd : 0));
+  Value *ly = f->getArg(0);
+  Value *rows = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  const std::vector<GatherBlock> blocks = gatherBlocks(s);
+  GlobalVariable *table = pool_.get(s.gatherIndex, s.name + ".idx");
+  auto index = [&](IRBuilder<> &b, int64_t at, Value *j) {
+    Value *p = b.CreateInBoundsGEP(b.getInt32Ty(), table, b.CreateAdd(b.getInt64(at), j));
+    return b.CreateSExt(b.CreateAlignedLoad(b.getInt32Ty(), p, Align(4)), b.getInt64Ty());
+  };
+  const int64_t n = s.out.numel;
+  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+    Value *rowY = b.CreateMul(r, b.getInt64(n));
+    for (unsigned k = 0; k < nd; ++k) {
+      const GatherBlock &g = blocks[k];
+      Value *lx = f->getArg(1 + k);
+      Value *rowX = b.CreateMul(r, b.getInt64(lay_.numel[distinct[k]]));
+      if (g.contiguous) {
+        emitLoop(b, g.count, "copy", [&](IRBuilder<> &b, Value *j) {
+          Value *lam = loadD(b, ly, b.CreateAdd(rowY, b.CreateAdd(b.getInt64(g.dst0), j)));
+          addD(b, lam, lx, b.CreateAdd(rowX, b.CreateAdd(b.getInt64(g.src0), j)));
+        });
+        continue;
+      }
+      emitLoop(b, g.count, "scatter", [&](IRBuilder<> &b, Value *j) {
+        Value *lam = loadD(b, ly, b.CreateAdd(rowY, index(b, g.dstAt, j)));
+        addD(b, lam, lx, b.CreateAdd(rowX, index(b, g.srcAt, j)));
+      });
+    }
+  });
+  if (charged) {
+    Value *c = f->getArg(1 + nd), *err = f->getArg(2 + nd);
+    const GatherBlock &cb = blocks.back();
+    GlobalVariable *cst = cb.count > 0 ? pool_.get(s.constant, s.name + ".c") : nullptr;
+    AllocaInst *eAcc = accumulator(b, "gerr"), *cAcc = accumulator(b, "gc");
+    AllocaInst *mAcc = accumulator(b, "gm");
+    emitLoop(b, b.getInt64(0), rows, 1, "rc", [&](IRBuilder<> &b, Value *r) {
+      Value *rowY = b.CreateMul(r, b.getInt64(n));
+      for (AllocaInst *a : {eAcc, cAcc, mAcc})
+        b.CreateStore(cd(0.0), a);
+      for (unsigned k = 0; k < nd; ++k) {
+        const double g = termGamma(distinct[k], 0);
+        const GatherBlock &gb = blocks[k];
+        if (g == 0 || gb.count == 0)
+          continue;
+        Value *lo = f->getArg(1 + nd + 3 + 2 * k), *hi = f->getArg(1 + nd + 3 + 2 * k + 1);
+        emitLoop(b, gb.count, "fan", [&](IRBuilder<> &b, Value *j) {
+          Value *lam = fabs(b, loadD(b, ly, b.CreateAdd(rowY, index(b, gb.dstAt, j))));
+          Value *src = index(b, gb.srcAt, j);
+          Value *mx = maxMag(b, toDouble(b, loadF32(b, lo, src)), toDouble(b, loadF32(b, hi, src)));
+          reduce(b, eAcc, b.CreateFMul(cd(g), b.CreateFMul(lam, mx)));
+        });
+      }
+      if (cb.count > 0) {
+        emitLoop(b, cb.count, "const", [&](IRBuilder<> &b, Value *j) {
+          Value *lam = loadD(b, ly, b.CreateAdd(rowY, index(b, cb.dstAt, j)));
+          Value *t = b.CreateFMul(lam, toDouble(b, loadF32(b, cst, j)));
+          reduce(b, cAcc, t);
+          reduce(b, mAcc, fabs(b, t));
+        });
+      }
+      Value *e = b.CreateFAdd(b.CreateLoad(f64(), eAcc),
+                              b.CreateFMul(cd(gammaBound(cb.count)), b.CreateLoad(f64(), mAcc)));
+      addD(b, e, err, r);
+      if (cb.count > 0)
+        addConstant(b, c, err, r, b.CreateLoad(f64(), cAcc));
+    });
+  }
+  b.CreateRetVoid();
+  return f;
+}
+
 /// (slice, xlo, xhi, coefs, rows): Λ of the target is in place; runs the
 /// rules back to the input. Crown: lower[r] (double, margins included) at
 /// Dyn::lower and, if coefs is not null, the input coefficients (f32).
@@ -1191,6 +1275,9 @@ Function *binaryConstCrownRule(CrownEmitter &e, const Step &s, CrownMode m,
 }
 Function *linearCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
   return e.linearRule(s, m, n);
+}
+Function *gatherCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
+  return e.gatherRule(s, m, n);
 }
 
 CrownFunctions emitCrownKernels(Module &m, ConstantPool &pool, const KernelPlan &plan,

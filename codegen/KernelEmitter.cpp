@@ -438,6 +438,59 @@ Function *addSubStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
   return f;
 }
 
+/// Index-map ops, per sample and plane: each operand block's result
+/// elements from their sources (a memcpy for a contiguous block, else a loop
+/// over the index table), then the constants' block. Exact in f32 and in
+/// intervals (lo from lo, hi from hi).
+Function *gatherStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                     const std::string &name, unsigned planes) {
+  Function *f = createStepFunction(ctx.m, name, planes * static_cast<unsigned>(sb.unique.size()));
+  Value *batch = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  const std::vector<GatherBlock> blocks = gatherBlocks(s);
+  const std::vector<int32_t> distinct = s.distinctInValues();
+  GlobalVariable *table = ctx.pool.get(s.gatherIndex, s.name + ".idx");
+  GlobalVariable *cst = s.constant.data ? ctx.pool.get(s.constant, s.name + ".c") : nullptr;
+  auto index = [&](IRBuilder<> &b, int64_t at, Value *j) {
+    Value *p = b.CreateInBoundsGEP(b.getInt32Ty(), table, b.CreateAdd(b.getInt64(at), j));
+    return b.CreateSExt(b.CreateAlignedLoad(b.getInt32Ty(), p, Align(4)), b.getInt64Ty());
+  };
+  const int64_t nOut = s.out.numel;
+  emitLoop(b, b.getInt64(0), batch, 1, "sample", [&](IRBuilder<> &b, Value *bi) {
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      const GatherBlock &g = blocks[k];
+      if (g.count == 0)
+        continue;
+      // The operand of block k: the first position holding its value.
+      size_t pos = 0;
+      if (k < distinct.size())
+        while (s.inValues[pos] != distinct[k])
+          ++pos;
+      for (unsigned p = 0; p < planes; ++p) {
+        Value *out = floatPtr(b, f->getArg(sb.outIdx * planes + p), b.CreateMul(bi, b.getInt64(nOut)));
+        if (g.srcAt < 0) {
+          emitLoop(b, g.count, "const", [&](IRBuilder<> &b, Value *j) {
+            storeF32(b, loadF32(b, cst, j), out, index(b, g.dstAt, j));
+          });
+          continue;
+        }
+        const int64_t nIn = s.in[pos].numel;
+        Value *in = floatPtr(b, f->getArg(sb.inIdx[pos] * planes + p), b.CreateMul(bi, b.getInt64(nIn)));
+        if (g.contiguous) {
+          b.CreateMemCpy(floatPtr(b, out, b.getInt64(g.dst0)), Align(4),
+                         floatPtr(b, in, b.getInt64(g.src0)), Align(4), g.count * 4);
+          continue;
+        }
+        emitLoop(b, g.count, "gather", [&](IRBuilder<> &b, Value *j) {
+          storeF32(b, loadF32(b, in, index(b, g.srcAt, j)), out, index(b, g.dstAt, j));
+        });
+      }
+    }
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
 /// The one loop of every elementwise step: the record's scalar rule on each
 /// element, with the broadcast constant (if any) read as C[m] for element
 /// ((o·mid) + m)·inner + i of a sample.
@@ -499,6 +552,14 @@ Function *addSubEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers 
 Function *addSubIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
                         const std::string &name) {
   return addSubStep(ctx, s, sb, name, true);
+}
+Function *gatherEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                         const std::string &name) {
+  return gatherStep(ctx, s, sb, name, 1);
+}
+Function *gatherIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                        const std::string &name) {
+  return gatherStep(ctx, s, sb, name, 2);
 }
 
 Function *emitStepFunction(StepEmitContext &ctx, const Step &s, bool ibp, const StepBuffers &sb,

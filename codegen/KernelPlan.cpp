@@ -19,12 +19,15 @@
 #include "abi/ScalarRelax.h"
 #include "codegen/StepRecord.h"
 
+#include "ir/OpRecord.h"
 #include "ir/Rounding.h"
 
 #include <algorithm>
 #include <cassert>
 #include <iterator>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <fmt/format.h>
 #include <optional>
 #include <vector>
@@ -100,6 +103,7 @@ private:
   Status lowerConv(const Op &op, Step &s);
   Status lowerUnary(const Op &op, Step &s);
   Status lowerLeakyRelu(const Op &op, Step &s);
+  Status lowerGather(const Op &op, Step &s);
   Status checkStep(const Op &op, const Step &s, bool elementwise);
 
   /// The weight data of a constant value (through views), or nullptr.
@@ -161,7 +165,8 @@ Expected<KernelPlan> Lowering::run() {
     plan_.steps.push_back(std::move(s));
   }
   for (const Step &s : plan_.steps)
-    for (const ConstData *c : {&s.weight, &s.bias, &s.colAbsSum, &s.weightT, &s.constant})
+    for (const ConstData *c :
+         {&s.weight, &s.bias, &s.colAbsSum, &s.weightT, &s.constant, &s.gatherIndex})
       if (c->size > 0 && plan_.weightIndex(*c) < 0) {
         plan_.weightIds[{c->data, c->size}] = static_cast<int64_t>(plan_.weights.size());
         plan_.weights.push_back(*c);
@@ -271,16 +276,14 @@ Status Lowering::lowerOp(const Op &op, int index) {
   const auto &table = loweringTable();
   auto it = std::find_if(table.begin(), table.end(),
                          [&](const LoweringEntry &e) { return e.kind == op.kind; });
-  if (it == table.end()) {
-    if (op.kind == OpKind::Transpose)
-      return opError(op,
-                     "the kernels do not implement transpose of an activation; "
-                     "only transposes that passes fold into weights are supported",
-                     ErrorCode::KernelUnsupported);
+  // Every index-map op (transpose, slice, concat, gather, expand) is one
+  // gather step, built from its record's source map.
+  const bool indexMap = ir::opRecord(op.kind).sourceMap != nullptr;
+  if (it == table.end() && !indexMap) {
     return opError(op, fmt::format("the kernels do not implement '{}'", ir::mnemonic(op.kind)),
                    ErrorCode::KernelUnsupported);
   }
-  if (Status st = (this->*(it->lower))(op, s); !st)
+  if (Status st = indexMap ? lowerGather(op, s) : (this->*(it->lower))(op, s); !st)
     return st;
   bool elementwise = !stepRecord(s).fixedOperands;
   if (Status st = checkStep(op, s, elementwise); !st)
@@ -407,6 +410,79 @@ Status Lowering::lowerLeakyRelu(const Op &op, Step &s) {
     return opError(op, "leaky_relu alpha outside [0, 1]", ErrorCode::KernelUnsupported);
   s.kind = StepKind::LeakyRelu;
   s.in = {*loc_[x]};
+  return Status::ok();
+}
+
+/// The source map as one block of (result, source) pairs per distinct
+/// operand value and a block of (result, constant) for the constant
+/// operands (Step's gather fields). Indices are int32: a model whose
+/// tensors have 2^31 elements or more is refused.
+Status Lowering::lowerGather(const Op &op, Step &s) {
+  ir::SourceMap src = ir::opRecord(op.kind).sourceMap(g_, op);
+  const size_t operands = op.operands.size();
+  constexpr int64_t kMaxIndex = std::numeric_limits<int32_t>::max();
+  if (g_.type(op.result).numel() > kMaxIndex)
+    return opError(op, "an index-map op with 2^31 result elements or more",
+                   ErrorCode::KernelUnsupported);
+  std::vector<int32_t> distinct;
+  std::vector<int> blockOf(operands, -1);
+  for (size_t k = 0; k < operands; ++k) {
+    ValueId v = op.operands[k];
+    if (isConst(v))
+      continue;
+    if (!loc_[v])
+      return opError(op, "operand has no buffer");
+    if (g_.type(v).numel() > kMaxIndex)
+      return opError(op, "an index-map op reading 2^31 elements or more",
+                     ErrorCode::KernelUnsupported);
+    s.in.push_back(*loc_[v]);
+    auto it = std::find(distinct.begin(), distinct.end(), root_[v]);
+    blockOf[k] = static_cast<int>(it - distinct.begin());
+    if (it == distinct.end())
+      distinct.push_back(root_[v]);
+  }
+  for (const BufferRef &in : s.in)
+    if (overlaps(in, s.out))
+      return opError(op, "the buffer plan makes an index-map op's result overlap an operand");
+  const size_t blocks = distinct.size();
+  std::vector<std::vector<int32_t>> dst(blocks + 1), from(blocks);
+  std::vector<float> constants;
+  std::vector<std::vector<int64_t>> reads(operands);
+  for (size_t k = 0; k < operands; ++k)
+    if (blockOf[k] >= 0)
+      reads[k].assign(static_cast<size_t>(g_.type(op.operands[k]).numel()), 0);
+  for (size_t i = 0; i < src.size(); ++i) {
+    const ir::IndexSource &e = src[i];
+    const size_t k = static_cast<size_t>(e.operand);
+    if (blockOf[k] < 0) {
+      dst[blocks].push_back(static_cast<int32_t>(i));
+      constants.push_back(constData(op.operands[k])[e.index]);
+      continue;
+    }
+    dst[blockOf[k]].push_back(static_cast<int32_t>(i));
+    from[blockOf[k]].push_back(static_cast<int32_t>(e.index));
+    ++reads[k][static_cast<size_t>(e.index)];
+  }
+  std::vector<int32_t> table;
+  for (size_t b = 0; b <= blocks; ++b) {
+    s.gatherCounts.push_back(static_cast<int64_t>(dst[b].size()));
+    table.insert(table.end(), dst[b].begin(), dst[b].end());
+    if (b < blocks)
+      table.insert(table.end(), from[b].begin(), from[b].end());
+  }
+  for (size_t k = 0; k < operands; ++k)
+    if (blockOf[k] >= 0) {
+      int64_t most = 1;
+      for (int64_t c : reads[k])
+        most = std::max(most, c);
+      s.gatherTerms.push_back(most);
+    }
+  std::vector<float> bits(table.size());
+  std::memcpy(bits.data(), table.data(), table.size() * sizeof(int32_t));
+  s.kind = StepKind::Gather;
+  s.gatherIndex = own(std::move(bits));
+  if (!constants.empty())
+    s.constant = own(std::move(constants));
   return Status::ok();
 }
 
@@ -577,7 +653,39 @@ bool kernelsImplement(ir::OpKind kind) {
   for (const auto &e : Lowering::loweringTable())
     if (e.kind == kind)
       return true;
-  return false;
+  return ir::opRecord(kind).sourceMap != nullptr;
+}
+
+std::vector<GatherBlock> gatherBlocks(const Step &s) {
+  std::vector<int32_t> table(static_cast<size_t>(s.gatherIndex.size));
+  std::memcpy(table.data(), s.gatherIndex.data, table.size() * sizeof(int32_t));
+  std::vector<GatherBlock> out;
+  int64_t at = 0;
+  for (size_t b = 0; b < s.gatherCounts.size(); ++b) {
+    GatherBlock g;
+    g.count = s.gatherCounts[b];
+    g.dstAt = at;
+    const bool constants = b + 1 == s.gatherCounts.size();
+    g.srcAt = constants ? -1 : at + g.count;
+    at += constants ? g.count : 2 * g.count;
+    if (!constants && g.count > 0) {
+      g.dst0 = table[g.dstAt];
+      g.src0 = table[g.srcAt];
+      g.contiguous = true;
+      for (int64_t j = 0; j < g.count && g.contiguous; ++j)
+        g.contiguous = table[g.dstAt + j] == g.dst0 + j && table[g.srcAt + j] == g.src0 + j;
+    }
+    out.push_back(g);
+  }
+  return out;
+}
+
+std::vector<int32_t> Step::distinctInValues() const {
+  std::vector<int32_t> out;
+  for (int32_t v : inValues)
+    if (std::find(out.begin(), out.end(), v) == out.end())
+      out.push_back(v);
+  return out;
 }
 
 } // namespace gma::codegen

@@ -30,6 +30,10 @@ llvm::Function *addSubEvalStep(StepEmitContext &, const Step &, const StepBuffer
                                const std::string &);
 llvm::Function *addSubIbpStep(StepEmitContext &, const Step &, const StepBuffers &,
                               const std::string &);
+llvm::Function *gatherEvalStep(StepEmitContext &, const Step &, const StepBuffers &,
+                               const std::string &);
+llvm::Function *gatherIbpStep(StepEmitContext &, const Step &, const StepBuffers &,
+                              const std::string &);
 
 /// The eval (ibp = false) or ibp step function of `s` from its record: the
 /// whole-step hook, or the elementwise loop over its scalar rule.
@@ -73,5 +77,8 @@ llvm::Function *binaryConstCrownRule(CrownEmitter &, const Step &, CrownMode,
                                      const std::string &);
 /// Neg, copy and x ± y: exact terms, charged only for a shared operand.
 llvm::Function *linearCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
+/// Index-map ops: Λ's columns scattered to their sources (exact terms), the
+/// constants' columns into c.
+llvm::Function *gatherCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
 
 } // namespace gma::codegen

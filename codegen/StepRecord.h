@@ -110,13 +110,16 @@ struct StepRecord {
   bool ruleTakesBounds = false;
   /// The rule differs between CrownMode::Crown and CrownParallel.
   bool parallelVariant = false;
-  /// Terms the rule adds into each coefficient of its operand's Λ (null: 1).
-  int64_t (*termsPerOperand)(const Step &s) = nullptr;
+  /// Terms the rule adds into each coefficient of the Λ of operand `k`
+  /// (a position in Step::inValues; null: 1).
+  int64_t (*termsPerOperand)(const Step &s, size_t k) = nullptr;
   /// Doubles of the shared temporary area the rule uses (null: none).
   int64_t (*crownTmpDoubles)(const Step &s) = nullptr;
 
   bool relaxed() const { return relaxation != Relaxation::None; }
-  int64_t terms(const Step &s) const { return termsPerOperand ? termsPerOperand(s) : 1; }
+  int64_t terms(const Step &s, size_t k) const {
+    return termsPerOperand ? termsPerOperand(s, k) : 1;
+  }
   int64_t tmpDoubles(const Step &s) const { return crownTmpDoubles ? crownTmpDoubles(s) : 0; }
 };
 

@@ -14,17 +14,21 @@
 namespace gma::codegen {
 namespace {
 
-int64_t affineTerms(const Step &s) { return s.n; }
+int64_t affineTerms(const Step &s, size_t) { return s.n; }
 int64_t affineTmp(const Step &s) { return s.rows * s.n; }
 /// Each input element is read by at most (M/group)·prod(kernel) taps (as
 /// ir/ops/Conv.cpp's convTerms).
-int64_t convTerms(const Step &s) {
+int64_t convTerms(const Step &s, size_t) {
   int64_t k = 1;
   for (int64_t d : s.conv->kernel)
     k *= d;
   return std::max<int64_t>(1, s.conv->M / s.conv->group * k);
 }
 int64_t convTmp(const Step &s) { return s.out.numel; } // q per output
+/// Gather: the most results that read one element of operand k (the
+/// lowering counted them from the source map, as ir/ops/Views.cpp's
+/// gatherTerms).
+int64_t gatherTerms(const Step &s, size_t k) { return s.gatherTerms.at(k); }
 /// ReLU: a, s, t, m per neuron; a scalar-table function: two lines (4
 /// doubles) and m.
 int64_t reluTmp(const Step &s) { return 5 * s.out.numel; } // a, s, t, m, γ of λ·a
@@ -104,6 +108,12 @@ constexpr StepRecord kRecords[] = {
      .eval = addSubEvalStep,
      .ibp = addSubIbpStep,
      .crownRule = linearCrownRule},
+    {.kind = StepKind::Gather,
+     .name = "gather",
+     .eval = gatherEvalStep,
+     .ibp = gatherIbpStep,
+     .crownRule = gatherCrownRule,
+     .termsPerOperand = gatherTerms},
     {.kind = StepKind::Copy,
      .name = "copy",
      .eval = copyEvalStep,

@@ -96,6 +96,15 @@ using GradFn = Status (*)(const GradArgs &);
 /// bounds: sigmoid).
 enum class CrownTighten { None, Unstable, All };
 
+/// An index-map op (transpose, slice, concat, gather, expand): result
+/// element i is element `index` of operand `operand`, for every i.
+struct IndexSource {
+  int32_t operand;
+  int64_t index;
+};
+using SourceMap = std::vector<IndexSource>;
+using SourceMapFn = SourceMap (*)(const Graph &g, const Op &op);
+
 struct OpRecord {
   ShapeFn shape;
   EvalFn<float> eval;
@@ -106,6 +115,10 @@ struct OpRecord {
   CrownTermsFn crownTerms = nullptr;
   CrownTighten tighten = CrownTighten::None;
   GradFn grad = nullptr;
+  /// Index-map ops: the source of every result element, from which all the
+  /// rules above are derived (ir/ops/Views.cpp) and which the kernels lower
+  /// to one gather step (codegen/KernelPlan.cpp). Null for every other op.
+  SourceMapFn sourceMap = nullptr;
 };
 
 /// The record of `kind` (ir/OpRecords.cpp).

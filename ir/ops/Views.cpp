@@ -70,13 +70,8 @@ Graph identityInstance(std::mt19937_64 &rng) {
 
 // --- Index-map ops --------------------------------------------------------
 
-/// Result element i is element `index` of operand `operand`.
-struct Source {
-  int32_t operand;
-  int64_t index;
-};
-using SourceMap = std::vector<Source>;
-using SourceFn = SourceMap (*)(const Graph &, const Op &);
+using Source = IndexSource; // ir/OpRecord.h
+using SourceFn = SourceMapFn;
 
 /// Per-dimension first index, step and count of a slice (attrs starts,
 /// steps, sizes; validated by sliceShape).
@@ -471,6 +466,7 @@ template <SourceFn S> constexpr OpRecord indexMapRecord(ShapeFn shape, InstanceF
       .crown = crownGather<S>,
       .crownTerms = gatherTerms<S>,
       .grad = gradGather<S>,
+      .sourceMap = S,
   };
 }
 
