@@ -119,6 +119,7 @@ public:
   Function *binaryConstRule(const Step &s, Mode mode, const std::string &name);
   Function *linearRule(const Step &s, Mode mode, const std::string &name);
   Function *gatherRule(const Step &s, Mode mode, const std::string &name);
+  Function *maxRule(const Step &s, Mode mode, const std::string &name);
 
 private:
   // --- small IR helpers -------------------------------------------------
@@ -843,6 +844,107 @@ Function *CrownEmitter::gatherRule(const Step &s, Mode mode, const std::string &
   return f;
 }
 
+/// Crown: (Ly, La, Lb, c, err, tmp, alo, ahi, blo, bhi, rows); grad: (Ly, La,
+/// Lb, a, a, b, b, rows) with the point's values. As ir/ops/Activations.cpp's
+/// crownMax, operation for operation: per neuron, d = b - a in
+/// [down(lb - ua), up(ub - la)]; stable: y = b or y = a; unstable: lower
+/// line the operand b (ud > -ld) or a, upper line (1 - s)·a + s·b + t. The
+/// relax loop writes both lines, m_a, m_b and the upper line's charges to
+/// tmp; the row loop takes the lower line for λ >= 0, the upper for λ < 0.
+Function *CrownEmitter::maxRule(const Step &s, Mode mode, const std::string &name) {
+  const bool crown = mode != Mode::Grad;
+  Function *f = createStepFunction(m_, name, 3 + (crown ? 3 : 0) + 4);
+  Value *ly = f->getArg(0), *la = f->getArg(1), *lb = f->getArg(2);
+  const unsigned bo = crown ? 6 : 3; // first bounds argument
+  Value *alo = f->getArg(bo), *ahi = f->getArg(bo + 1), *blo = f->getArg(bo + 2),
+        *bhi = f->getArg(bo + 3);
+  Value *rows = f->getArg(f->arg_size() - 1);
+  IRBuilder<> b(&f->getEntryBlock());
+  const int64_t n = s.out.numel;
+  if (!crown) {
+    // The adjoint to the larger operand (to a at a tie), as ir's gradMax.
+    emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+      emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
+        Value *toB = b.CreateFCmpOLT(loadF32(b, alo, i), loadF32(b, blo, i));
+        Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(n)), i);
+        Value *lam = loadD(b, ly, idx);
+        addD(b, b.CreateSelect(toB, cd(0.0), lam), la, idx);
+        addD(b, b.CreateSelect(toB, lam, cd(0.0)), lb, idx);
+      });
+    });
+    b.CreateRetVoid();
+    return f;
+  }
+  Value *c = f->getArg(3), *err = f->getArg(4), *tmp = f->getArg(5);
+  auto arr = [&](int k) { return dPtr(b, tmp, b.getInt64(k * n)); };
+  Value *wLa = arr(0), *wLb = arr(1), *uLa = arr(2), *uLb = arr(3), *uT = arr(4), *mA = arr(5),
+        *mB = arr(6), *gUa = arr(7), *gUb = arr(8);
+  const int32_t va = s.inValues[0], vb = s.inValues[1];
+  const double gProdA = termGamma(va, 1), gExactA = termGamma(va, 0);
+  const double gProdB = termGamma(vb, 1), gExactB = termGamma(vb, 0);
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
+  auto upRel = [&](IRBuilder<> &b, Value *v) {
+    return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 + 0x1p-51)),
+                          b.CreateFMul(v, cd(1 - 0x1p-51)));
+  };
+  auto downRel = [&](IRBuilder<> &b, Value *v) {
+    return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 - 0x1p-51)),
+                          b.CreateFMul(v, cd(1 + 0x1p-51)));
+  };
+  emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
+    Value *al = toDouble(b, loadF32(b, alo, i)), *ah = toDouble(b, loadF32(b, ahi, i));
+    Value *bl = toDouble(b, loadF32(b, blo, i)), *bh = toDouble(b, loadF32(b, bhi, i));
+    Value *ld = downRel(b, b.CreateFSub(bl, ah)), *ud = upRel(b, b.CreateFSub(bh, al));
+    Value *ma = maxMag(b, al, ah), *mb = maxMag(b, bl, bh);
+    Value *isB = b.CreateFCmpOGE(ld, cd(0.0)), *isA = b.CreateFCmpOLE(ud, cd(0.0));
+    Value *stable = b.CreateOr(isB, isA);
+    Value *sl = upRel(b, b.CreateFDiv(ud, b.CreateFSub(ud, ld)));
+    Value *ca = b.CreateFSub(cd(1.0), sl);
+    Value *t = upRel(b, b.CreateFAdd(upRel(b, b.CreateFMul(b.CreateFNeg(sl), ld)),
+                                     b.CreateFMul(b.CreateFMul(cd(2 * kU), fabs(b, ca)), ma)));
+    Value *takeB = b.CreateSelect(stable, isB, b.CreateFCmpOGT(ud, b.CreateFNeg(ld)));
+    Value *one = cd(1.0), *zero = cd(0.0);
+    // Stable: both lines are the one operand.
+    Value *stA = b.CreateSelect(isB, zero, one), *stB = b.CreateSelect(isB, one, zero);
+    storeD(b, b.CreateSelect(takeB, zero, one), wLa, i);
+    storeD(b, b.CreateSelect(takeB, one, zero), wLb, i);
+    storeD(b, b.CreateSelect(stable, stA, ca), uLa, i);
+    storeD(b, b.CreateSelect(stable, stB, sl), uLb, i);
+    storeD(b, b.CreateSelect(stable, zero, t), uT, i);
+    storeD(b, ma, mA, i);
+    storeD(b, mb, mB, i);
+    storeD(b, b.CreateSelect(stable, cd(gExactA), cd(gProdA)), gUa, i);
+    storeD(b, b.CreateSelect(stable, cd(gExactB), cd(gProdB)), gUb, i);
+  }, LoopHint::Scalar);
+  AllocaInst *cAcc = accumulator(b, "cacc"), *eAcc = accumulator(b, "eacc");
+  emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
+    b.CreateStore(cd(0.0), cAcc);
+    b.CreateStore(cd(0.0), eAcc);
+    emitLoop(b, n, "i", [&](IRBuilder<> &b, Value *i) {
+      Value *idx = b.CreateAdd(b.CreateMul(r, b.getInt64(n)), i);
+      Value *lam = loadD(b, ly, idx);
+      Value *neg = b.CreateFCmpOLT(lam, cd(0.0));
+      Value *ka = b.CreateSelect(neg, loadD(b, uLa, i), loadD(b, wLa, i));
+      Value *kb = b.CreateSelect(neg, loadD(b, uLb, i), loadD(b, wLb, i));
+      Value *pa = b.CreateFMul(lam, ka), *pb = b.CreateFMul(lam, kb);
+      addD(b, pa, la, idx);
+      addD(b, pb, lb, idx);
+      Value *lt = b.CreateFMul(lam, loadD(b, uT, i));
+      reduce(b, cAcc, b.CreateSelect(neg, lt, cd(0.0)));
+      Value *ga = b.CreateSelect(neg, loadD(b, gUa, i), cd(gExactA));
+      Value *gb = b.CreateSelect(neg, loadD(b, gUb, i), cd(gExactB));
+      Value *e = b.CreateFAdd(b.CreateFMul(b.CreateFMul(ga, fabs(b, pa)), loadD(b, mA, i)),
+                              b.CreateFMul(b.CreateFMul(gb, fabs(b, pb)), loadD(b, mB, i)));
+      e = b.CreateFAdd(e, b.CreateSelect(neg, b.CreateFMul(cd(gSum), fabs(b, lt)), cd(0.0)));
+      reduce(b, eAcc, e);
+    });
+    addD(b, b.CreateLoad(f64(), eAcc), err, r);
+    addConstant(b, c, err, r, b.CreateLoad(f64(), cAcc));
+  });
+  b.CreateRetVoid();
+  return f;
+}
+
 /// (slice, xlo, xhi, coefs, rows): Λ of the target is in place; runs the
 /// rules back to the input. Crown: lower[r] (double, margins included) at
 /// Dyn::lower and, if coefs is not null, the input coefficients (f32).
@@ -882,15 +984,16 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
     bool activation = rec.relaxed();
     bool withBounds = rec.ruleTakesBounds;
     bool linear = !withBounds;
-    if (crown && (withBounds || (linear && linearCharged(s))))
+    const bool operandBounds = rec.ruleTakesOperandBounds || (crown && linear && linearCharged(s));
+    if (crown && (withBounds || operandBounds))
       args.append({d.c, d.err, tmp});
     // Grad: the forward pass wrote the point's values into the lo slots.
     if (withBounds && (crown || activation))
       args.append({boundsLo(b, sl, s.inValues[0]),
                    crown ? boundsHi(b, sl, s.inValues[0]) : boundsLo(b, sl, s.inValues[0])});
-    if (crown && linear && linearCharged(s))
+    if (operandBounds)
       for (int32_t v : operands)
-        args.append({boundsLo(b, sl, v), boundsHi(b, sl, v)});
+        args.append({boundsLo(b, sl, v), crown ? boundsHi(b, sl, v) : boundsLo(b, sl, v)});
     args.push_back(rows);
     b.CreateCall(fn, args);
   }
@@ -1278,6 +1381,9 @@ Function *linearCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std
 }
 Function *gatherCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
   return e.gatherRule(s, m, n);
+}
+Function *maxCrownRule(CrownEmitter &e, const Step &s, CrownMode m, const std::string &n) {
+  return e.maxRule(s, m, n);
 }
 
 CrownFunctions emitCrownKernels(Module &m, ConstantPool &pool, const KernelPlan &plan,

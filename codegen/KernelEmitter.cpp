@@ -418,8 +418,20 @@ Function *addSubStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
   auto hi = [&](unsigned buf) { return f->getArg(buf * planes + 1); };
   const unsigned a = sb.inIdx[0], c = sb.inIdx[1], out = sb.outIdx;
   const bool add = s.bin == BinOp::Add;
+  // max(x, y) = x < y ? y : x, exact, on values and on each endpoint.
+  auto maxOf = [](IRBuilder<> &b, Value *x, Value *y) {
+    return b.CreateSelect(b.CreateFCmpOLT(x, y), y, x);
+  };
   emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(s.out.numel)), 1, "i",
            [&](IRBuilder<> &b, Value *i) {
+             if (s.kind == StepKind::Max) {
+               for (unsigned p = 0; p < planes; ++p) {
+                 Value *x = loadF32(b, f->getArg(a * planes + p), i);
+                 Value *y = loadF32(b, f->getArg(c * planes + p), i);
+                 storeF32(b, maxOf(b, x, y), f->getArg(out * planes + p), i);
+               }
+               return;
+             }
              if (!ibp) {
                Value *x = loadF32(b, lo(a), i), *y = loadF32(b, lo(c), i);
                storeF32(b, add ? b.CreateFAdd(x, y) : b.CreateFSub(x, y), lo(out), i);
@@ -551,6 +563,14 @@ Function *addSubEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers 
 }
 Function *addSubIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
                         const std::string &name) {
+  return addSubStep(ctx, s, sb, name, true);
+}
+Function *maxEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                      const std::string &name) {
+  return addSubStep(ctx, s, sb, name, false);
+}
+Function *maxIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                     const std::string &name) {
   return addSubStep(ctx, s, sb, name, true);
 }
 Function *gatherEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,

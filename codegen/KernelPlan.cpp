@@ -90,6 +90,7 @@ public:
         {OpKind::Softplus, &Lowering::lowerUnary}, {OpKind::Tanh, &Lowering::lowerUnary},
         {OpKind::Exp, &Lowering::lowerUnary},
         {OpKind::LeakyRelu, &Lowering::lowerLeakyRelu},
+        {OpKind::Max, &Lowering::lowerMax},
     };
     return table;
   }
@@ -104,6 +105,7 @@ private:
   Status lowerUnary(const Op &op, Step &s);
   Status lowerLeakyRelu(const Op &op, Step &s);
   Status lowerGather(const Op &op, Step &s);
+  Status lowerMax(const Op &op, Step &s);
   Status checkStep(const Op &op, const Step &s, bool elementwise);
 
   /// The weight data of a constant value (through views), or nullptr.
@@ -483,6 +485,19 @@ Status Lowering::lowerGather(const Op &op, Step &s) {
   s.gatherIndex = own(std::move(bits));
   if (!constants.empty())
     s.constant = own(std::move(constants));
+  return Status::ok();
+}
+
+Status Lowering::lowerMax(const Op &op, Step &s) {
+  ValueId a = op.operands[0], b = op.operands[1];
+  if (isConst(a) || isConst(b) || !loc_[a] || !loc_[b])
+    return opError(op, "max of a constant is not supported by the kernels",
+                   ErrorCode::KernelUnsupported);
+  if (root_[a] == root_[b])
+    return opError(op, "max of a value with itself is not supported by the kernels",
+                   ErrorCode::KernelUnsupported);
+  s.kind = StepKind::Max;
+  s.in = {*loc_[a], *loc_[b]};
   return Status::ok();
 }
 

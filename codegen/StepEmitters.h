@@ -32,6 +32,10 @@ llvm::Function *addSubIbpStep(StepEmitContext &, const Step &, const StepBuffers
                               const std::string &);
 llvm::Function *gatherEvalStep(StepEmitContext &, const Step &, const StepBuffers &,
                                const std::string &);
+llvm::Function *maxEvalStep(StepEmitContext &, const Step &, const StepBuffers &,
+                            const std::string &);
+llvm::Function *maxIbpStep(StepEmitContext &, const Step &, const StepBuffers &,
+                           const std::string &);
 llvm::Function *gatherIbpStep(StepEmitContext &, const Step &, const StepBuffers &,
                               const std::string &);
 
@@ -80,5 +84,7 @@ llvm::Function *linearCrownRule(CrownEmitter &, const Step &, CrownMode, const s
 /// Index-map ops: Λ's columns scattered to their sources (exact terms), the
 /// constants' columns into c.
 llvm::Function *gatherCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
+/// max(a, b) = a + relu(b - a): ReLU's lines on b - a (ir/ops/Activations.cpp's crownMax).
+llvm::Function *maxCrownRule(CrownEmitter &, const Step &, CrownMode, const std::string &);
 
 } // namespace gma::codegen

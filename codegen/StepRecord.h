@@ -110,6 +110,9 @@ struct StepRecord {
   bool ruleTakesBounds = false;
   /// The rule differs between CrownMode::Crown and CrownParallel.
   bool parallelVariant = false;
+  /// The rule takes (c, err, tmp) and the bounds (lo, hi) of every distinct
+  /// operand (grad: their values, lo twice), as a charged linear rule does.
+  bool ruleTakesOperandBounds = false;
   /// Terms the rule adds into each coefficient of the Λ of operand `k`
   /// (a position in Step::inValues; null: 1).
   int64_t (*termsPerOperand)(const Step &s, size_t k) = nullptr;

@@ -29,6 +29,9 @@ int64_t convTmp(const Step &s) { return s.out.numel; } // q per output
 /// lowering counted them from the source map, as ir/ops/Views.cpp's
 /// gatherTerms).
 int64_t gatherTerms(const Step &s, size_t k) { return s.gatherTerms.at(k); }
+/// Max: per neuron the lower line (2), the upper line (3), m_a, m_b and the
+/// upper line's two product charges.
+int64_t maxTmp(const Step &s) { return 9 * s.out.numel; }
 /// ReLU: a, s, t, m per neuron; a scalar-table function: two lines (4
 /// doubles) and m.
 int64_t reluTmp(const Step &s) { return 5 * s.out.numel; } // a, s, t, m, γ of λ·a
@@ -108,6 +111,13 @@ constexpr StepRecord kRecords[] = {
      .eval = addSubEvalStep,
      .ibp = addSubIbpStep,
      .crownRule = linearCrownRule},
+    {.kind = StepKind::Max,
+     .name = "max",
+     .eval = maxEvalStep,
+     .ibp = maxIbpStep,
+     .crownRule = maxCrownRule,
+     .ruleTakesOperandBounds = true,
+     .crownTmpDoubles = maxTmp},
     {.kind = StepKind::Gather,
      .name = "gather",
      .eval = gatherEvalStep,

@@ -331,6 +331,146 @@ Status lowerAveragePool(NodeLowering &n) {
   return lowerPool(n, *x, *xs, *kernel, *geo, n.intAttr("count_include_pad", 0) != 0);
 }
 
+/// MaxPool (ceil_mode 0, one output) as gathers and a chain of maxima:
+/// x flattened, one gather per window tap (tap t of output o reads the
+/// input element under it; a tap in the padding reads the window's first
+/// element inside the input instead, which leaves the maximum unchanged),
+/// then m = max(m, g_t) over the taps (the `max` op: exact interval, CROWN
+/// lines in ir/ops/Activations.cpp), reshaped to [N, C, out...].
+Status lowerMaxPool(NodeLowering &n) {
+  auto x = n.value(0);
+  if (!x)
+    return x.takeError();
+  auto xs = poolInput(n, *x, "MaxPool");
+  if (!xs)
+    return xs.takeError();
+  auto kernel = n.intsAttr("kernel_shape");
+  if (!kernel || kernel->size() != xs->size() - 2)
+    return n.error(ErrorCode::OnnxMalformed,
+                   fmt::format("MaxPool needs kernel_shape with {} values", xs->size() - 2));
+  if (n.intAttr("ceil_mode", 0) != 0)
+    return n.error(ErrorCode::OnnxUnsupportedAttr,
+                   "MaxPool with ceil_mode = 1 is not supported (export with ceil_mode=False)");
+  if (n.numOutputs() > 1 && n.outputUsed(1))
+    return n.error(ErrorCode::OnnxUnsupportedAttr, "MaxPool's Indices output is not supported");
+  auto geo = windowGeometry(n, *xs, *kernel, "MaxPool");
+  if (!geo)
+    return geo.takeError();
+  const size_t k = kernel->size();
+  int64_t taps = 1;
+  ir::Shape ys = {(*xs)[0], (*xs)[1]};
+  for (size_t d = 0; d < k; ++d) {
+    const int64_t kd = (*kernel)[d], st = geo->strides[d], dil = geo->dilations[d];
+    if (kd < 1 || st < 1 || dil < 1)
+      return n.error(ErrorCode::OnnxMalformed, "pooling window, strides and dilations must be positive");
+    taps *= kd;
+    int64_t span = dil * (kd - 1) + 1;
+    int64_t padded = (*xs)[2 + d] + geo->pads[d] + geo->pads[k + d];
+    if (taps > 4096 || padded < span)
+      return n.error(ErrorCode::OnnxUnsupportedAttr,
+                     fmt::format("MaxPool window of {} taps over {} elements is not supported", taps,
+                                 padded));
+    ys.push_back((padded - span) / st + 1);
+  }
+  int64_t outNumel = 1, inNumel = 1;
+  for (int64_t d : ys)
+    outNumel *= d;
+  for (int64_t d : *xs)
+    inNumel *= d;
+  if (outNumel * taps > (int64_t(1) << 24))
+    return n.error(ErrorCode::OnnxUnsupportedAttr, "MaxPool with more than 2^24 window reads");
+  ir::Shape inStrides(xs->size(), 1);
+  for (size_t d = xs->size() - 1; d-- > 0;)
+    inStrides[d] = inStrides[d + 1] * (*xs)[d + 1];
+  // Source of (output element, tap), -1 in the padding.
+  std::vector<std::vector<int64_t>> src(static_cast<size_t>(taps),
+                                        std::vector<int64_t>(static_cast<size_t>(outNumel)));
+  std::vector<int64_t> o(ys.size(), 0);
+  for (int64_t e = 0; e < outNumel; ++e) {
+    int64_t first = -1;
+    for (int64_t t = 0; t < taps; ++t) {
+      int64_t rest = t, at = o[0] * inStrides[0] + o[1] * inStrides[1];
+      bool inside = true;
+      for (size_t d = k; d-- > 0;) {
+        int64_t td = rest % (*kernel)[d];
+        rest /= (*kernel)[d];
+        int64_t i = o[2 + d] * geo->strides[d] - geo->pads[d] + td * geo->dilations[d];
+        inside = inside && i >= 0 && i < (*xs)[2 + d];
+        at += i * inStrides[2 + d];
+      }
+      src[t][e] = inside ? at : -1;
+      if (inside && first < 0)
+        first = at;
+    }
+    if (first < 0)
+      return n.error(ErrorCode::OnnxUnsupportedAttr,
+                     "a MaxPool window lies entirely in the padding (no input to take the maximum of)");
+    for (int64_t t = 0; t < taps; ++t)
+      if (src[t][e] < 0)
+        src[t][e] = first;
+    for (size_t d = ys.size(); d-- > 0;) { // next output multi-index
+      if (++o[d] < ys[d])
+        break;
+      o[d] = 0;
+    }
+  }
+  ir::TensorType flat{{inNumel}};
+  auto xf = n.emit(ir::OpKind::Reshape, {*x}, {}, &flat);
+  if (!xf)
+    return xf.takeError();
+  std::optional<ir::ValueId> m;
+  for (int64_t t = 0; t < taps; ++t) {
+    auto g = n.emit(ir::OpKind::Gather, {*xf},
+                    {{"axis", ir::Attribute::scalar(int64_t{0})},
+                     {"indices", ir::Attribute::list(std::move(src[t]))},
+                     {"index_shape", ir::Attribute::list({outNumel})}});
+    if (!g)
+      return g.takeError();
+    if (!m) {
+      m = *g;
+      continue;
+    }
+    auto next = n.emit(ir::OpKind::Max, {*m, *g});
+    if (!next)
+      return next.takeError();
+    m = *next;
+  }
+  ir::TensorType out{ys};
+  auto r = n.emit(ir::OpKind::Reshape, {*m}, {}, &out);
+  if (!r)
+    return r.takeError();
+  n.define(0, *r);
+  return Status::ok();
+}
+
+/// Max(x_1, ..., x_k) of activations of one shape: a chain of `max`. A
+/// constant operand or broadcasting is E2003.
+Status lowerMax(NodeLowering &n) {
+  if (n.numInputs() == 0)
+    return n.error(ErrorCode::OnnxMalformed, "Max needs at least one input");
+  auto first = n.value(0);
+  if (!first)
+    return first.takeError();
+  ir::ValueId m = *first;
+  for (size_t i = 1; i < n.numInputs(); ++i) {
+    auto x = n.value(i);
+    if (!x)
+      return x.takeError();
+    if (n.graph().isConstant(*x) || n.graph().isConstant(m))
+      return n.error(ErrorCode::OnnxUnsupportedAttr, "Max with a constant operand is not supported");
+    if (n.graph().type(*x).shape != n.graph().type(m).shape)
+      return n.error(ErrorCode::OnnxUnsupportedAttr,
+                     fmt::format("Max of shapes {} and {} (broadcasting) is not supported",
+                                 str(n.graph().type(m).shape), str(n.graph().type(*x).shape)));
+    auto next = n.emit(ir::OpKind::Max, {m, *x});
+    if (!next)
+      return next.takeError();
+    m = *next;
+  }
+  n.define(0, m);
+  return Status::ok();
+}
+
 Status lowerGlobalAveragePool(NodeLowering &n) {
   auto x = n.value(0);
   if (!x)

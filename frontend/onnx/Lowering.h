@@ -33,6 +33,8 @@ Status lowerGemm(NodeLowering &n);
 Status lowerConv(NodeLowering &n);
 Status lowerBatchNormalization(NodeLowering &n);
 Status lowerAveragePool(NodeLowering &n);
+Status lowerMaxPool(NodeLowering &n);
+Status lowerMax(NodeLowering &n);
 Status lowerPad(NodeLowering &n);
 Status lowerGlobalAveragePool(NodeLowering &n);
 Status lowerMatMul(NodeLowering &n);

@@ -65,6 +65,8 @@ const std::map<std::string, LowerFn> &loweringTable() {
       {"Gemm", lowerGemm},
       {"Identity", lowerIdentity},
       {"MatMul", lowerMatMul},
+      {"Max", lowerMax},
+      {"MaxPool", lowerMaxPool},
       {"Mul", lowerMul},
       {"Neg", lowerNeg},
       {"Pad", lowerPad},

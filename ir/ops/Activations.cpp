@@ -16,6 +16,7 @@
 #include "ir/ops/OpSupport.h"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <cmath>
 #include <limits>
 
@@ -285,6 +286,135 @@ extern const OpRecord kLeakyReluRecord = {
     .crown = crownLeakyRelu,
     .tighten = CrownTighten::Unstable,
     .grad = gradLeakyRelu,
+};
+
+namespace {
+
+// --- max of two activations ------------------------------------------------
+
+Expected<TensorType> maxShape(const ShapeArgs &a) {
+  if (a.operands[0].shape != a.operands[1].shape)
+    return shapeError(fmt::format("max of {} and {}: the operands need one shape",
+                                  shapeStr(a.operands[0].shape), shapeStr(a.operands[1].shape)));
+  return a.operands[0];
+}
+
+template <class T> void evalMax(const EvalArgs<T> &a) {
+  int64_t n = a.g.type(a.op.result).numel();
+  for (int64_t i = 0; i < n; ++i)
+    a.out[i] = a.in[0][i] < a.in[1][i] ? a.in[1][i] : a.in[0][i];
+}
+
+/// [max(la, lb), max(ua, ub)]: exact.
+Status intervalMax(const IntervalArgs &a) {
+  int64_t n = a.g.type(a.op.result).numel();
+  for (int64_t i = 0; i < n; ++i) {
+    a.outLo[i] = std::max(a.lo[0][i], a.lo[1][i]);
+    a.outHi[i] = std::max(a.hi[0][i], a.hi[1][i]);
+  }
+  return Status::ok();
+}
+
+/// max(a, b) = a + relu(d), d = b - a in [ld, ud] = [lb - ua, ub - la]
+/// (rounded outward): CROWN's ReLU relaxation of d. d >= 0: y = b; d <= 0:
+/// y = a; otherwise the lower line is one operand (b if ud > -ld, the
+/// adaptive slope; DeepPoly's MaxPool transformer, Singh et al. POPL 2019,
+/// keeps the operand of larger lower bound) and the upper line the chord
+/// y <= (1 - s)·a + s·b + t, s = ud/(ud - ld) rounded up, t = -s·ld rounded
+/// up plus 2u·|1 - s|·m_a for the rounding of the coefficient 1 - s (DeepPoly
+/// bounds y above by the constant max(ua, ub) instead). Charges as ReLU's:
+/// λ·1 exact (γ_{F-1}), λ·s and λ·(1 - s) rounded (γ_F), the intercepts an
+/// n-term sum (γ_n).
+Status crownMax(CrownBackward &ctx, const Op &op) {
+  const CrownMat &L = ctx.lambda();
+  ValueId xa = op.operands[0], xb = op.operands[1];
+  CrownBounds ba = ctx.bounds(xa), bb = ctx.bounds(xb);
+  const int64_t n = ba.lo.size();
+  CrownMat La = CrownMat::Zero(L.rows(), n), Lb = CrownMat::Zero(L.rows(), n);
+  CrownVec ma = ba.mag(), mb = bb.mag();
+  CrownVec &err = ctx.err();
+  const double gProdA = ctx.termGamma(xa, 1), gExactA = ctx.termGamma(xa, 0);
+  const double gProdB = ctx.termGamma(xb, 1), gExactB = ctx.termGamma(xb, 0);
+  const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
+  auto down = [](double v) { return v >= 0 ? v * (1 - 0x1p-51) : v * (1 + 0x1p-51); };
+  CrownVec csum = CrownVec::Zero(L.rows());
+  for (int64_t i = 0; i < n; ++i) {
+    double ld = down(bb.lo[i] - ba.hi[i]), ud = crownUpRel(bb.hi[i] - ba.lo[i]);
+    if (ld >= 0 || ud <= 0) {
+      CrownMat &Lx = ld >= 0 ? Lb : La;
+      Lx.col(i) = L.col(i);
+      err += (ld >= 0 ? gExactB * mb[i] : gExactA * ma[i]) * L.col(i).cwiseAbs();
+      continue;
+    }
+    double s = crownUpRel(ud / (ud - ld));
+    double ca = 1 - s;
+    double t = crownUpRel(crownUpRel(-s * ld) + 2 * kUnitRoundoff * std::fabs(ca) * ma[i]);
+    const bool takeB = ud > -ld;
+    for (int64_t r = 0; r < L.rows(); ++r) {
+      double lamv = L(r, i);
+      if (lamv >= 0) {
+        (takeB ? Lb : La)(r, i) = lamv;
+        err[r] += (takeB ? gExactB * mb[i] : gExactA * ma[i]) * std::fabs(lamv);
+      } else {
+        La(r, i) = lamv * ca;
+        Lb(r, i) = lamv * s;
+        csum[r] += lamv * t;
+        err[r] += gProdA * std::fabs(lamv * ca) * ma[i] + gProdB * std::fabs(lamv * s) * mb[i] +
+                  gSum * std::fabs(lamv * t);
+      }
+    }
+  }
+  ctx.addConstant(csum);
+  ctx.accumulate(xa, La);
+  ctx.accumulate(xb, Lb);
+  return Status::ok();
+}
+
+/// The adjoint goes to the larger operand (to a at a tie).
+Status gradMax(const GradArgs &a) {
+  for (size_t j = 0; j < a.adjoint.size(); ++j) {
+    int64_t i = static_cast<int64_t>(j);
+    a.add(a.value(0, i) < a.value(1, i) ? 1 : 0, i, a.adjoint[j]);
+  }
+  return Status::ok();
+}
+
+/// One input x: max(x, -x), max(x, x·C) or max(x + C, x·C) (random C per
+/// element): stable and unstable elements, compilable (one graph input).
+Graph maxInstance(std::mt19937_64 &rng) {
+  Shape s = randomShape(rng);
+  TensorType t{s};
+  Graph g;
+  g.name = "max_instance";
+  ValueId x = g.addInput("x", t);
+  int form = std::uniform_int_distribution<int>(0, 2)(rng);
+  ValueId a = x, b;
+  if (form == 0) {
+    b = g.addOp(OpKind::Neg, {x}, t);
+  } else {
+    ValueId c = g.addConst("c", t, randomData(rng, t.numel()));
+    b = g.addOp(OpKind::Mul, {x, c}, t);
+    if (form == 2) {
+      ValueId c2 = g.addConst("c2", t, randomData(rng, t.numel()));
+      a = g.addOp(OpKind::Add, {x, c2}, t);
+    }
+  }
+  ValueId out = g.addOp(OpKind::Max, {a, b}, t);
+  g.values[out].name = "y";
+  g.outputs = {out};
+  return g;
+}
+
+} // namespace
+
+extern const OpRecord kMaxRecord = {
+    .shape = maxShape,
+    .eval = evalMax<float>,
+    .eval64 = evalMax<double>,
+    .interval = intervalMax,
+    .instance = maxInstance,
+    .crown = crownMax,
+    .grad = gradMax,
 };
 
 extern const OpRecord kReluRecord = {

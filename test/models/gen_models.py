@@ -324,6 +324,20 @@ def avg_pool_ref(x, k, stride, pad, count_pads):
     return y
 
 
+def max_pool_ref(x, k, stride, pad):
+    """ONNX MaxPool (2-D, square window, ceil_mode 0, padding ignored) in float64 by loops."""
+    n, c, h, w = x.shape
+    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    y = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * stride - pad, j * stride - pad
+            rs = [r for r in range(r0, r0 + k) if 0 <= r < h]
+            cs = [q for q in range(c0, c0 + k) if 0 <= q < w]
+            y[:, :, i, j] = x[:, :, rs][:, :, :, cs].max(axis=(2, 3))
+    return y
+
+
 def conv_net():
     """A small CNN, opset 13: Conv (3->4, 3x3, stride 2, pads 1) -> Relu ->
     Conv (4->4, 3x3, group 2, dilation 2, auto_pad SAME_UPPER, no bias) -> Relu
@@ -491,6 +505,23 @@ def torch_models():
             h = nn.functional.hardtanh(self.fc3(h), -0.5, 0.8)
             return self.fc4(h)
 
+    class ConvMaxPool(nn.Module):
+        """Conv2d + ReLU + MaxPool2d(2) + Conv2d (no ReLU: negative inputs reach the pool) +
+        MaxPool2d(3, stride 2, padding 1) + Linear."""
+
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(2, 3, 3, padding=1)
+            self.p1 = nn.MaxPool2d(2)
+            self.c2 = nn.Conv2d(3, 4, 3, padding=1)
+            self.p2 = nn.MaxPool2d(3, stride=2, padding=1)
+            self.fc = nn.Linear(16, 3)
+
+        def forward(self, x):
+            h = self.p1(torch.relu(self.c1(x)))
+            h = self.p2(self.c2(h))
+            return self.fc(torch.flatten(h, 1))
+
     def export(module, name, opset, dynamic, shape=(1, 3, 4)):
         torch.manual_seed(0)
         net = module().eval()
@@ -549,6 +580,17 @@ def torch_models():
         return h.reshape(h.shape[0], -1) @ cu["fc.weight"].T + cu["fc.bias"]
 
     write_ref("torch_conv_upsample", [1, 2, 4, 4], conv_upsample_forward, seed=113)
+
+    mp = export(ConvMaxPool, "torch_conv_maxpool", 13, dynamic=False, shape=(1, 2, 8, 8))
+
+    def conv_maxpool_forward(x):
+        h = max_pool_ref(relu(conv_ref(x, mp["c1.weight"], mp["c1.bias"], [1, 1], [1, 1, 1, 1],
+                                       [1, 1], 1)), 2, 2, 0)
+        h = max_pool_ref(conv_ref(h, mp["c2.weight"], mp["c2.bias"], [1, 1], [1, 1, 1, 1],
+                                  [1, 1], 1), 3, 2, 1)
+        return h.reshape(h.shape[0], -1) @ mp["fc.weight"].T + mp["fc.bias"]
+
+    write_ref("torch_conv_maxpool", [1, 2, 8, 8], conv_maxpool_forward, seed=115)
 
     c = export(ConvPool, "torch_conv_pool", 13, dynamic=False, shape=(1, 3, 12, 12))
 

@@ -134,6 +134,12 @@ inline std::vector<std::vector<long double>> exactValues(const Graph &g,
         r[i] = in0[i] < 0 ? alpha * in0[i] : in0[i];
       break;
     }
+    case OpKind::Max: {
+      auto &in1 = v[op.operands[1]];
+      for (int64_t i = 0; i < n; ++i)
+        r[i] = in0[i] < in1[i] ? in1[i] : in0[i];
+      break;
+    }
     case OpKind::Reshape:
     case OpKind::Identity:
       r = in0;

@@ -217,6 +217,18 @@ TEST(OnnxModels, TorchSoftplusMean) {
   checkAgainstReference("torch_softplus_mean");
 }
 
+// nn.MaxPool2d(2) and MaxPool2d(3, stride 2, padding 1) from torch.onnx:
+// the input flattened, one gather per tap (a tap in the padding reads its
+// window's first element inside the input) and a chain of `max`;
+// the reference is gen_models.py's float64 loop nest (max_pool_ref).
+TEST(OnnxModels, TorchConvMaxPool) {
+  ir::Graph g = load("torch_conv_maxpool.onnx");
+  Strings ops = opSequence(g);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "gather"), 4 + 9) << "one gather per tap";
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "max"), 3 + 8) << "taps - 1 maxima per pool";
+  checkAgainstReference("torch_conv_maxpool");
+}
+
 // nn.AvgPool2d (padding excluded from the count, and a plain 2x2) and
 // adaptive_avg_pool2d(·, 1) (GlobalAveragePool) from torch.onnx: each a
 // depthwise conv with weights 1 and a division by its tap counts; the
