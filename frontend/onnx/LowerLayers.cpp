@@ -310,25 +310,46 @@ Expected<ir::Shape> poolInput(NodeLowering &n, ir::ValueId x, const char *op) {
 
 } // namespace
 
-Status lowerAveragePool(NodeLowering &n) {
+namespace {
+
+/// What AveragePool and MaxPool read first: the input, its shape, the window
+/// and its geometry (ceil_mode 0 only).
+struct PoolSetup {
+  ir::ValueId x;
+  ir::Shape xs;
+  std::vector<int64_t> kernel;
+  WindowGeometry geo;
+};
+
+Expected<PoolSetup> poolSetup(NodeLowering &n, const char *op) {
   auto x = n.value(0);
   if (!x)
     return x.takeError();
-  auto xs = poolInput(n, *x, "AveragePool");
+  auto xs = poolInput(n, *x, op);
   if (!xs)
     return xs.takeError();
   auto kernel = n.intsAttr("kernel_shape");
   if (!kernel || kernel->size() != xs->size() - 2)
     return n.error(ErrorCode::OnnxMalformed,
-                   fmt::format("AveragePool needs kernel_shape with {} values", xs->size() - 2));
+                   fmt::format("{} needs kernel_shape with {} values", op, xs->size() - 2));
   if (n.intAttr("ceil_mode", 0) != 0)
     return n.error(ErrorCode::OnnxUnsupportedAttr,
-                   "AveragePool with ceil_mode = 1 is not supported (its last windows may "
-                   "start in the padding; export with ceil_mode=False)");
-  auto geo = windowGeometry(n, *xs, *kernel, "AveragePool");
+                   fmt::format("{} with ceil_mode = 1 is not supported (its last windows may "
+                               "start in the padding; export with ceil_mode=False)",
+                               op));
+  auto geo = windowGeometry(n, *xs, *kernel, op);
   if (!geo)
     return geo.takeError();
-  return lowerPool(n, *x, *xs, *kernel, *geo, n.intAttr("count_include_pad", 0) != 0);
+  return PoolSetup{*x, *xs, *kernel, *geo};
+}
+
+} // namespace
+
+Status lowerAveragePool(NodeLowering &n) {
+  auto p = poolSetup(n, "AveragePool");
+  if (!p)
+    return p.takeError();
+  return lowerPool(n, p->x, p->xs, p->kernel, p->geo, n.intAttr("count_include_pad", 0) != 0);
 }
 
 /// MaxPool (ceil_mode 0, one output) as gathers and a chain of maxima:
@@ -338,24 +359,15 @@ Status lowerAveragePool(NodeLowering &n) {
 /// then m = max(m, g_t) over the taps (the `max` op: exact interval, CROWN
 /// lines in ir/ops/Activations.cpp), reshaped to [N, C, out...].
 Status lowerMaxPool(NodeLowering &n) {
-  auto x = n.value(0);
-  if (!x)
-    return x.takeError();
-  auto xs = poolInput(n, *x, "MaxPool");
-  if (!xs)
-    return xs.takeError();
-  auto kernel = n.intsAttr("kernel_shape");
-  if (!kernel || kernel->size() != xs->size() - 2)
-    return n.error(ErrorCode::OnnxMalformed,
-                   fmt::format("MaxPool needs kernel_shape with {} values", xs->size() - 2));
-  if (n.intAttr("ceil_mode", 0) != 0)
-    return n.error(ErrorCode::OnnxUnsupportedAttr,
-                   "MaxPool with ceil_mode = 1 is not supported (export with ceil_mode=False)");
   if (n.numOutputs() > 1 && n.outputUsed(1))
     return n.error(ErrorCode::OnnxUnsupportedAttr, "MaxPool's Indices output is not supported");
-  auto geo = windowGeometry(n, *xs, *kernel, "MaxPool");
-  if (!geo)
-    return geo.takeError();
+  auto setup = poolSetup(n, "MaxPool");
+  if (!setup)
+    return setup.takeError();
+  const ir::ValueId x0 = setup->x;
+  const ir::Shape *xs = &setup->xs;
+  const std::vector<int64_t> *kernel = &setup->kernel;
+  const WindowGeometry *geo = &setup->geo;
   const size_t k = kernel->size();
   int64_t taps = 1;
   ir::Shape ys = {(*xs)[0], (*xs)[1]};
@@ -415,7 +427,7 @@ Status lowerMaxPool(NodeLowering &n) {
     }
   }
   ir::TensorType flat{{inNumel}};
-  auto xf = n.emit(ir::OpKind::Reshape, {*x}, {}, &flat);
+  auto xf = n.emit(ir::OpKind::Reshape, {x0}, {}, &flat);
   if (!xf)
     return xf.takeError();
   std::optional<ir::ValueId> m;
@@ -462,6 +474,8 @@ Status lowerMax(NodeLowering &n) {
       return n.error(ErrorCode::OnnxUnsupportedAttr,
                      fmt::format("Max of shapes {} and {} (broadcasting) is not supported",
                                  str(n.graph().type(m).shape), str(n.graph().type(*x).shape)));
+    if (*x == m) // max(x, x) = x
+      continue;
     auto next = n.emit(ir::OpKind::Max, {m, *x});
     if (!next)
       return next.takeError();

@@ -348,6 +348,26 @@ def gen_onnx(c):
     image_entry("avgpool_all_padding", pool(kernel_shape=[2, 2], pads=[3, 3, 3, 3]), "error",
            why="windows entirely in the padding average nothing")
     image_entry("avgpool_ok", pool(kernel_shape=[3, 3], pads=[1, 1, 1, 1]), "answer")
+    mpool = lambda **a: image_model(helper.make_node("MaxPool", ["x"], ["y"], name="mpool", **a))
+    image_entry("maxpool_kernel_huge", mpool(kernel_shape=[2 ** 31, 2 ** 31]), "E2003")
+    image_entry("maxpool_kernel_zero", mpool(kernel_shape=[0, 0]), "E2001")
+    image_entry("maxpool_kernel_missing", mpool(), "E2001")
+    image_entry("maxpool_kernel_over_input", mpool(kernel_shape=[8, 8]), "error")
+    image_entry("maxpool_stride_zero", mpool(kernel_shape=[2, 2], strides=[0, 0]), "E2001")
+    image_entry("maxpool_dilation_negative", mpool(kernel_shape=[2, 2], dilations=[-1, -1]),
+                "E2001")
+    image_entry("maxpool_all_padding", mpool(kernel_shape=[2, 2], pads=[3, 3, 3, 3]), "error",
+                why="windows entirely in the padding have no maximum")
+    image_entry("maxpool_ceil_mode", mpool(kernel_shape=[3, 3], ceil_mode=1), "E2003")
+    image_entry("maxpool_ok", mpool(kernel_shape=[3, 3], pads=[1, 1, 1, 1]), "answer")
+    image_entry("maxpool_dilated_ok", mpool(kernel_shape=[2, 2], dilations=[2, 2]), "answer",
+                outputs=4)
+    maxn = lambda *ins, inits=(): image_model(helper.make_node("Max", list(ins), ["y"], name="max"),
+                                              inits)
+    image_entry("max_broadcast", maxn("x", "c", inits=[numpy_helper.from_array(
+        np.ones((1, 1, 1, 4), np.float32), "c")]), "E2003")
+    image_entry("max_of_x_and_x", maxn("x", "x"), "answer",
+                why="max of a value with itself is the value")
     pad = lambda pads: image_model(helper.make_node("Pad", ["x", "p"], ["y"], name="pad"),
                                    [numpy_helper.from_array(np.array(pads, np.int64), "p")])
     image_entry("pad_huge", pad([0, 0, 2 ** 40, 0, 0, 0, 0, 0]), "error")

@@ -309,33 +309,37 @@ def conv_ref(x, w, b, strides, pads, dilations, group):
     return y
 
 
-def avg_pool_ref(x, k, stride, pad, count_pads):
-    """ONNX AveragePool (2-D, square window, ceil_mode 0) in float64 by loops."""
+def pool_windows(x, k, stride, pad):
+    """(i, j, window) of a 2-D square pooling (ceil_mode 0): the window's elements inside x."""
     n, c, h, w = x.shape
     oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
-    y = np.zeros((n, c, oh, ow))
     for i in range(oh):
         for j in range(ow):
             r0, c0 = i * stride - pad, j * stride - pad
             rs = [r for r in range(r0, r0 + k) if 0 <= r < h]
             cs = [q for q in range(c0, c0 + k) if 0 <= q < w]
-            total = x[:, :, rs][:, :, :, cs].sum(axis=(2, 3))
-            y[:, :, i, j] = total / (k * k if count_pads else len(rs) * len(cs))
+            yield i, j, x[:, :, rs][:, :, :, cs]
+
+
+def pool_ref(x, k, stride, pad, reduce):
+    """y[:, :, i, j] = reduce(window (i, j))."""
+    n, c, h, w = x.shape
+    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    y = np.zeros((n, c, oh, ow))
+    for i, j, win in pool_windows(x, k, stride, pad):
+        y[:, :, i, j] = reduce(win)
     return y
+
+
+def avg_pool_ref(x, k, stride, pad, count_pads):
+    """ONNX AveragePool (2-D, square window, ceil_mode 0) in float64 by loops."""
+    return pool_ref(x, k, stride, pad, lambda win: win.sum(axis=(2, 3)) /
+                    (k * k if count_pads else win.shape[2] * win.shape[3]))
 
 
 def max_pool_ref(x, k, stride, pad):
     """ONNX MaxPool (2-D, square window, ceil_mode 0, padding ignored) in float64 by loops."""
-    n, c, h, w = x.shape
-    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
-    y = np.zeros((n, c, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            r0, c0 = i * stride - pad, j * stride - pad
-            rs = [r for r in range(r0, r0 + k) if 0 <= r < h]
-            cs = [q for q in range(c0, c0 + k) if 0 <= q < w]
-            y[:, :, i, j] = x[:, :, rs][:, :, :, cs].max(axis=(2, 3))
-    return y
+    return pool_ref(x, k, stride, pad, lambda win: win.max(axis=(2, 3)))
 
 
 def conv_net():
