@@ -900,8 +900,10 @@ Function *CrownEmitter::maxRule(const Step &s, Mode mode, const std::string &nam
     Value *stable = b.CreateOr(isB, isA);
     Value *sl = upRel(b, b.CreateFDiv(ud, b.CreateFSub(ud, ld)));
     Value *ca = b.CreateFSub(cd(1.0), sl);
+    // ir/Rounding.h's maxLines, operation for operation.
+    const double coefCharge = 2 * kU * chargeOn(RoundingCharge::MaxCoefficient);
     Value *t = upRel(b, b.CreateFAdd(upRel(b, b.CreateFMul(b.CreateFNeg(sl), ld)),
-                                     b.CreateFMul(b.CreateFMul(cd(2 * kU), fabs(b, ca)), ma)));
+                                     b.CreateFMul(b.CreateFMul(cd(coefCharge), fabs(b, ca)), ma)));
     Value *takeB = b.CreateSelect(stable, isB, b.CreateFCmpOGT(ud, b.CreateFNeg(ld)));
     Value *one = cd(1.0), *zero = cd(0.0);
     // Stable: both lines are the one operand.

@@ -14,6 +14,8 @@
 #include "ir/Graph.h"
 #include "support/Diagnostic.h"
 
+#include "ir/Rounding.h" // crownUpRel, maxLines
+
 #include <Eigen/Dense>
 
 namespace gma::ir {
@@ -66,9 +68,5 @@ template <int Sign> Status crownSigned(CrownBackward &ctx, const Op &op) {
   ctx.accumulate(x, Sign * ctx.lambda());
   return Status::ok();
 }
-
-/// v rounded away from zero by 4u (relative): an upper line's slope or
-/// intercept rounded up.
-inline double crownUpRel(double v) { return v >= 0 ? v * (1 + 0x1p-51) : v * (1 - 0x1p-51); }
 
 } // namespace gma::ir

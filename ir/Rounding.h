@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -63,6 +64,8 @@ enum class RoundingCharge : int {
   CrownSigmoidSum, ///< CROWN: the sigmoid rule's n-term intercept sum
   ScalarLines,     ///< the outward margin of every scalar relaxation's lines
                    ///< (abi/ScalarRelax.h; ir::crown and the crown kernels)
+  MaxCoefficient,  ///< the max rule's intercept term for the rounding of 1 - s
+                   ///< (ir/Rounding.h maxLines; ir::crown and the crown kernels)
   Count
 };
 
@@ -110,6 +113,39 @@ inline float f32Above(double d) {
   if (static_cast<double>(f) < d)
     f = std::nextafter(f, std::numeric_limits<float>::infinity());
   return f;
+}
+
+/// v rounded away from zero by 4u (relative): an upper line's slope or
+/// intercept rounded up.
+inline double crownUpRel(double v) { return v >= 0 ? v * (1 + 0x1p-51) : v * (1 - 0x1p-51); }
+/// v moved 4u towards -inf (relative).
+inline double crownDownRel(double v) { return v >= 0 ? v * (1 - 0x1p-51) : v * (1 + 0x1p-51); }
+
+/// The lines of y = max(a, b) = a + relu(b - a) for a in [al, ah], b in [bl, bh]
+/// (ir/ops/Activations.cpp's crownMax; the crown kernels emit the same
+/// operations). d = b - a lies in [ld, ud]; stableB (ld >= 0): y = b;
+/// stableA (ud <= 0): y = a; otherwise y >= b if takeB else y >= a, and
+/// y <= ca·a + s·b + t with s = ud/(ud - ld) rounded up, ca = fl(1 - s) and
+/// t = -s·ld rounded up plus 2u·|ca|·max(|al|, |ah|), which covers
+/// |fl(1 - s) - (1 - s)|·|a| (RoundingCharge::MaxCoefficient).
+struct MaxLines {
+  double ld, ud;
+  bool stableA, stableB, takeB;
+  double ca, s, t;
+};
+inline MaxLines maxLines(double al, double ah, double bl, double bh) {
+  MaxLines m;
+  m.ld = crownDownRel(bl - ah);
+  m.ud = crownUpRel(bh - al);
+  m.stableB = m.ld >= 0;
+  m.stableA = !m.stableB && m.ud <= 0;
+  m.takeB = m.ud > -m.ld;
+  m.s = crownUpRel(m.ud / (m.ud - m.ld));
+  m.ca = 1 - m.s;
+  const double ma = std::max(std::fabs(al), std::fabs(ah));
+  m.t = crownUpRel(crownUpRel(-m.s * m.ld) + chargeOn(RoundingCharge::MaxCoefficient) * 2 *
+                                                 kUnitRoundoff * std::fabs(m.ca) * ma);
+  return m;
 }
 
 } // namespace gma::ir

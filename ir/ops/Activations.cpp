@@ -336,20 +336,17 @@ Status crownMax(CrownBackward &ctx, const Op &op) {
   const double gProdA = ctx.termGamma(xa, 1), gExactA = ctx.termGamma(xa, 0);
   const double gProdB = ctx.termGamma(xb, 1), gExactB = ctx.termGamma(xb, 0);
   const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
-  auto down = [](double v) { return v >= 0 ? v * (1 - 0x1p-51) : v * (1 + 0x1p-51); };
   CrownVec csum = CrownVec::Zero(L.rows());
   for (int64_t i = 0; i < n; ++i) {
-    double ld = down(bb.lo[i] - ba.hi[i]), ud = crownUpRel(bb.hi[i] - ba.lo[i]);
-    if (ld >= 0 || ud <= 0) {
-      CrownMat &Lx = ld >= 0 ? Lb : La;
+    const MaxLines m = maxLines(ba.lo[i], ba.hi[i], bb.lo[i], bb.hi[i]);
+    if (m.stableA || m.stableB) {
+      CrownMat &Lx = m.stableB ? Lb : La;
       Lx.col(i) = L.col(i);
-      err += (ld >= 0 ? gExactB * mb[i] : gExactA * ma[i]) * L.col(i).cwiseAbs();
+      err += (m.stableB ? gExactB * mb[i] : gExactA * ma[i]) * L.col(i).cwiseAbs();
       continue;
     }
-    double s = crownUpRel(ud / (ud - ld));
-    double ca = 1 - s;
-    double t = crownUpRel(crownUpRel(-s * ld) + 2 * kUnitRoundoff * std::fabs(ca) * ma[i]);
-    const bool takeB = ud > -ld;
+    const double s = m.s, ca = m.ca, t = m.t;
+    const bool takeB = m.takeB;
     for (int64_t r = 0; r < L.rows(); ++r) {
       double lamv = L(r, i);
       if (lamv >= 0) {

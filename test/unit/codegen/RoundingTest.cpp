@@ -633,6 +633,9 @@ TEST(RoundingMutation, EachZeroedChargeFailsTheSuite) {
       // invisible end to end; the long-double sweep of the lines sees it.
       {RoundingCharge::ScalarLines, "ScalarLines", nullptr, nullptr,
        "ir_tests ScalarRelaxation.ZeroedMarginFailsTheSweep"},
+      // The same for the max rule's charge for the rounding of 1 - s.
+      {RoundingCharge::MaxCoefficient, "MaxCoefficient", nullptr, nullptr,
+       "ir_tests MaxRelaxation.ZeroedCoefficientChargeFailsTheSweep"},
   };
   for (int i = static_cast<int>(RoundingCharge::None) + 1;
        i < static_cast<int>(RoundingCharge::Count); ++i) {
