@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -98,6 +99,31 @@ TEST(Aot, SharedLibraryMatchesJit) {
   EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)));
   EXPECT_EQ(0, std::memcmp(l1.data(), l2.data(), l1.size() * sizeof(float)));
   EXPECT_EQ(0, std::memcmp(h1.data(), h2.data(), h1.size() * sizeof(float)));
+}
+
+// The library is linked from the objects of two parts compiled on their own
+// (codegen/SplitCompile.cpp): internal functions called across the parts
+// become hidden symbols. Only the ABI's entries may be exported, or a second
+// library of the same prefix in one process would interpose them.
+TEST(Aot, SharedLibraryExportsOnlyTheAbiEntries) {
+  std::mt19937 rng(1);
+  Graph g = mlpWithViews(rng);
+  TempDir dir;
+  codegen::CodegenOptions opts;
+  opts.prefix = "mlpx";
+  std::string so = (dir / "mlpx_verifier.so").string();
+  Status st = codegen::emitToFile(g, codegen::EmitKind::SharedLibrary, so, opts);
+  ASSERT_TRUE(st) << st.error().str();
+  void *h = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(h, nullptr) << dlerror();
+  for (const char *entry : {"mlpx_eval", "mlpx_ibp", "mlpx_crown", "mlpx_grad", "mlpx_info",
+                            "gamma_verifier_info"})
+    EXPECT_NE(dlsym(h, entry), nullptr) << entry << " is not exported";
+  for (const char *inner : {"mlpx_crown.box", "mlpx_crown.forward", "mlpx_crown.concretise",
+                            "mlpx_crown.unstable", "mlpx_ibp.affine_0", "mlpx.fpenv_ok",
+                            "gamma_scalar_relax"})
+    EXPECT_EQ(dlsym(h, inner), nullptr) << inner << " is exported";
+  dlclose(h);
 }
 
 TEST(Aot, HeaderCompilesWithKernelAbiAndLinks) {
