@@ -167,6 +167,16 @@ private:
     b.CreateBr(join);
     b.SetInsertPoint(join);
   }
+  /// ir/Rounding.h's crownUpRel and crownDownRel: v moved 4u (relative)
+  /// away from zero / towards -inf.
+  Value *upRel(IRBuilder<> &b, Value *v) {
+    return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 + 4 * kU)),
+                          b.CreateFMul(v, cd(1 - 4 * kU)));
+  }
+  Value *downRel(IRBuilder<> &b, Value *v) {
+    return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 - 4 * kU)),
+                          b.CreateFMul(v, cd(1 + 4 * kU)));
+  }
   /// base[0, count) = value; zeros as one memset (no loop for the optimiser
   /// to recognise).
   void zeroDoubles(IRBuilder<> &b, Value *base, Value *count, double value = 0.0) {
@@ -456,10 +466,6 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   Value *tmp = f->getArg(4);
   Value *aArr = tmp, *sArr = dPtr(b, tmp, b.getInt64(n)), *tArr = dPtr(b, tmp, b.getInt64(2 * n)),
         *mArr = dPtr(b, tmp, b.getInt64(3 * n)), *gArr = dPtr(b, tmp, b.getInt64(4 * n));
-  auto upRel = [&](IRBuilder<> &b, Value *v) {
-    return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 + 4 * kU)),
-                          b.CreateFMul(v, cd(1 - 4 * kU)));
-  };
   // Per neuron: lower slope a, upper slope s, intercept t (0 for stable
   // neurons), magnitude m and the charge g of the product λ·a. Charges
   // (ir::crown): λ·s and parallel λ·a are rounded products (γ_F), λ·1 and
@@ -776,12 +782,9 @@ Function *CrownEmitter::gatherRule(const Step &s, Mode mode, const std::string &
   Value *ly = f->getArg(0);
   Value *rows = f->getArg(f->arg_size() - 1);
   IRBuilder<> b(&f->getEntryBlock());
-  const std::vector<GatherBlock> blocks = gatherBlocks(s);
+  const std::vector<GatherBlock> &blocks = s.gatherBlocks;
   GlobalVariable *table = pool_.get(s.gatherIndex, s.name + ".idx");
-  auto index = [&](IRBuilder<> &b, int64_t at, Value *j) {
-    Value *p = b.CreateInBoundsGEP(b.getInt32Ty(), table, b.CreateAdd(b.getInt64(at), j));
-    return b.CreateSExt(b.CreateAlignedLoad(b.getInt32Ty(), p, Align(4)), b.getInt64Ty());
-  };
+  auto index = [&](IRBuilder<> &b, int64_t at, Value *j) { return loadIndex(b, table, at, j); };
   const int64_t n = s.out.numel;
   emitLoop(b, b.getInt64(0), rows, 1, "r", [&](IRBuilder<> &b, Value *r) {
     Value *rowY = b.CreateMul(r, b.getInt64(n));
@@ -883,14 +886,6 @@ Function *CrownEmitter::maxRule(const Step &s, Mode mode, const std::string &nam
   const double gProdA = termGamma(va, 1), gExactA = termGamma(va, 0);
   const double gProdB = termGamma(vb, 1), gExactB = termGamma(vb, 0);
   const double gSum = gammaBound(n) * chargeOn(RoundingCharge::CrownReluSum);
-  auto upRel = [&](IRBuilder<> &b, Value *v) {
-    return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 + 0x1p-51)),
-                          b.CreateFMul(v, cd(1 - 0x1p-51)));
-  };
-  auto downRel = [&](IRBuilder<> &b, Value *v) {
-    return b.CreateSelect(b.CreateFCmpOGE(v, cd(0.0)), b.CreateFMul(v, cd(1 - 0x1p-51)),
-                          b.CreateFMul(v, cd(1 + 0x1p-51)));
-  };
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *al = toDouble(b, loadF32(b, alo, i)), *ah = toDouble(b, loadF32(b, ahi, i));
     Value *bl = toDouble(b, loadF32(b, blo, i)), *bh = toDouble(b, loadF32(b, bhi, i));

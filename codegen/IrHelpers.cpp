@@ -117,4 +117,9 @@ Value *toDouble(IRBuilder<> &b, Value *f) { return b.CreateFPExt(f, b.getDoubleT
 
 Value *i64(IRBuilder<> &b, int64_t v) { return b.getInt64(v); }
 
+Value *loadIndex(IRBuilder<> &b, Value *table, int64_t at, Value *j) {
+  Value *p = b.CreateInBoundsGEP(b.getInt32Ty(), table, b.CreateAdd(b.getInt64(at), j));
+  return b.CreateSExt(b.CreateAlignedLoad(b.getInt32Ty(), p, Align(4)), b.getInt64Ty());
+}
+
 } // namespace gma::codegen

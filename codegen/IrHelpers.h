@@ -54,6 +54,9 @@ llvm::Value *floatPtr(llvm::IRBuilder<> &b, llvm::Value *base, llvm::Value *inde
 llvm::Value *loadF32(llvm::IRBuilder<> &b, llvm::Value *base, llvm::Value *index);
 void storeF32(llvm::IRBuilder<> &b, llvm::Value *v, llvm::Value *base, llvm::Value *index);
 llvm::Value *toDouble(llvm::IRBuilder<> &b, llvm::Value *f);
+/// Entry `at + j` of an int32 index table (a gather step's, stored in f32
+/// slots), sign-extended to i64.
+llvm::Value *loadIndex(llvm::IRBuilder<> &b, llvm::Value *table, int64_t at, llvm::Value *j);
 llvm::Value *i64(llvm::IRBuilder<> &b, int64_t v);
 
 } // namespace gma::codegen

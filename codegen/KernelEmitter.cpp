@@ -408,46 +408,59 @@ Function *copyStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
   return f;
 }
 
-Function *addSubStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
-                     const std::string &name, bool ibp) {
-  const unsigned planes = ibp ? 2 : 1;
+/// The one loop of a step of two activations of one shape (x ± y, max):
+/// `body(b, i, plane)` per element, plane(buffer, p) the pointer of plane p
+/// of a buffer (eval: 1 plane, ibp: lo and hi).
+using PlaneFn = std::function<Value *(unsigned buf, unsigned p)>;
+Function *twoActivationStep(
+    StepEmitContext &ctx, const StepBuffers &sb, const std::string &name, unsigned planes,
+    int64_t numel, const std::function<void(IRBuilder<> &, Value *, const PlaneFn &)> &body) {
   Function *f = createStepFunction(ctx.m, name, planes * static_cast<unsigned>(sb.unique.size()));
   Value *batch = f->getArg(f->arg_size() - 1);
   IRBuilder<> b(&f->getEntryBlock());
-  auto lo = [&](unsigned buf) { return f->getArg(buf * planes); };
-  auto hi = [&](unsigned buf) { return f->getArg(buf * planes + 1); };
-  const unsigned a = sb.inIdx[0], c = sb.inIdx[1], out = sb.outIdx;
-  const bool add = s.bin == BinOp::Add;
-  // max(x, y) = x < y ? y : x, exact, on values and on each endpoint.
-  auto maxOf = [](IRBuilder<> &b, Value *x, Value *y) {
-    return b.CreateSelect(b.CreateFCmpOLT(x, y), y, x);
-  };
-  emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(s.out.numel)), 1, "i",
-           [&](IRBuilder<> &b, Value *i) {
-             if (s.kind == StepKind::Max) {
-               for (unsigned p = 0; p < planes; ++p) {
-                 Value *x = loadF32(b, f->getArg(a * planes + p), i);
-                 Value *y = loadF32(b, f->getArg(c * planes + p), i);
-                 storeF32(b, maxOf(b, x, y), f->getArg(out * planes + p), i);
-               }
-               return;
-             }
-             if (!ibp) {
-               Value *x = loadF32(b, lo(a), i), *y = loadF32(b, lo(c), i);
-               storeF32(b, add ? b.CreateFAdd(x, y) : b.CreateFSub(x, y), lo(out), i);
-               return;
-             }
-             Value *alo = toDouble(b, loadF32(b, lo(a), i));
-             Value *ahi = toDouble(b, loadF32(b, hi(a), i));
-             Value *clo = toDouble(b, loadF32(b, lo(c), i));
-             Value *chi = toDouble(b, loadF32(b, hi(c), i));
-             Value *rlo = add ? b.CreateFAdd(alo, clo) : b.CreateFSub(alo, chi);
-             Value *rhi = add ? b.CreateFAdd(ahi, chi) : b.CreateFSub(ahi, clo);
-             storeF32(b, roundDown(b, rlo), lo(out), i);
-             storeF32(b, roundUp(b, rhi), hi(out), i);
-           });
+  PlaneFn plane = [&](unsigned buf, unsigned p) { return f->getArg(buf * planes + p); };
+  emitLoop(b, b.getInt64(0), b.CreateMul(batch, b.getInt64(numel)), 1, "i",
+           [&](IRBuilder<> &b, Value *i) { body(b, i, plane); });
   b.CreateRetVoid();
   return f;
+}
+
+Function *addSubStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                     const std::string &name, bool ibp) {
+  const unsigned a = sb.inIdx[0], c = sb.inIdx[1], out = sb.outIdx;
+  const bool add = s.bin == BinOp::Add;
+  return twoActivationStep(
+      ctx, sb, name, ibp ? 2 : 1, s.out.numel,
+      [&](IRBuilder<> &b, Value *i, const PlaneFn &plane) {
+        if (!ibp) {
+          Value *x = loadF32(b, plane(a, 0), i), *y = loadF32(b, plane(c, 0), i);
+          storeF32(b, add ? b.CreateFAdd(x, y) : b.CreateFSub(x, y), plane(out, 0), i);
+          return;
+        }
+        Value *alo = toDouble(b, loadF32(b, plane(a, 0), i));
+        Value *ahi = toDouble(b, loadF32(b, plane(a, 1), i));
+        Value *clo = toDouble(b, loadF32(b, plane(c, 0), i));
+        Value *chi = toDouble(b, loadF32(b, plane(c, 1), i));
+        Value *rlo = add ? b.CreateFAdd(alo, clo) : b.CreateFSub(alo, chi);
+        Value *rhi = add ? b.CreateFAdd(ahi, chi) : b.CreateFSub(ahi, clo);
+        storeF32(b, roundDown(b, rlo), plane(out, 0), i);
+        storeF32(b, roundUp(b, rhi), plane(out, 1), i);
+      });
+}
+
+/// max(x, y) = x < y ? y : x, exact, on values and on each endpoint.
+Function *maxStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
+                  const std::string &name, unsigned planes) {
+  const unsigned a = sb.inIdx[0], c = sb.inIdx[1], out = sb.outIdx;
+  return twoActivationStep(ctx, sb, name, planes, s.out.numel,
+                           [&](IRBuilder<> &b, Value *i, const PlaneFn &plane) {
+                             for (unsigned p = 0; p < planes; ++p) {
+                               Value *x = loadF32(b, plane(a, p), i);
+                               Value *y = loadF32(b, plane(c, p), i);
+                               storeF32(b, b.CreateSelect(b.CreateFCmpOLT(x, y), y, x),
+                                        plane(out, p), i);
+                             }
+                           });
 }
 
 /// Index-map ops, per sample and plane: each operand block's result
@@ -459,14 +472,11 @@ Function *gatherStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
   Function *f = createStepFunction(ctx.m, name, planes * static_cast<unsigned>(sb.unique.size()));
   Value *batch = f->getArg(f->arg_size() - 1);
   IRBuilder<> b(&f->getEntryBlock());
-  const std::vector<GatherBlock> blocks = gatherBlocks(s);
+  const std::vector<GatherBlock> &blocks = s.gatherBlocks;
   const std::vector<int32_t> distinct = s.distinctInValues();
   GlobalVariable *table = ctx.pool.get(s.gatherIndex, s.name + ".idx");
   GlobalVariable *cst = s.constant.data ? ctx.pool.get(s.constant, s.name + ".c") : nullptr;
-  auto index = [&](IRBuilder<> &b, int64_t at, Value *j) {
-    Value *p = b.CreateInBoundsGEP(b.getInt32Ty(), table, b.CreateAdd(b.getInt64(at), j));
-    return b.CreateSExt(b.CreateAlignedLoad(b.getInt32Ty(), p, Align(4)), b.getInt64Ty());
-  };
+  auto index = [&](IRBuilder<> &b, int64_t at, Value *j) { return loadIndex(b, table, at, j); };
   const int64_t nOut = s.out.numel;
   emitLoop(b, b.getInt64(0), batch, 1, "sample", [&](IRBuilder<> &b, Value *bi) {
     for (size_t k = 0; k < blocks.size(); ++k) {
@@ -567,11 +577,11 @@ Function *addSubIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &
 }
 Function *maxEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
                       const std::string &name) {
-  return addSubStep(ctx, s, sb, name, false);
+  return maxStep(ctx, s, sb, name, 1);
 }
 Function *maxIbpStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
                      const std::string &name) {
-  return addSubStep(ctx, s, sb, name, true);
+  return maxStep(ctx, s, sb, name, 2);
 }
 Function *gatherEvalStep(StepEmitContext &ctx, const Step &s, const StepBuffers &sb,
                          const std::string &name) {

@@ -467,10 +467,22 @@ Status Lowering::lowerGather(const Op &op, Step &s) {
   }
   std::vector<int32_t> table;
   for (size_t b = 0; b <= blocks; ++b) {
-    s.gatherCounts.push_back(static_cast<int64_t>(dst[b].size()));
+    GatherBlock g;
+    g.count = static_cast<int64_t>(dst[b].size());
+    g.dstAt = static_cast<int64_t>(table.size());
     table.insert(table.end(), dst[b].begin(), dst[b].end());
-    if (b < blocks)
+    if (b < blocks) {
+      g.srcAt = static_cast<int64_t>(table.size());
       table.insert(table.end(), from[b].begin(), from[b].end());
+      g.contiguous = g.count > 0;
+      for (int64_t j = 0; j < g.count && g.contiguous; ++j)
+        g.contiguous = dst[b][j] == dst[b][0] + j && from[b][j] == from[b][0] + j;
+      if (g.count > 0) {
+        g.dst0 = dst[b][0];
+        g.src0 = from[b][0];
+      }
+    }
+    s.gatherBlocks.push_back(g);
   }
   for (size_t k = 0; k < operands; ++k)
     if (blockOf[k] >= 0) {
@@ -669,30 +681,6 @@ bool kernelsImplement(ir::OpKind kind) {
     if (e.kind == kind)
       return true;
   return ir::opRecord(kind).sourceMap != nullptr;
-}
-
-std::vector<GatherBlock> gatherBlocks(const Step &s) {
-  std::vector<int32_t> table(static_cast<size_t>(s.gatherIndex.size));
-  std::memcpy(table.data(), s.gatherIndex.data, table.size() * sizeof(int32_t));
-  std::vector<GatherBlock> out;
-  int64_t at = 0;
-  for (size_t b = 0; b < s.gatherCounts.size(); ++b) {
-    GatherBlock g;
-    g.count = s.gatherCounts[b];
-    g.dstAt = at;
-    const bool constants = b + 1 == s.gatherCounts.size();
-    g.srcAt = constants ? -1 : at + g.count;
-    at += constants ? g.count : 2 * g.count;
-    if (!constants && g.count > 0) {
-      g.dst0 = table[g.dstAt];
-      g.src0 = table[g.srcAt];
-      g.contiguous = true;
-      for (int64_t j = 0; j < g.count && g.contiguous; ++j)
-        g.contiguous = table[g.dstAt + j] == g.dst0 + j && table[g.srcAt + j] == g.src0 + j;
-    }
-    out.push_back(g);
-  }
-  return out;
 }
 
 std::vector<int32_t> Step::distinctInValues() const {

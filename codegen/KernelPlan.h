@@ -57,6 +57,17 @@ struct ConstData {
   int64_t size = 0;
 };
 
+/// One block of a gather step (Step::gatherBlocks): `count` pairs whose
+/// result indices start at entry `dstAt` of Step::gatherIndex and source
+/// indices at `srcAt` (-1: the constants' block, values from Step::constant).
+/// `contiguous`: result dst0 + j takes source src0 + j (a copy).
+struct GatherBlock {
+  int64_t count = 0;
+  int64_t dstAt = 0, srcAt = -1;
+  bool contiguous = false;
+  int64_t dst0 = 0, src0 = 0;
+};
+
 struct Step {
   StepKind kind = StepKind::Copy;
   std::string name; ///< For symbol names and messages: "affine_3" etc.
@@ -97,33 +108,19 @@ struct Step {
   std::shared_ptr<const ir::ConvGeometry> conv;
 
   // Gather: an index-map op (ir::OpRecord::sourceMap) of activations and
-  // constants. Per distinct operand value (inValues in order of first
-  // appearance), then for the constant operands, a block of pairs: its
-  // count in gatherCounts, then in gatherIndex (int32 bit patterns in f32
-  // slots) the block's result indices followed by its source indices (the
-  // constants' block has result indices only; their values are `constant`).
-  std::vector<int64_t> gatherCounts;
+  // constants. One block per distinct operand value (inValues in order of
+  // first appearance), then one for the constant operands; in gatherIndex
+  // (int32 bit patterns in f32 slots) each block's result indices followed
+  // by its source indices (the constants' block has result indices only;
+  // their values are `constant`).
+  std::vector<GatherBlock> gatherBlocks;
   ConstData gatherIndex;
   /// Per operand position (inValues): the most results that read one of its
   /// elements (its terms per Λ coefficient, the fan-in charge).
   std::vector<int64_t> gatherTerms;
-  /// The distinct operand values, in the order of gatherCounts' blocks.
+  /// The distinct operand values, in the order of gatherBlocks.
   std::vector<int32_t> distinctInValues() const;
 };
-
-/// One block of a gather step (Step::gatherCounts), decoded: `count` pairs
-/// whose result indices start at entry `dstAt` of gatherIndex and source
-/// indices at `srcAt` (-1: the constants' block, values from Step::constant).
-/// `contiguous`: result dst0 + j takes source src0 + j (a copy).
-struct GatherBlock {
-  int64_t count = 0;
-  int64_t dstAt = 0, srcAt = -1;
-  bool contiguous = false;
-  int64_t dst0 = 0, src0 = 0;
-};
-/// The blocks of a gather step: one per Step::distinctInValues(), then the
-/// constants'.
-std::vector<GatherBlock> gatherBlocks(const Step &s);
 
 struct KernelPlan {
   std::string modelName;

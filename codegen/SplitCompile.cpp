@@ -105,14 +105,16 @@ std::map<const Function *, unsigned> assignParts(Module &m, unsigned parts) {
     if (!f.isDeclaration())
       visit(&f);
 
+  std::vector<int64_t> size;
   int64_t total = 0;
   for (Function *f : order)
-    total += instructionCount(*f);
+    total += size.emplace_back(instructionCount(*f));
   const int64_t budget = (total + parts - 1) / parts + total / 20;
   std::vector<int64_t> load(parts, 0);
   std::map<const Function *, unsigned> part;
-  for (Function *f : order) {
-    int64_t w = instructionCount(*f);
+  for (size_t i = 0; i < order.size(); ++i) {
+    Function *f = order[i];
+    const int64_t w = size[i];
     unsigned p = static_cast<unsigned>(std::min_element(load.begin(), load.end()) - load.begin());
     if (auto it = firstCaller.find(f); it != firstCaller.end()) {
       unsigned q = part.at(it->second);

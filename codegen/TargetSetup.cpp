@@ -159,11 +159,9 @@ void optimizeModule(Module &m, TargetMachine &tm, int optLevel, bool slp) {
                             : optLevel == 1 ? OptimizationLevel::O1
                             : optLevel == 2 ? OptimizationLevel::O2
                                             : OptimizationLevel::O3;
-  // Layers of one shape have identical kernels once their weights are
-  // parameters (codegen/ShareKernels.h): keep one of each before anything
-  // else spends time on the copies.
+  // MergeFunctions ran on the whole module before (mergeFunctions, called
+  // by ModuleBuilder's buildPreparedModule): a part of it has no copies left.
   ModulePassManager mpm;
-  mpm.addPass(MergeFunctionsPass());
   // Developers' switch (docs/benchmarks.md, "Compile time"): a new-PM
   // pipeline string instead of the -O pipeline, to measure pass lists. A
   // string LLVM cannot parse is reported and the -O pipeline runs.

@@ -42,8 +42,9 @@ Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const TargetD
                                                                    int optLevel);
 
 /// LLVM's MergeFunctions on `m`: one copy of each function body (the layer
-/// functions of one shape, codegen/ShareKernels.h). optimizeModule runs it
-/// first as well.
+/// functions of one shape, codegen/ShareKernels.h), before anything else
+/// spends time on the copies. Run it before optimizeModule, on the whole
+/// module (ModuleBuilder.cpp's buildPreparedModule).
 void mergeFunctions(llvm::Module &m);
 
 /// Sets the module's triple and data layout and runs the default pipeline;
