@@ -364,20 +364,19 @@ Status lowerMaxPool(NodeLowering &n) {
   auto setup = poolSetup(n, "MaxPool");
   if (!setup)
     return setup.takeError();
-  const ir::ValueId x0 = setup->x;
-  const ir::Shape *xs = &setup->xs;
-  const std::vector<int64_t> *kernel = &setup->kernel;
-  const WindowGeometry *geo = &setup->geo;
-  const size_t k = kernel->size();
+  const ir::Shape &xs = setup->xs;
+  const std::vector<int64_t> &kernel = setup->kernel;
+  const WindowGeometry &geo = setup->geo;
+  const size_t k = kernel.size();
   int64_t taps = 1;
-  ir::Shape ys = {(*xs)[0], (*xs)[1]};
+  ir::Shape ys = {xs[0], xs[1]};
   for (size_t d = 0; d < k; ++d) {
-    const int64_t kd = (*kernel)[d], st = geo->strides[d], dil = geo->dilations[d];
+    const int64_t kd = kernel[d], st = geo.strides[d], dil = geo.dilations[d];
     if (kd < 1 || st < 1 || dil < 1)
       return n.error(ErrorCode::OnnxMalformed, "pooling window, strides and dilations must be positive");
     taps *= kd;
     int64_t span = dil * (kd - 1) + 1;
-    int64_t padded = (*xs)[2 + d] + geo->pads[d] + geo->pads[k + d];
+    int64_t padded = xs[2 + d] + geo.pads[d] + geo.pads[k + d];
     if (taps > 4096 || padded < span)
       return n.error(ErrorCode::OnnxUnsupportedAttr,
                      fmt::format("MaxPool window of {} taps over {} elements is not supported", taps,
@@ -387,13 +386,13 @@ Status lowerMaxPool(NodeLowering &n) {
   int64_t outNumel = 1, inNumel = 1;
   for (int64_t d : ys)
     outNumel *= d;
-  for (int64_t d : *xs)
+  for (int64_t d : xs)
     inNumel *= d;
   if (outNumel * taps > (int64_t(1) << 24))
     return n.error(ErrorCode::OnnxUnsupportedAttr, "MaxPool with more than 2^24 window reads");
-  ir::Shape inStrides(xs->size(), 1);
-  for (size_t d = xs->size() - 1; d-- > 0;)
-    inStrides[d] = inStrides[d + 1] * (*xs)[d + 1];
+  ir::Shape inStrides(xs.size(), 1);
+  for (size_t d = xs.size() - 1; d-- > 0;)
+    inStrides[d] = inStrides[d + 1] * xs[d + 1];
   // Source of (output element, tap), -1 in the padding.
   std::vector<std::vector<int64_t>> src(static_cast<size_t>(taps),
                                         std::vector<int64_t>(static_cast<size_t>(outNumel)));
@@ -404,10 +403,10 @@ Status lowerMaxPool(NodeLowering &n) {
       int64_t rest = t, at = o[0] * inStrides[0] + o[1] * inStrides[1];
       bool inside = true;
       for (size_t d = k; d-- > 0;) {
-        int64_t td = rest % (*kernel)[d];
-        rest /= (*kernel)[d];
-        int64_t i = o[2 + d] * geo->strides[d] - geo->pads[d] + td * geo->dilations[d];
-        inside = inside && i >= 0 && i < (*xs)[2 + d];
+        int64_t td = rest % kernel[d];
+        rest /= kernel[d];
+        int64_t i = o[2 + d] * geo.strides[d] - geo.pads[d] + td * geo.dilations[d];
+        inside = inside && i >= 0 && i < xs[2 + d];
         at += i * inStrides[2 + d];
       }
       src[t][e] = inside ? at : -1;
@@ -427,7 +426,7 @@ Status lowerMaxPool(NodeLowering &n) {
     }
   }
   ir::TensorType flat{{inNumel}};
-  auto xf = n.emit(ir::OpKind::Reshape, {x0}, {}, &flat);
+  auto xf = n.emit(ir::OpKind::Reshape, {setup->x}, {}, &flat);
   if (!xf)
     return xf.takeError();
   std::optional<ir::ValueId> m;
