@@ -228,6 +228,16 @@ private:
     assert(p.lamOffset[v] >= 0 && "value not crossed by this pass");
     return dPtr(b, d.lam, b.CreateMul(d.rows, b.getInt64(p.lamOffset[v])));
   }
+  /// v's entries of a per-box slopes array (null stays null; null for a
+  /// value that is not relaxed: a ReLU of the input has no entries); `scale`
+  /// 2 for a bounds array.
+  Value *slopesOf(IRBuilder<> &b, Value *arr, int32_t v, int64_t scale = 1) {
+    auto it = std::find(lay_.relaxed.begin(), lay_.relaxed.end(), v);
+    if (it == lay_.relaxed.end())
+      return ConstantPointerNull::get(PointerType::getUnqual(ctx_));
+    const int64_t off = lay_.relaxedOff[static_cast<size_t>(it - lay_.relaxed.begin())];
+    return b.CreateSelect(b.CreateIsNull(arr), arr, floatPtr(b, arr, b.getInt64(scale * off)));
+  }
 
   // --- backward rules -----------------------------------------------------
   Function *rule(int stepIdx, Mode mode);
@@ -249,6 +259,10 @@ private:
   Function *pass(const CrownPass &p, Mode mode);
   Function *concretise();
   Function *tightenHelper(int which); // 0 unstable, 1 spec, 2 update
+  Function *clampHelper();
+  /// lower[0, n) = v and, if coefs is not null, each row's linear bound
+  /// 0·x + v (a -inf that is always sound, or the +inf of an empty set).
+  void emitInfeasible(IRBuilder<> &b, Value *lower, Value *coefs, Value *n, Value *v);
   Function *forward(bool tighten);
   void emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target, bool all);
   Function *emitCrownEntry();
@@ -266,6 +280,7 @@ private:
   std::map<std::pair<int32_t, Mode>, Function *> passes_;
   Function *relax_ = nullptr;
   Function *concretise_ = nullptr;
+  Function *clamp_ = nullptr;
   std::map<std::tuple<int64_t, double, double>, Function *> reluApply_;
   Function *tightenFns_[3] = {nullptr, nullptr, nullptr};
 };
@@ -432,10 +447,11 @@ Function *CrownEmitter::convRule(const Step &s, Mode mode, const std::string &na
   return f;
 }
 
-/// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, rows); grad: (Ly, Lx, xlo, xhi, rows).
+/// Crown: (Ly, Lx, c, err, tmp, xlo, xhi, slopes, rows); grad: (Ly, Lx, xlo,
+/// xhi, rows). `slopes`: the caller's lower slopes of the operand, or null.
 Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &name) {
   const bool crown = mode != Mode::Grad;
-  Function *f = createStepFunction(m_, name, crown ? 7 : 4);
+  Function *f = createStepFunction(m_, name, crown ? 8 : 4);
   Value *ly = f->getArg(0), *lx = f->getArg(1);
   Value *xlo = f->getArg(crown ? 5 : 2), *xhi = f->getArg(crown ? 6 : 3);
   Value *rows = f->getArg(f->arg_size() - 1);
@@ -474,6 +490,11 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
   // term is charged as a product.
   const double gProd = termGamma(s.inValues[0], 1);
   const double gExact = alpha != 0 ? gProd : termGamma(s.inValues[0], 0);
+  // The caller's slopes, or (never read then) the operand's lower bounds:
+  // one load per neuron either way, no load through null.
+  Value *slopes = f->getArg(7);
+  Value *given = b.CreateIsNotNull(slopes, "slopes.given");
+  Value *slopeSrc = b.CreateSelect(given, slopes, xlo);
   emitLoop(b, n, "relax", [&](IRBuilder<> &b, Value *i) {
     Value *l = toDouble(b, loadF32(b, xlo, i)), *u = toDouble(b, loadF32(b, xhi, i));
     Value *active = b.CreateFCmpOGE(l, cd(0.0));
@@ -486,16 +507,27 @@ Function *CrownEmitter::reluRule(const Step &s, Mode mode, const std::string &na
                           : upRel(b, b.CreateFMul(upRel(b, b.CreateFSub(sl, cd(alpha))),
                                                   b.CreateFNeg(l)));
     // Parallel: the ratio before the outward rounding (any a in [α, 1] is
-    // sound), a rounded product; otherwise a in {α, 1}: λ·1 is exact.
+    // sound), a rounded product; otherwise a in {α, 1} (λ·1 is exact) or
+    // the caller's slope clamped to [α, 1] (NaN reads as 1), whose product
+    // rounds unless it is α or 1.
     const bool parallel = mode == Mode::CrownParallel;
-    Value *a = parallel ? ratio
-                        : b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(alpha));
+    Value *adaptive = b.CreateSelect(b.CreateFCmpOGT(u, b.CreateFNeg(l)), cd(1.0), cd(alpha));
+    Value *a = ratio, *gA = cd(gProd);
+    if (!parallel) {
+      Value *clamped = b.CreateBinaryIntrinsic(
+          Intrinsic::maxnum, cd(alpha),
+          b.CreateBinaryIntrinsic(Intrinsic::minnum, cd(1.0),
+                                  toDouble(b, loadF32(b, slopeSrc, i))));
+      a = b.CreateSelect(given, clamped, adaptive);
+      Value *exact = b.CreateOr(b.CreateFCmpOEQ(a, cd(1.0)), b.CreateFCmpOEQ(a, cd(alpha)));
+      gA = b.CreateSelect(exact, cd(gExact), cd(gProd));
+    }
     Value *stableSlope = b.CreateSelect(active, cd(1.0), cd(alpha));
     storeD(b, b.CreateSelect(stable, stableSlope, a), aArr, i);
     storeD(b, b.CreateSelect(stable, stableSlope, sl), sArr, i);
     storeD(b, b.CreateSelect(stable, cd(0.0), t), tArr, i);
     storeD(b, maxMag(b, l, u), mArr, i);
-    storeD(b, parallel ? b.CreateSelect(stable, cd(gExact), cd(gProd)) : cd(gExact), gArr, i);
+    storeD(b, b.CreateSelect(stable, cd(gExact), gA), gArr, i);
   }, LoopHint::Scalar);
   b.CreateCall(reluApply(s), {f->getArg(0), f->getArg(1), f->getArg(2), f->getArg(3), tmp, rows});
   b.CreateRetVoid();
@@ -942,18 +974,19 @@ Function *CrownEmitter::maxRule(const Step &s, Mode mode, const std::string &nam
   return f;
 }
 
-/// (slice, xlo, xhi, coefs, rows): Λ of the target is in place; runs the
-/// rules back to the input. Crown: lower[r] (double, margins included) at
-/// Dyn::lower and, if coefs is not null, the input coefficients (f32).
+/// (slice, xlo, xhi, coefs, slopes, rows): Λ of the target is in place; runs
+/// the rules back to the input. Crown: lower[r] (double, margins included) at
+/// Dyn::lower and, if coefs is not null, the input coefficients (f32);
+/// `slopes`: the box's lower_slopes (abi/KernelAbi.def) or null.
 Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
   auto key = std::make_pair(p.target, mode);
   if (auto it = passes_.find(key); it != passes_.end())
     return it->second;
   const bool crown = mode != Mode::Grad;
   std::string name = prefix_ + modeName(mode) + ".pass." + std::to_string(p.target);
-  Function *f = createStepFunction(m_, name, 4);
+  Function *f = createStepFunction(m_, name, 5);
   Slice sl{f->getArg(0), f->getArg(1), f->getArg(2)};
-  Value *coefs = f->getArg(3), *rows = f->getArg(4);
+  Value *coefs = f->getArg(3), *slopes = f->getArg(4), *rows = f->getArg(5);
   IRBuilder<> b(&f->getEntryBlock());
   Dyn d = dyn(b, sl.base, rows);
   Value *tmp = floatAt(b, sl.base, lay_.tmpOff);
@@ -991,6 +1024,8 @@ Function *CrownEmitter::pass(const CrownPass &p, Mode mode) {
     if (operandBounds)
       for (int32_t v : operands)
         args.append({boundsLo(b, sl, v), crown ? boundsHi(b, sl, v) : boundsLo(b, sl, v)});
+    if (crown && rec.takesLowerSlopes)
+      args.push_back(slopesOf(b, slopes, s.inValues[0]));
     args.push_back(rows);
     b.CreateCall(fn, args);
   }
@@ -1150,26 +1185,61 @@ void CrownEmitter::emitTighten(IRBuilder<> &b, const Slice &sl, int32_t target, 
     Value *rows = b.CreateMul(u, b.getInt64(2));
     Dyn d = dyn(b, sl.base, rows);
     b.CreateCall(tightenHelper(1), {lamOf(b, d, p, target), idx, u, b.getInt64(n)});
-    b.CreateCall(pass(p, Mode::Crown),
-                 {sl.base, sl.xlo, sl.xhi, ConstantPointerNull::get(PointerType::getUnqual(ctx_)),
-                  rows});
+    Value *null = ConstantPointerNull::get(PointerType::getUnqual(ctx_));
+    b.CreateCall(pass(p, Mode::Crown), {sl.base, sl.xlo, sl.xhi, null, null, rows});
     b.CreateCall(tightenHelper(2), {lo, hi, idx, d.lower, u});
   });
 }
 
+/// (slice, xlo, xhi, bounds_in, bounds_out, unused) if `tighten`, else
 /// (slice, xlo, xhi, unused): interval bounds of every value into the slots,
-/// with the ReLU and sigmoid inputs tightened by CROWN if `tighten`; without
-/// (the grad kernel), the f32 value of every value at the point xlo into the
-/// lo slots, by the eval step functions (ir::inputGradient's values).
+/// with each relaxed value (the ReLU and sigmoid inputs) intersected with
+/// bounds_in if given, tightened by CROWN and copied to bounds_out if given;
+/// the count of neurons bounds_in left empty at the slice's flag slot.
+/// Without `tighten` (the grad kernel), the f32 value of every value at the
+/// point xlo into the lo slots, by the eval step functions
+/// (ir::inputGradient's values).
 Function *CrownEmitter::forward(bool tighten) {
   std::string name = prefix_ + (tighten ? "_crown.forward" : "_grad.forward");
-  Function *f = createStepFunction(m_, name, 3);
+  Function *f = createStepFunction(m_, name, tighten ? 5 : 3);
   Slice sl{f->getArg(0), f->getArg(1), f->getArg(2)};
   IRBuilder<> b(&f->getEntryBlock());
+  Type *i64 = b.getInt64Ty();
+  Value *bin = tighten ? f->getArg(3) : nullptr, *bout = tighten ? f->getArg(4) : nullptr;
+  AllocaInst *empties = nullptr;
+  if (tighten) {
+    empties = b.CreateAlloca(i64, nullptr, "empties");
+    b.CreateStore(b.getInt64(0), empties);
+  }
+  std::vector<int32_t> done;
   for (const Step &s : plan_.steps) {
     const StepRecord &rec = stepRecord(s);
-    if (tighten && rec.relaxed() && s.inValues[0] != plan_.inputValue)
-      emitTighten(b, sl, s.inValues[0], rec.relaxation == Relaxation::AllNeurons);
+    const int32_t v = s.inValues.empty() ? -1 : s.inValues[0];
+    if (tighten && rec.relaxed() && v != plan_.inputValue &&
+        std::find(done.begin(), done.end(), v) == done.end()) {
+      done.push_back(v);
+      Value *lo = boundsLo(b, sl, v), *hi = boundsHi(b, sl, v);
+      Value *n = b.getInt64(lay_.numel[v]);
+      Value *inLo = slopesOf(b, bin, v, 2);
+      Value *inHi = floatPtr(b, inLo, n);
+      // Intersected before the tightening (a neuron the caller's bounds make
+      // stable needs none) and checked after it, when the tightened bounds
+      // may cross the caller's.
+      auto clamp = [&] {
+        emitIf(b, b.CreateIsNotNull(bin), "clamp", [&] {
+          Value *e = b.CreateCall(clampHelper(), {lo, hi, inLo, inHi, n});
+          b.CreateStore(b.CreateAdd(b.CreateLoad(i64, empties), e), empties);
+        });
+      };
+      clamp();
+      emitTighten(b, sl, v, rec.relaxation == Relaxation::AllNeurons);
+      clamp();
+      Value *outLo = slopesOf(b, bout, v, 2);
+      emitIf(b, b.CreateIsNotNull(bout), "bounds.out", [&] {
+        b.CreateMemCpy(outLo, Align(4), lo, Align(4), lay_.numel[v] * 4);
+        b.CreateMemCpy(floatPtr(b, outLo, n), Align(4), hi, Align(4), lay_.numel[v] * 4);
+      });
+    }
     // Every value its own slot: buffers named by value number.
     StepBuffers sb;
     std::vector<int32_t> values;
@@ -1199,17 +1269,71 @@ Function *CrownEmitter::forward(bool tighten) {
     args.push_back(b.getInt64(1));
     b.CreateCall(fn, args);
   }
+  if (tighten)
+    b.CreateAlignedStore(b.CreateLoad(i64, empties), floatAt(b, sl.base, lay_.flagOff), Align(8));
   b.CreateRetVoid();
+  return f;
+}
+
+void CrownEmitter::emitInfeasible(IRBuilder<> &b, Value *lower, Value *coefs, Value *n,
+                                  Value *v) {
+  const int64_t nIn = plan_.inputSize;
+  Value *vf = b.CreateFPTrunc(v, b.getFloatTy());
+  Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
+  emitLoop(b, b.getInt64(0), n, 1, "inf", [&](IRBuilder<> &b, Value *i) {
+    storeF32(b, vf, lower, i);
+    emitIf(b, b.CreateIsNotNull(coefs), "coefs", [&] {
+      Value *row = b.CreateMul(i, b.getInt64(nIn + 1));
+      emitLoop(b, nIn, "k", [&](IRBuilder<> &b, Value *k) {
+        storeF32(b, zero, coefs, b.CreateAdd(row, k));
+      });
+      storeF32(b, vf, coefs, b.CreateAdd(row, b.getInt64(nIn)));
+    });
+  }, LoopHint::Scalar);
+}
+
+/// (lo, hi, inLo, inHi, n) -> the count of neurons whose intersection is
+/// empty: lo = max(lo, inLo), hi = min(hi, inHi) (a NaN bound of the
+/// caller's changes nothing), and an empty one is set to [lo, lo] so that
+/// the steps after it see an interval (the results are discarded then).
+Function *CrownEmitter::clampHelper() {
+  if (clamp_)
+    return clamp_;
+  Type *ptr = PointerType::getUnqual(ctx_), *i64 = Type::getInt64Ty(ctx_);
+  auto *fty = FunctionType::get(i64, {ptr, ptr, ptr, ptr, i64}, false);
+  Function *f = Function::Create(fty, GlobalValue::InternalLinkage, prefix_ + "_crown.clamp", m_);
+  for (unsigned i = 0; i < 4; ++i) {
+    f->addParamAttr(i, Attribute::NoAlias);
+    f->addParamAttr(i, Attribute::NoCapture);
+  }
+  f->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
+  Value *lo = f->getArg(0), *hi = f->getArg(1), *inLo = f->getArg(2), *inHi = f->getArg(3);
+  AllocaInst *count = b.CreateAlloca(i64, nullptr, "empty");
+  b.CreateStore(b.getInt64(0), count);
+  emitLoop(b, b.getInt64(0), f->getArg(4), 1, "clamp", [&](IRBuilder<> &b, Value *i) {
+    Value *l = loadF32(b, lo, i), *h = loadF32(b, hi, i);
+    Value *cl = loadF32(b, inLo, i), *ch = loadF32(b, inHi, i);
+    Value *nl = b.CreateSelect(b.CreateFCmpOLT(l, cl), cl, l);
+    Value *nh = b.CreateSelect(b.CreateFCmpOLT(ch, h), ch, h);
+    Value *empty = b.CreateFCmpOLT(nh, nl);
+    storeF32(b, nl, lo, i);
+    storeF32(b, b.CreateSelect(empty, nl, nh), hi, i);
+    b.CreateStore(b.CreateAdd(b.CreateLoad(i64, count), b.CreateZExt(empty, i64)), count);
+  }, LoopHint::Scalar);
+  b.CreateRet(b.CreateLoad(i64, count));
+  clamp_ = f;
   return f;
 }
 
 Function *CrownEmitter::emitCrownEntry() {
   Type *ptr = PointerType::getUnqual(ctx_), *i64 = Type::getInt64Ty(ctx_);
   auto *fty = FunctionType::get(Type::getVoidTy(ctx_),
-                                {ptr, ptr, ptr, ptr, i64, ptr, ptr, i64, ptr}, false);
+                                {ptr, ptr, ptr, ptr, i64, ptr, ptr, ptr, ptr, ptr, i64, ptr}, false);
   Function *f = Function::Create(fty, GlobalValue::ExternalLinkage, prefix_ + "_crown", m_);
-  static const char *const names[] = {"weights", "xlo",   "xhi",   "C",      "rows",
-                                      "lower",   "coefs", "batch", "scratch"};
+  static const char *const names[] = {"weights",   "xlo",        "xhi",          "C",
+                                      "rows",      "lower",      "coefs",        "bounds_in",
+                                      "bounds_out", "lower_slopes", "batch",     "scratch"};
   for (unsigned i = 0; i < f->arg_size(); ++i) {
     f->getArg(i)->setName(names[i]);
     if (f->getArg(i)->getType()->isPointerTy()) {
@@ -1220,16 +1344,27 @@ Function *CrownEmitter::emitCrownEntry() {
   f->addParamAttr(0, Attribute::ReadOnly);
   f->addFnAttr(Attribute::NoUnwind);
 
-  // One box: (slice, xlo, xhi, C, lower, coefs, rows).
-  Function *box = createStepFunction(m_, prefix_ + "_crown.box", 6);
+  // One box: (slice, xlo, xhi, C, lower, coefs, bounds_in, bounds_out,
+  // lower_slopes, rows), the last four the box's parts (or null).
+  Function *box = createStepFunction(m_, prefix_ + "_crown.box", 9);
+  const int64_t nIn = plan_.inputSize;
   {
     Slice sl{box->getArg(0), box->getArg(1), box->getArg(2)};
     Value *C = box->getArg(3), *lower = box->getArg(4), *coefs = box->getArg(5);
-    Value *rows = box->getArg(6);
+    Value *bin = box->getArg(6), *bout = box->getArg(7), *slopes = box->getArg(8);
+    Value *rows = box->getArg(9);
     Function *fwd = forward(true);
     Function *fin = pass(lay_.final, Mode::Crown);
     IRBuilder<> b(&box->getEntryBlock());
-    b.CreateCall(fwd, {sl.base, sl.xlo, sl.xhi, b.getInt64(1)});
+    b.CreateCall(fwd, {sl.base, sl.xlo, sl.xhi, bin, bout, b.getInt64(1)});
+    // bounds_in left no point of the box: the minimum over the empty set.
+    Value *empties = b.CreateAlignedLoad(b.getInt64Ty(), floatAt(b, sl.base, lay_.flagOff),
+                                         Align(8));
+    emitIf(b, b.CreateICmpNE(empties, b.getInt64(0)), "empty", [&] {
+      emitInfeasible(b, lower, coefs, rows, cd(std::numeric_limits<double>::infinity()));
+      b.CreateRetVoid();
+      b.SetInsertPoint(BasicBlock::Create(ctx_, "empty.dead", box));
+    });
     const int64_t nOut = plan_.outputSize;
     Dyn d = dyn(b, sl.base, rows);
     Value *lout = lamOf(b, d, lay_.final, plan_.outputValue);
@@ -1237,7 +1372,7 @@ Function *CrownEmitter::emitCrownEntry() {
       b.CreateMemCpy(lout, Align(8), C, Align(8), b.CreateMul(rows, b.getInt64(nOut * 8)));
     };
     loadSpec();
-    b.CreateCall(fin, {sl.base, sl.xlo, sl.xhi, coefs, rows});
+    b.CreateCall(fin, {sl.base, sl.xlo, sl.xhi, coefs, slopes, rows});
     // Never looser than the interval bounds of C·y (ir::crown's final step).
     Value *ylo = boundsLo(b, sl, plan_.outputValue), *yhi = boundsHi(b, sl, plan_.outputValue);
     AllocaInst *il = accumulator(b, "il"), *mm = accumulator(b, "mm");
@@ -1260,9 +1395,8 @@ Function *CrownEmitter::emitCrownEntry() {
     // The same final pass with parallel lower slopes; each row keeps the
     // larger of the two sound bounds (the coefficients stay the first's).
     loadSpec();
-    b.CreateCall(pass(lay_.final, Mode::CrownParallel),
-                 {sl.base, sl.xlo, sl.xhi, ConstantPointerNull::get(PointerType::getUnqual(ctx_)),
-                  rows});
+    Value *null = ConstantPointerNull::get(PointerType::getUnqual(ctx_));
+    b.CreateCall(pass(lay_.final, Mode::CrownParallel), {sl.base, sl.xlo, sl.xhi, null, null, rows});
     emitLoop(b, b.getInt64(0), rows, 1, "r2", [&](IRBuilder<> &b, Value *r) {
       Value *alt = roundDown(b, loadD(b, d.lower, r));
       Value *cur = loadF32(b, lower, r);
@@ -1273,8 +1407,8 @@ Function *CrownEmitter::emitCrownEntry() {
 
   IRBuilder<> b(BasicBlock::Create(ctx_, "entry", f));
   Value *xlo = f->getArg(1), *xhi = f->getArg(2), *C = f->getArg(3), *rows = f->getArg(4);
-  Value *lower = f->getArg(5), *coefs = f->getArg(6), *batch = f->getArg(7);
-  Value *scratch = f->getArg(8);
+  Value *lower = f->getArg(5), *coefs = f->getArg(6), *bin = f->getArg(7), *bout = f->getArg(8);
+  Value *slopes = f->getArg(9), *batch = f->getArg(10), *scratch = f->getArg(11);
   {
     // A foreign FP environment (FTZ/DAZ, directed rounding): lower = -inf and
     // the linear bound 0·x - inf, which are sound (KernelEmitter.h).
@@ -1282,33 +1416,26 @@ Function *CrownEmitter::emitCrownEntry() {
     BasicBlock *good = BasicBlock::Create(ctx_, "fpenv.ok", f);
     b.CreateCondBr(b.CreateCall(fpEnvironmentCheck(m_, prefix_)), good, bad);
     b.SetInsertPoint(bad);
-    const int64_t nIn = plan_.inputSize;
-    Value *ninf = ConstantFP::get(b.getFloatTy(), -std::numeric_limits<float>::infinity());
-    Value *zero = ConstantFP::get(b.getFloatTy(), 0.0);
-    emitLoop(b, b.getInt64(0), b.CreateMul(batch, rows), 1, "inf", [&](IRBuilder<> &b, Value *i) {
-      storeF32(b, ninf, lower, i);
-      emitIf(b, b.CreateIsNotNull(coefs), "coefs", [&] {
-        Value *row = b.CreateMul(i, b.getInt64(nIn + 1));
-        emitLoop(b, nIn, "k", [&](IRBuilder<> &b, Value *k) {
-          storeF32(b, zero, coefs, b.CreateAdd(row, k));
-        });
-        storeF32(b, ninf, coefs, b.CreateAdd(row, b.getInt64(nIn)));
-      });
-    });
+    emitInfeasible(b, lower, coefs, b.CreateMul(batch, rows),
+                   cd(-std::numeric_limits<double>::infinity()));
     b.CreateRetVoid();
     b.SetInsertPoint(good);
   }
   Value *per = b.CreateAdd(b.getInt64(lay_.scratchBase),
                            b.CreateMul(rows, b.getInt64(lay_.scratchPerRow)), "slice.floats");
-  const int64_t nIn = plan_.inputSize;
+  // A per-box part of an optional array: null stays null.
+  auto part = [&](IRBuilder<> &b, Value *arr, Value *offset) {
+    return b.CreateSelect(b.CreateIsNull(arr), arr, b.CreateGEP(b.getFloatTy(), arr, offset));
+  };
   emitLoop(b, b.getInt64(0), batch, 1, "box", [&](IRBuilder<> &b, Value *bi) {
     Value *slice = floatPtr(b, scratch, b.CreateMul(bi, per));
     Value *xo = b.CreateMul(bi, b.getInt64(nIn));
-    Value *coefsB = b.CreateSelect(
-        b.CreateIsNull(coefs), coefs,
-        b.CreateGEP(b.getFloatTy(), coefs, b.CreateMul(b.CreateMul(bi, rows), b.getInt64(nIn + 1))));
+    Value *coefsB = part(b, coefs, b.CreateMul(b.CreateMul(bi, rows), b.getInt64(nIn + 1)));
+    Value *relOff = b.CreateMul(bi, b.getInt64(lay_.relaxedFloats));
+    Value *bOff = b.CreateMul(relOff, b.getInt64(2));
     b.CreateCall(box, {slice, floatPtr(b, xlo, xo), floatPtr(b, xhi, xo), C,
-                       floatPtr(b, lower, b.CreateMul(bi, rows)), coefsB, rows});
+                       floatPtr(b, lower, b.CreateMul(bi, rows)), coefsB, part(b, bin, bOff),
+                       part(b, bout, bOff), part(b, slopes, relOff), rows});
   });
   b.CreateRetVoid();
   return f;
@@ -1343,8 +1470,8 @@ Function *CrownEmitter::emitGradEntry() {
     Dyn d = dyn(b, slice, b.getInt64(1));
     Value *lout = lamOf(b, d, lay_.final, plan_.outputValue);
     emitLoop(b, nOut, "spec", [&](IRBuilder<> &b, Value *j) { storeD(b, loadD(b, c, j), lout, j); });
-    b.CreateCall(back, {slice, xb, xb, ConstantPointerNull::get(PointerType::getUnqual(ctx_)),
-                        b.getInt64(1)});
+    Value *null = ConstantPointerNull::get(PointerType::getUnqual(ctx_));
+    b.CreateCall(back, {slice, xb, xb, null, null, b.getInt64(1)});
     Value *lin = lamOf(b, d, lay_.final, plan_.inputValue);
     Value *gb = floatPtr(b, grad, xo);
     emitLoop(b, nIn, "g", [&](IRBuilder<> &b, Value *k) {

@@ -12,6 +12,8 @@
 #include "codegen/CrownLayout.h"
 #include "codegen/StepRecord.h"
 
+#include "abi/KernelAbi.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -118,7 +120,25 @@ CrownLayout computeCrownLayout(const KernelPlan &plan) {
   lay.tmpOff = off;
   lay.tmpDoubles = tmp;
   lay.idxOff = lay.tmpOff + align16(2 * tmp);
-  lay.dynOff = lay.idxOff + align16(2 * idx);
+  lay.flagOff = lay.idxOff + align16(2 * idx);
+  lay.dynOff = lay.flagOff + 16;
+
+  for (const Step &s : plan.steps) {
+    const StepRecord &rec = stepRecord(s);
+    if (!rec.relaxed() || s.inValues[0] == plan.inputValue)
+      continue;
+    const int32_t v = s.inValues[0];
+    const int32_t bit = rec.takesLowerSlopes ? GAMMA_RELAXED_PIECEWISE : GAMMA_RELAXED_SMOOTH;
+    auto it = std::find(lay.relaxed.begin(), lay.relaxed.end(), v);
+    if (it != lay.relaxed.end()) {
+      lay.relaxedKinds[static_cast<size_t>(it - lay.relaxed.begin())] |= bit;
+      continue;
+    }
+    lay.relaxed.push_back(v);
+    lay.relaxedOff.push_back(lay.relaxedFloats);
+    lay.relaxedKinds.push_back(bit);
+    lay.relaxedFloats += lay.numel[v];
+  }
 
   // Each intermediate pass runs back to the input, so the kernels' code (and
   // this layout) grows with the square of the depth. Past a budget, counted

@@ -12,6 +12,8 @@
 //             the magnitudes q = |W|ᵀ·max(|l|, |u|) of an affine rule);
 //   [idx]     i64 indices of the neurons being tightened (a ReLU input's
 //             unstable ones, all of a sigmoid input's);
+//   [flags]   16 floats: at 0, an i64 count of the relaxed neurons whose
+//             interval the caller's bounds_in left empty;
 //   [dyn]     rows-scaled doubles: c[rows], err[rows], lower[rows], then the
 //             coefficient matrices Λ (rows × numel) of the values a backward
 //             pass crosses, at offsets `lamOffset · rows` chosen by a liveness
@@ -58,7 +60,17 @@ struct CrownLayout {
   std::vector<int> producer;      ///< Per value number: producing step, -1 for the input.
   int64_t tmpOff = 0, tmpDoubles = 0;
   int64_t idxOff = 0;
+  int64_t flagOff = 0;
   int64_t dynOff = 0;
+
+  /// The relaxed values (operands of relaxed steps other than the input;
+  /// gamma_kernel_info::relaxed_*), in schedule order of their first relaxed
+  /// consumer, with the start of each in a per-box slopes array (bounds
+  /// arrays: twice that), its GAMMA_RELAXED_* bits and the sum of the sizes.
+  std::vector<int32_t> relaxed;
+  std::vector<int64_t> relaxedOff;
+  std::vector<int32_t> relaxedKinds;
+  int64_t relaxedFloats = 0;
 
   /// Passes that tighten ReLU and sigmoid inputs, by target value number.
   std::map<int32_t, CrownPass> intermediate;

@@ -788,6 +788,34 @@ void ModuleEmitter::emitInfo(Function *eval, Function *ibp, const CrownLayout &l
   set("weights_file_bytes", ConstantInt::get(i64, wl.bytes));
   set("weights_digest",
       str(opts_.weightsDigest ? weightsFileDigest(plan_, wl) : std::string(), "weights_digest"));
+  // The relaxed values of the crown kernel (none without one).
+  std::vector<uint64_t> relSizes, relOffsets;
+  std::vector<uint32_t> relKinds;
+  std::vector<Constant *> relNames;
+  if (crown.crown)
+    for (size_t j = 0; j < lay.relaxed.size(); ++j) {
+      const int32_t v = lay.relaxed[j];
+      relSizes.push_back(static_cast<uint64_t>(lay.numel[v]));
+      relOffsets.push_back(static_cast<uint64_t>(lay.relaxedOff[j]));
+      relKinds.push_back(static_cast<uint32_t>(lay.relaxedKinds[j]));
+      relNames.push_back(str(plan_.steps[lay.producer[v]].name, "relaxed_name"));
+    }
+  if (relKinds.empty())
+    relKinds.push_back(0);
+  if (relNames.empty())
+    relNames.push_back(null);
+  Constant *kindsInit = ConstantDataArray::get(ctx_, relKinds);
+  auto *namesTy = ArrayType::get(ptr, relNames.size());
+  set("relaxed_count", ConstantInt::get(i64, relSizes.size()));
+  set("relaxed_sizes", i64Array(relSizes, "relaxed_sizes"));
+  set("relaxed_offsets", i64Array(relOffsets, "relaxed_offsets"));
+  set("relaxed_kinds", new GlobalVariable(*m_, kindsInit->getType(), true,
+                                          GlobalValue::PrivateLinkage, kindsInit,
+                                          "relaxed_kinds"));
+  set("relaxed_names", new GlobalVariable(*m_, namesTy, true, GlobalValue::PrivateLinkage,
+                                          ConstantArray::get(namesTy, relNames),
+                                          "relaxed_names"));
+  set("relaxed_floats", ConstantInt::get(i64, crown.crown ? lay.relaxedFloats : 0));
   for (size_t i = 0; i < abi::kFieldCount; ++i)
     if (!fields[i])
       report_fatal_error(Twine("the kernel descriptor's field '") + abi::kFields[i].name +

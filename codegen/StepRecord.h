@@ -110,6 +110,10 @@ struct StepRecord {
   bool ruleTakesBounds = false;
   /// The rule differs between CrownMode::Crown and CrownParallel.
   bool parallelVariant = false;
+  /// The crown-mode rule takes, after its operand's bounds, the pointer to
+  /// the caller's lower slopes of its operand (or null: the adaptive slope);
+  /// its operand is a GAMMA_RELAXED_PIECEWISE value (abi/KernelAbi.def).
+  bool takesLowerSlopes = false;
   /// The rule takes (c, err, tmp) and the bounds (lo, hi) of every distinct
   /// operand (grad: their values, lo twice), as a charged linear rule does.
   bool ruleTakesOperandBounds = false;

@@ -79,6 +79,7 @@ constexpr StepRecord kRecords[] = {
      .relaxation = Relaxation::UnstableNeurons,
      .ruleTakesBounds = true,
      .parallelVariant = true,
+     .takesLowerSlopes = true,
      .crownTmpDoubles = reluTmp},
     {.kind = StepKind::LeakyRelu,
      .name = "leaky-relu",
@@ -88,6 +89,7 @@ constexpr StepRecord kRecords[] = {
      .relaxation = Relaxation::UnstableNeurons,
      .ruleTakesBounds = true,
      .parallelVariant = true,
+     .takesLowerSlopes = true,
      .crownTmpDoubles = reluTmp},
     // sigmoid's ibp step computes σ inline (vectorised), the same double
     // operations as the table's row.

@@ -83,15 +83,32 @@ public:
   /// interval leaves unstable (as auto_LiRPA does: the CROWN bound replaces the
   /// interval on those neurons, or on all of them when more than 90% are
   /// unstable; with `intersect` it is intersected with the interval instead).
-  Status forward(const std::vector<float> &lo, const std::vector<float> &hi, bool intersect) {
+  ///
+  /// A relaxed value with caller's bounds (`boundsIn`) is intersected with
+  /// them before and after its tightening; neurons left empty are counted
+  /// (emptyNeurons) and set to [lo, lo].
+  Status forward(const std::vector<float> &lo, const std::vector<float> &hi, bool intersect,
+                 const CrownOptions &opts) {
     state_.lo.assign(g_.values.size(), {});
     state_.hi.assign(g_.values.size(), {});
     state_.lo[g_.inputs[0]] = lo;
     state_.hi[g_.inputs[0]] = hi;
+    std::vector<bool> done(g_.values.size(), false);
     for (const Op &op : g_.ops) {
-      if (CrownTighten t = opRecord(op.kind).tighten; t != CrownTighten::None)
-        if (auto s = tighten(op.operands[0], intersect, t == CrownTighten::All); !s)
+      if (CrownTighten t = opRecord(op.kind).tighten; t != CrownTighten::None) {
+        ValueId x = op.operands[0];
+        auto in = opts.boundsIn.find(x);
+        const bool constrained = in != opts.boundsIn.end() && x != g_.inputs[0] && !done[x];
+        if (constrained)
+          if (auto s = clampTo(x, in->second); !s)
+            return s;
+        if (auto s = tighten(x, intersect, t == CrownTighten::All); !s)
           return s;
+        if (constrained)
+          if (auto s = clampTo(x, in->second); !s)
+            return s;
+        done[x] = true;
+      }
       if (auto s = ibpOp(g_, op, state_, 1); !s)
         return s;
     }
@@ -99,6 +116,30 @@ public:
   }
 
   const IntervalState &state() const { return state_; }
+  int64_t emptyNeurons() const { return empty_; }
+  /// The lower slopes the final non-parallel pass reads (CrownOptions), or null.
+  void setSlopes(const std::map<ValueId, std::vector<float>> *s) { slopes_ = s; }
+
+  /// x's interval intersected with the caller's [lo, hi]; an empty one
+  /// counted and set to [lo, lo] (codegen's _crown.clamp does the same).
+  Status clampTo(ValueId x, const std::pair<std::vector<float>, std::vector<float>> &b) {
+    std::vector<float> &lo = state_.lo[x], &hi = state_.hi[x];
+    if (b.first.size() != lo.size() || b.second.size() != lo.size())
+      return Error(ErrorCode::InvalidArgument,
+                   fmt::format("bounds on value {} have {}/{} entries; {} expected", x,
+                               b.first.size(), b.second.size(), lo.size()));
+    for (size_t i = 0; i < lo.size(); ++i) {
+      float l = lo[i] < b.first[i] ? b.first[i] : lo[i];
+      float h = b.second[i] < hi[i] ? b.second[i] : hi[i];
+      if (h < l) {
+        ++empty_;
+        h = l;
+      }
+      lo[i] = l;
+      hi[i] = h;
+    }
+    return Status::ok();
+  }
 
   /// Lower ReLU slopes u/(u - l) instead of the adaptive 0/1 (for the final
   /// pass; intermediate bounds always use the adaptive slopes).
@@ -255,6 +296,12 @@ private:
   void accumulate(ValueId v, const CrownMat &m) override { accumulate(*curLam_, v, m); }
   CrownVec &err() override { return *curErr_; }
   bool parallelSlopes() const override { return parallel_; }
+  const float *lowerSlopes(ValueId v) const override {
+    if (!slopes_ || parallel_ || !final_)
+      return nullptr;
+    auto it = slopes_->find(v);
+    return it == slopes_->end() ? nullptr : it->second.data();
+  }
 
   Bounds boundsOf(ValueId v) const {
     Bounds b;
@@ -267,6 +314,8 @@ private:
   std::vector<int64_t> fanIn_;
   IntervalState state_;
   bool parallel_ = false, final_ = false;
+  int64_t empty_ = 0;
+  const std::map<ValueId, std::vector<float>> *slopes_ = nullptr;
   // The step in progress (backward).
   const Mat *curL_ = nullptr;
   std::vector<std::optional<Mat>> *curLam_ = nullptr;
@@ -330,8 +379,32 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
   }
   CrownEngine engine(g);
   engine.setTrace(&opts.trace);
-  if (auto s = engine.forward(lo, hi, opts.intersectIntermediate); !s)
+  if (auto s = engine.forward(lo, hi, opts.intersectIntermediate, opts); !s)
     return s.takeError();
+  CrownResult res;
+  if (opts.wantBounds)
+    for (const Op &op : g.ops)
+      if (opRecord(op.kind).tighten != CrownTighten::None && op.operands[0] != g.inputs[0])
+        res.bounds[op.operands[0]] = {engine.state().lo[op.operands[0]],
+                                      engine.state().hi[op.operands[0]]};
+  if (engine.emptyNeurons() > 0) {
+    // No point of the box satisfies boundsIn: the extrema of the empty set.
+    int64_t R = C.empty() ? n : rows;
+    res.empty = true;
+    res.lower.assign(R, std::numeric_limits<float>::infinity());
+    res.upper.assign(R, -std::numeric_limits<float>::infinity());
+    if (opts.wantInputCoefs) {
+      res.inputCoefs.assign(R * g.type(g.inputs[0]).numel(), 0.0f);
+      res.inputOffsets.assign(R, std::numeric_limits<float>::infinity());
+    }
+    return res;
+  }
+  for (const auto &[v, a] : opts.lowerSlopes)
+    if (v < 0 || v >= static_cast<ValueId>(g.values.size()) ||
+        static_cast<int64_t>(a.size()) != g.type(v).numel())
+      return Error(ErrorCode::InvalidArgument,
+                   fmt::format("lower slopes of value {}: {} entries do not fit it", v, a.size()));
+  engine.setSlopes(&opts.lowerSlopes);
   engine.setFinal(true);
   int64_t R = spec.rows();
   Mat both(2 * R, n);
@@ -362,7 +435,6 @@ Expected<CrownResult> crown(const Graph &g, const std::vector<float> &lo,
     ylo = (*plain)[0].lo;
     yhi = (*plain)[0].hi;
   }
-  CrownResult res;
   for (int64_t r = 0; r < R; ++r) {
     double il = 0, iu = 0;
     for (int64_t j = 0; j < n; ++j) {

@@ -25,6 +25,7 @@
 #include "ir/Graph.h"
 
 #include <functional>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -65,6 +66,21 @@ struct CrownOptions {
   /// and neither choice dominates (random networks in CrownTest). Off to
   /// compare with auto_LiRPA.
   bool parallelFinal = true;
+  /// Bounds on relaxed values (the operand of a ReLU-like or smooth op, not
+  /// the graph input), by value: before the value is tightened its interval
+  /// is intersected with them (and checked again after). The results then
+  /// bound C·f(x) over the points x of the box whose values lie in them (a
+  /// branch-and-bound subdomain); CrownResult::empty when there is none.
+  /// The crown kernels' bounds_in (abi/KernelAbi.def).
+  std::map<ValueId, std::pair<std::vector<float>, std::vector<float>>> boundsIn;
+  /// Lower slopes of the final (non-parallel) pass's ReLU and LeakyReLU
+  /// relaxations, per operand value, one per neuron, read on unstable
+  /// neurons and clamped to [leak, 1] (NaN reads as 1): α-CROWN's α. A
+  /// value without an entry takes the adaptive slope. The kernels'
+  /// lower_slopes.
+  std::map<ValueId, std::vector<float>> lowerSlopes;
+  /// Return the bounds used for every relaxed value (CrownResult::bounds).
+  bool wantBounds = false;
   /// A debugging trace: called after every backward step of every pass
   /// (intermediate and final) with the pass's state. Unset, it costs one
   /// test per step. RoundingTest checks the invariant through it.
@@ -78,6 +94,12 @@ struct CrownResult {
   /// (C·f(x))_r >= Σ_k inputCoefs[r, k]·x_k + inputOffsets[r] (exact sums).
   std::vector<float> inputCoefs;
   std::vector<float> inputOffsets;
+  /// CrownOptions::boundsIn left no point of the box: lower = +inf and
+  /// upper = -inf (and the linear bounds 0·x + inf).
+  bool empty = false;
+  /// With CrownOptions::wantBounds: every relaxed value's interval as the
+  /// final pass used it (intersected with boundsIn and tightened).
+  std::map<ValueId, std::pair<std::vector<float>, std::vector<float>>> bounds;
 };
 
 /// CROWN bounds of C·y (C row-major, rows × numel(output)) over the box. An

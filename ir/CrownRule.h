@@ -48,6 +48,9 @@ public:
   virtual CrownVec &err() = 0;
   /// Lower ReLU slopes u/(u - l) instead of the adaptive 0/1.
   virtual bool parallelSlopes() const = 0;
+  /// The caller's lower slopes of `v` for this pass (CrownOptions::lowerSlopes:
+  /// final, non-parallel pass only), or null for the adaptive slope.
+  virtual const float *lowerSlopes(ValueId v) const = 0;
 };
 
 /// Λ on a result of shape `result` moved onto an operand of shape `operand`

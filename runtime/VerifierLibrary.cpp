@@ -157,12 +157,14 @@ void Kernels::ibp(const float *xlo, const float *xhi, float *ylo, float *yhi, in
 namespace gma::runtime {
 
 Status Kernels::crown(const float *xlo, const float *xhi, const double *C, int64_t rows,
-                      float *lower, float *inputCoefs, int64_t batch) {
+                      float *lower, float *inputCoefs, int64_t batch,
+                      const CrownArrays &arrays) {
   if (!info_->crown)
     return Error(ErrorCode::InvalidArgument,
                  "the model was compiled without crown kernels (too deep or too wide for "
                  "them; its header says why): use --method ibp");
-  info_->crown(weights_, xlo, xhi, C, rows, lower, inputCoefs, batch,
+  info_->crown(weights_, xlo, xhi, C, rows, lower, inputCoefs, arrays.boundsIn, arrays.boundsOut,
+               arrays.lowerSlopes, batch,
                scratch(gamma_crown_scratch_floats(info_, rows, batch)));
   return Status::ok();
 }

@@ -51,6 +51,14 @@ private:
   WeightBinding binding_;
 };
 
+/// The crown kernel's optional per-box arrays (abi/KernelAbi.def): null
+/// for none.
+struct CrownArrays {
+  const float *boundsIn = nullptr;    ///< 2 · relaxed_floats per box
+  float *boundsOut = nullptr;         ///< 2 · relaxed_floats per box
+  const float *lowerSlopes = nullptr; ///< relaxed_floats per box
+};
+
 /// Calls a descriptor's kernels with scratch it owns (grown on demand).
 /// Not thread-safe: use one Kernels per thread.
 class Kernels {
@@ -63,7 +71,7 @@ public:
   void ibp(const float *xlo, const float *xhi, float *ylo, float *yhi, int64_t batch);
   /// gamma_crown_fn; InvalidArgument when the model has no crown kernel.
   Status crown(const float *xlo, const float *xhi, const double *C, int64_t rows, float *lower,
-               float *inputCoefs, int64_t batch);
+               float *inputCoefs, int64_t batch, const CrownArrays &arrays = {});
   /// gamma_grad_fn; InvalidArgument when the model has no grad kernel.
   Status grad(const float *x, const double *c, float *grad, int64_t batch);
 

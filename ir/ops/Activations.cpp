@@ -132,6 +132,7 @@ Status crownPiecewise(CrownBackward &ctx, const Op &op, double alpha) {
   CrownVec mx = b.mag();
   CrownVec &err = ctx.err();
   const bool parallel = ctx.parallelSlopes();
+  const float *slopes = ctx.lowerSlopes(x);
   // With α != 0 the products λ·α round: every term is charged as a product.
   const double gProd = ctx.termGamma(x, 1);
   const double gExact = alpha != 0 ? gProd : ctx.termGamma(x, 0);
@@ -154,13 +155,18 @@ Status crownPiecewise(CrownBackward &ctx, const Op &op, double alpha) {
       double s = crownUpRel(ratio); // slope rounded up
       // Intercept rounded up (t > 0).
       double t = alpha == 0 ? crownUpRel(-s * l) : crownUpRel(crownUpRel(s - alpha) * -l);
-      double a = parallel ? ratio : (u > -l ? 1.0 : alpha);
+      // The caller's slope clamped to [α, 1] (fmin(1, NaN) = 1), else the
+      // adaptive one.
+      double a = parallel ? ratio
+                 : slopes ? std::fmax(alpha, std::fmin(1.0, static_cast<double>(slopes[i])))
+                          : (u > -l ? 1.0 : alpha);
+      // λ·a rounds for parallel slopes, is exact for a in {α, 1} (α = 0).
+      const double gA = !parallel && (a == 1.0 || a == alpha) ? gExact : gProd;
       for (int64_t r = 0; r < L.rows(); ++r) {
         double lamv = L(r, i);
         if (lamv >= 0) {
           Lx(r, i) = lamv * a;
-          // λ·a rounds for parallel slopes, is exact for a in {0, 1}.
-          err[r] += (parallel ? gProd : gExact) * std::fabs(lamv * a) * mx[i];
+          err[r] += gA * std::fabs(lamv * a) * mx[i];
         } else {
           Lx(r, i) = lamv * s;
           csum[r] += lamv * t;
