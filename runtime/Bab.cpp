@@ -10,6 +10,8 @@
 #include "runtime/Bab.h"
 #include "runtime/LinearCut.h"
 
+#include "abi/KernelAbi.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -46,7 +48,13 @@ struct Domain {
   int64_t caseIndex = 0;
   double score = 0;          ///< Its worst open margin (lower: more urgent).
   uint64_t seq = 0;          ///< Creation order: FIFO among equal scores.
-  std::vector<int> splitDims; ///< Candidate split dimensions, most promising first.
+  /// Candidate splits, most promising first: input dimensions, or (an
+  /// activation search) indices into Solver::neurons_.
+  std::vector<int> splitDims;
+  /// An activation search's subdomain: the bounds its relaxed values are
+  /// constrained to (BoundEngine::lowerBoundsOn's boundsIn: the parent's
+  /// bounds with one neuron's phase fixed), empty at the root.
+  std::vector<float> bounds;
   /// Sound lower bounds of the case's stacked rows on an enclosing box (the
   /// parent's), empty at the root: they hold on this box too, so a child's
   /// bounds never fall below its parent's.
@@ -97,6 +105,7 @@ struct Outcome {
   std::vector<int> splitDims; ///< Empty with open conjunctions: too small to split.
   std::vector<float> rowLower; ///< This box's row lower bounds (with the parent's).
   std::vector<float> lin;      ///< Its linear bounds, if small enough to keep.
+  std::vector<float> bounds;   ///< An activation search's boundsOut.
   /// The box with parts that no open conjunction can hold in cut away.
   std::vector<float> lo, hi;
   std::optional<Counterexample> cex;
@@ -230,6 +239,13 @@ public:
       s.firstRow.push_back(s.rows);
       stacked_.push_back(std::move(s));
     }
+    if (const BoundEngine::RelaxedValues *rv = engine.relaxedValues()) {
+      neuronFloats_ = 2 * rv->floats;
+      for (size_t j = 0; j < rv->sizes.size(); ++j)
+        if (rv->kinds[j] & GAMMA_RELAXED_PIECEWISE)
+          for (int64_t i = 0; i < rv->sizes[j]; ++i)
+            neurons_.push_back({2 * rv->offsets[j] + i, 2 * rv->offsets[j] + rv->sizes[j] + i});
+    }
   }
 
   BabResult run() {
@@ -259,6 +275,7 @@ private:
   /// One best-first search with its own split rule: its queue, the round
   /// being bounded, and its chunk size.
   struct Search {
+    bool activation = false; ///< Splits ReLU phases, not inputs.
     int lookahead = 1;
     int64_t batch = 1;
     std::priority_queue<Domain, std::vector<Domain>, DomainOrder> queue;
@@ -301,13 +318,27 @@ private:
     std::vector<int> rules = opts_.lookaheads;
     if (rules.empty())
       rules.push_back(1);
-    std::vector<Search> searches(rules.size());
-    for (size_t s = 0; s < rules.size(); ++s) {
-      searches[s].lookahead = std::max(1, rules[s]);
+    // Activation splitting where inputs are too many to split (an image) and
+    // the engine bounds subdomains; input splitting otherwise or as well.
+    const bool canSplitActivations = !neurons_.empty();
+    const Splitting how = opts_.splitting;
+    const bool activations =
+        canSplitActivations &&
+        (how == Splitting::Activation || how == Splitting::Both ||
+         (how == Splitting::Auto && spec_.numInputs > kAutoInputSplitInputs));
+    if (activations && how == Splitting::Activation)
+      rules.clear();
+    std::vector<Search> searches(rules.size() + (activations ? 1 : 0));
+    for (size_t s = 0; s < searches.size(); ++s) {
+      searches[s].activation = s == rules.size();
+      searches[s].lookahead =
+          std::max(1, searches[s].activation ? opts_.activationLookahead : rules[s]);
       searches[s].batch = std::max<int64_t>(1, opts_.batch);
       seedRoots(searches[s]);
     }
     int64_t bytesPerDomain = 8 * spec_.numInputs + 160;
+    if (activations)
+      bytesPerDomain += 8 * (neuronFloats_ + 8 * opts_.activationLookahead);
     for (const StackedCase &c : stacked_)
       if (int64_t lin = c.rows * (spec_.numInputs + 1); lin <= kMaxInheritedLin)
         bytesPerDomain = std::max(bytesPerDomain, 8 * spec_.numInputs + 160 + 4 * lin);
@@ -389,7 +420,7 @@ private:
     std::vector<Outcome> out(pending.size());
     std::vector<Status> errors(chunks.size());
     tbb::parallel_for(size_t(0), chunks.size(), [&](size_t k) {
-      errors[k] = boundChunk(pending, chunks[k].first, chunks[k].second, s.lookahead, out);
+      errors[k] = boundChunk(pending, chunks[k].first, chunks[k].second, s, out);
     });
     for (auto &e : errors)
       if (!e) {
@@ -441,8 +472,9 @@ private:
       // every split ties up to noise. Halve the widest dimension relative
       // to the case's box instead of one the noise favours (3_3 prop_2
       // otherwise halved one dimension down to 1e-10 of its width).
+      // (An activation search keeps its best-ranked neuron then.)
       if (g.parent && bestGain <= 2 * std::min(g.parent->score, 0.0) + 1e-12)
-        best = g.first + g.width * widestRelative(*g.parent);
+        best = g.first + g.width * (s.activation ? 0 : widestRelative(*g.parent));
       for (size_t c = best; c < best + g.width; ++c) {
         Outcome &o = out[c];
         if (o.open.empty()) {
@@ -465,6 +497,7 @@ private:
       d->splitDims = o->splitDims;
       d->rowLower = o->rowLower;
       d->lin = std::move(o->lin);
+      d->bounds = std::move(o->bounds);
       d->seq = seq_++;
     }
     if (opts_.attackEvery > 0 && res.stats.rounds % opts_.attackEvery == 0 && !kept.empty())
@@ -493,12 +526,19 @@ private:
       const Domain &d = s.parents.back();
       Group g{next.size(), 0, 2};
       for (int k : d.splitDims) {
-        float mid = *midpoint(d.lo[k], d.hi[k]);
         for (int side = 0; side < 2; ++side) {
           Domain child;
           child.lo = d.lo;
           child.hi = d.hi;
-          (side == 0 ? child.hi : child.lo)[k] = mid;
+          if (s.activation) {
+            // The inactive phase (u = 0), then the active one (l = 0).
+            child.bounds = d.bounds;
+            const Neuron &nu = neurons_[k];
+            child.bounds[side == 0 ? nu.hiAt : nu.loAt] = 0.0f;
+          } else {
+            float mid = *midpoint(d.lo[k], d.hi[k]);
+            (side == 0 ? child.hi : child.lo)[k] = mid;
+          }
           child.open = d.open;
           child.caseIndex = d.caseIndex;
           child.rowLower = d.rowLower;
@@ -522,8 +562,9 @@ private:
   /// Bounds round[begin, end) (one case) with one lowerBounds call and fills
   /// their outcomes: refuted conjunctions, score, split dimension, and a
   /// counterexample if the linear bound's minimiser or the centre is one.
-  Status boundChunk(const std::vector<Domain> &round, size_t begin, size_t end, int lookahead,
-                    std::vector<Outcome> &out) {
+  Status boundChunk(const std::vector<Domain> &round, size_t begin, size_t end,
+                    const Search &search, std::vector<Outcome> &out) {
+    const int lookahead = search.lookahead;
     if (opts_.stop.stop())
       return Status::ok();
     int64_t caseIndex = round[begin].caseIndex;
@@ -533,7 +574,7 @@ private:
     // First the enclosing box's linear bounds, which hold here too: they cut
     // the box, or refute it without a bound call.
     std::vector<int64_t> idx; // domains to bound, in order
-    std::vector<float> lo, hi;
+    std::vector<float> lo, hi, boundsIn;
     for (size_t i = begin; i < end; ++i) {
       const Domain &d = round[i];
       Outcome &o = out[i];
@@ -548,14 +589,26 @@ private:
       idx.push_back(static_cast<int64_t>(i));
       lo.insert(lo.end(), o.lo.begin(), o.lo.end());
       hi.insert(hi.end(), o.hi.begin(), o.hi.end());
+      boundsIn.insert(boundsIn.end(), d.bounds.begin(), d.bounds.end());
     }
     const int64_t b = static_cast<int64_t>(idx.size());
     std::vector<float> lower(b * R), coefs(b * L, 0.0f);
-    if (R > 0 && b > 0)
-      if (Status s = engine_.lowerBounds(lo.data(), hi.data(), b, sc.C.data(), R, lower.data(),
-                                         coefs.data());
-          !s)
+    // An activation search's domains: constrained by their bounds (none at
+    // the roots, which are alone in their chunks), and their bounds out.
+    const int64_t F = search.activation ? 2 * engine_.relaxedValues()->floats : 0;
+    std::vector<float> boundsOut(b * F);
+    if (R > 0 && b > 0) {
+      Status s = search.activation
+                     ? engine_.lowerBoundsOn(
+                           lo.data(), hi.data(), b, sc.C.data(), R, lower.data(), coefs.data(),
+                           static_cast<int64_t>(boundsIn.size()) == b * F ? boundsIn.data()
+                                                                           : nullptr,
+                           boundsOut.data())
+                     : engine_.lowerBounds(lo.data(), hi.data(), b, sc.C.data(), R, lower.data(),
+                                           coefs.data());
+      if (!s)
         return s;
+    }
     std::vector<float> candidates;
     std::vector<size_t> candidateOf;
     for (int64_t i = 0; i < b; ++i) {
@@ -602,7 +655,12 @@ private:
         }
       o.worstDisjunct = worstDisjunct;
       const float *coef = worstRow >= 0 ? &coefs[i * L + worstRow * (n + 1)] : nullptr;
-      o.splitDims = chooseSplits(spc, o.lo, o.hi, coef, lookahead);
+      if (search.activation) {
+        o.bounds.assign(&boundsOut[i * F], &boundsOut[i * F] + F);
+        o.splitDims = chooseNeurons(o.bounds, lookahead);
+      } else {
+        o.splitDims = chooseSplits(spc, o.lo, o.hi, coef, lookahead);
+      }
       // Candidates: the box's centre and the minimiser of the worst row's
       // linear lower bound, both clamped into the inner box.
       std::vector<float> clo = o.lo, chi = o.hi;
@@ -696,6 +754,28 @@ private:
     return dims;
   }
 
+  /// The `lookahead` unstable neurons (l < 0 < u in `bounds`) with the
+  /// largest relaxation gap u·(-l)/(u - l) (the triangle's height at the
+  /// kink: how far the relaxation is from the ReLU), best first. Empty if
+  /// none is unstable.
+  std::vector<int> chooseNeurons(const std::vector<float> &bounds, int lookahead) const {
+    std::vector<std::pair<double, int>> ranked;
+    for (size_t t = 0; t < neurons_.size(); ++t) {
+      double l = bounds[neurons_[t].loAt], u = bounds[neurons_[t].hiAt];
+      if (l < 0 && u > 0)
+        ranked.push_back({u * -l / (u - l), static_cast<int>(t)});
+    }
+    size_t k = std::min<size_t>(ranked.size(), std::max(1, lookahead));
+    std::partial_sort(ranked.begin(), ranked.begin() + k, ranked.end(),
+                      [](const auto &a, const auto &b) {
+                        return a.first != b.first ? a.first > b.first : a.second < b.second;
+                      });
+    std::vector<int> out;
+    for (size_t i = 0; i < k; ++i)
+      out.push_back(ranked[i].second);
+    return out;
+  }
+
   bool wideAttackDue(const BabStats &stats, Clock::time_point t0) const {
     if (opts_.wideStarts <= 0 || opts_.wideSteps <= 0)
       return false;
@@ -765,6 +845,13 @@ private:
   const Spec &spec_;
   const BabOptions &opts_;
   std::vector<StackedCase> stacked_;
+  /// The splittable neurons (of piecewise-linear relaxed values): where
+  /// their lower and upper bounds sit in a bounds array.
+  struct Neuron {
+    int64_t loAt, hiAt;
+  };
+  std::vector<Neuron> neurons_;
+  int64_t neuronFloats_ = 0; ///< 2 · relaxed floats: one bounds array.
   uint64_t seq_ = 0;
   uint64_t wideAttacks_ = 0;
   double lastWideSeconds_ = 0;

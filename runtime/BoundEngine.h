@@ -13,6 +13,7 @@
 #include "support/Diagnostic.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace gma::runtime {
 
@@ -34,6 +35,30 @@ public:
   /// (C·f(x))_r >= a·x + o for every x in the box, with exact sums.
   virtual Status lowerBounds(const float *lo, const float *hi, int64_t batch, const double *C,
                              int64_t rows, float *lower, float *inputCoefs) const = 0;
+
+  /// The values the engine relaxes, for bounds on subdomains (null: it
+  /// bounds boxes only). A per-box bounds array holds, for relaxed value j,
+  /// sizes[j] lower bounds at 2·offsets[j] and as many upper bounds after
+  /// them (2·floats in all); kinds[j] has GAMMA_RELAXED_* bits
+  /// (abi/KernelAbi.def: piecewise-linear values can be split at 0).
+  struct RelaxedValues {
+    int64_t floats = 0;
+    std::vector<int64_t> sizes, offsets;
+    std::vector<int32_t> kinds;
+  };
+  virtual const RelaxedValues *relaxedValues() const { return nullptr; }
+
+  /// lowerBounds over subdomains: with boundsIn (per box, relaxedValues'
+  /// layout; null: none) the bounds hold over the points of each box whose
+  /// relaxed values lie in them, and are +inf when none does; boundsOut
+  /// (null: not wanted) receives the bounds each box's bounding used.
+  virtual Status lowerBoundsOn(const float *lo, const float *hi, int64_t batch, const double *C,
+                               int64_t rows, float *lower, float *inputCoefs,
+                               const float *boundsIn, float *boundsOut) const {
+    (void)lo, (void)hi, (void)batch, (void)C, (void)rows, (void)lower, (void)inputCoefs,
+        (void)boundsIn, (void)boundsOut;
+    return Error(ErrorCode::InvalidArgument, "this bound engine cannot bound subdomains");
+  }
 
   /// grad[b] = d(c·f(x))/dx at x[b] (batch × inputSize); c has outputSize entries.
   virtual void gradient(const float *x, const double *c, float *grad, int64_t batch) const = 0;

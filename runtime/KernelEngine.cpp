@@ -26,6 +26,27 @@ Kernels &threadKernels(const gamma_kernel_info *info, const float *const *weight
 
 } // namespace
 
+KernelEngine::KernelEngine(const gamma_kernel_info *info, const float *const *weights)
+    : info_(info), weights_(weights) {
+  if (hasCrown(info) && info->abi_version >= 6)
+    for (int64_t j = 0; j < info->relaxed_count; ++j) {
+      relaxed_.sizes.push_back(info->relaxed_sizes[j]);
+      relaxed_.offsets.push_back(info->relaxed_offsets[j]);
+      relaxed_.kinds.push_back(info->relaxed_kinds[j]);
+      relaxed_.floats = info->relaxed_floats;
+    }
+}
+
+Status KernelEngine::lowerBoundsOn(const float *lo, const float *hi, int64_t batch,
+                                   const double *C, int64_t rows, float *lower, float *inputCoefs,
+                                   const float *boundsIn, float *boundsOut) const {
+  if (!relaxedValues())
+    return BoundEngine::lowerBoundsOn(lo, hi, batch, C, rows, lower, inputCoefs, boundsIn,
+                                      boundsOut);
+  return threadKernels(info_, weights_)
+      .crown(lo, hi, C, rows, lower, inputCoefs, batch, CrownArrays{boundsIn, boundsOut, nullptr});
+}
+
 void KernelEngine::eval(const float *x, float *y, int64_t batch) const {
   threadKernels(info_, weights_).eval(x, y, batch);
 }

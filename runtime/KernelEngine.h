@@ -20,8 +20,7 @@ namespace gma::runtime {
 class KernelEngine : public BoundEngine {
 public:
   /// `info` and the weight table `weights` must outlive the engine.
-  KernelEngine(const gamma_kernel_info *info, const float *const *weights)
-      : info_(info), weights_(weights) {}
+  KernelEngine(const gamma_kernel_info *info, const float *const *weights);
 
   /// Whether the descriptor has compiled CROWN and gradient kernels (else the
   /// engine bounds with IBP and differentiates numerically).
@@ -35,10 +34,19 @@ public:
   Status lowerBounds(const float *lo, const float *hi, int64_t batch, const double *C,
                      int64_t rows, float *lower, float *inputCoefs) const override;
   void gradient(const float *x, const double *c, float *grad, int64_t batch) const override;
+  /// The crown kernel's relaxed values (null without crown kernels or
+  /// without relaxed values).
+  const RelaxedValues *relaxedValues() const override {
+    return relaxed_.floats > 0 ? &relaxed_ : nullptr;
+  }
+  Status lowerBoundsOn(const float *lo, const float *hi, int64_t batch, const double *C,
+                       int64_t rows, float *lower, float *inputCoefs, const float *boundsIn,
+                       float *boundsOut) const override;
 
 private:
   const gamma_kernel_info *info_;
   const float *const *weights_;
+  RelaxedValues relaxed_;
 };
 
 } // namespace gma::runtime

@@ -42,6 +42,8 @@ struct VerifyOptions {
   uint64_t seed = 0;
   int64_t batch = 16;   ///< Domains per bound call.
   std::vector<int> lookaheads = {8, 1}; ///< Split rules, one search each (runtime/Bab.h).
+  std::string split = "auto";           ///< auto, input, activation or both (runtime::Splitting).
+  int activationLookahead = 4;          ///< Neurons tried in both phases per domain.
 };
 
 /// `gamma verify`: decides a VNN-LIB property (sat/unsat/unknown/timeout).

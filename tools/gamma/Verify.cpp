@@ -166,6 +166,11 @@ Status checkVerifyOptions(const VerifyOptions &opts) {
   for (int l : opts.lookaheads)
     if (l < 1 || l > 1024)
       return bad("--lookahead values must be in [1, 1024]");
+  if (opts.activationLookahead < 1 || opts.activationLookahead > 1024)
+    return bad("--activation-lookahead must be in [1, 1024]");
+  if (opts.split != "auto" && opts.split != "input" && opts.split != "activation" &&
+      opts.split != "both")
+    return bad("--split must be auto, input, activation or both");
   if (!opts.result.empty()) {
     std::string why =
         support::checkOutputTarget(opts.result, {opts.model, opts.vnnlib, opts.verifier});
@@ -428,6 +433,11 @@ ExitCode runVerify(const VerifyOptions &opts) {
   bopts.seed = opts.seed;
   bopts.batch = std::max<int64_t>(1, opts.batch);
   bopts.lookaheads = opts.lookaheads;
+  bopts.splitting = opts.split == "input"        ? runtime::Splitting::Input
+                    : opts.split == "activation" ? runtime::Splitting::Activation
+                    : opts.split == "both"       ? runtime::Splitting::Both
+                                                 : runtime::Splitting::Auto;
+  bopts.activationLookahead = opts.activationLookahead;
   bopts.stop.cancel = &gCancel;
   bopts.progress = [&](const runtime::BabStats &st) {
     std::lock_guard<std::mutex> lock(progressMutex);

@@ -104,6 +104,14 @@ int main(int argc, char **argv) {
                 "both halves per open domain (1: the top-ranked only)")
       ->delimiter(',')
       ->capture_default_str();
+  v->add_option("--split", verify.split,
+                "What branch and bound splits: input dimensions, the phases of unstable ReLUs "
+                "(activation), both side by side, or auto (inputs for up to 64 inputs, else both)")
+      ->check(CLI::IsMember({"auto", "input", "activation", "both"}))
+      ->capture_default_str();
+  v->add_option("--activation-lookahead", verify.activationLookahead,
+                "Unstable ReLUs tried in both phases per open domain by the activation search")
+      ->capture_default_str();
 
   std::string prepareModel;
   CLI::App *p = app.add_subcommand("prepare", "Compile a model into the compile cache ahead of time");
