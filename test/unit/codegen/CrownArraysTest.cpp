@@ -119,6 +119,24 @@ struct Fixture {
     return lower;
   }
 
+  /// ir::crown over the box with a per-box bounds_in array, and what the
+  /// kernel computes with it (coefficients into `coefs`).
+  std::pair<ir::CrownResult, std::vector<float>> bothWith(runtime::Kernels &k,
+                                                          const std::vector<float> &lo,
+                                                          const std::vector<float> &hi,
+                                                          const std::vector<float> &bin,
+                                                          std::vector<float> &coefs) const {
+    ir::CrownOptions o;
+    o.boundsIn = toMap(bin);
+    auto ref = ir::crown(g, lo, hi, C, rows, o);
+    EXPECT_TRUE(ref) << ref.error().str();
+    std::vector<float> lower(rows, NAN);
+    Status st = k.crown(lo.data(), hi.data(), C.data(), rows, lower.data(), coefs.data(), 1,
+                        {bin.data(), nullptr, nullptr});
+    EXPECT_TRUE(st) << st.error().str();
+    return {ref ? std::move(*ref) : ir::CrownResult{}, lower};
+  }
+
   /// Per-box bounds array <-> the reference's map.
   BoundsMap toMap(const std::vector<float> &arr) const {
     BoundsMap m;
@@ -259,14 +277,11 @@ void checkArrays(Graph graph, uint32_t seed, float radius, double leak = 0.0) {
         std::vector<float> bin = bout;
         (phase ? bin[at + neuron] : bin[at + n + neuron]) = 0.0f; // active: l = 0
         std::vector<float> coefs(f.rows * (f.in + 1));
-        std::vector<float> got = f.crown(k, lo, hi, {bin.data(), nullptr, nullptr}, &coefs);
-        ir::CrownOptions so;
-        so.boundsIn = f.toMap(bin);
-        auto sref = ir::crown(f.g, lo, hi, f.C, f.rows, so);
-        ASSERT_TRUE(sref) << sref.error().str();
-        EXPECT_FALSE(sref->empty);
+        auto [sref, got] = f.bothWith(k, lo, hi, bin, coefs);
+        ASSERT_EQ(sref.lower.size(), static_cast<size_t>(f.rows));
+        EXPECT_FALSE(sref.empty);
         for (int64_t r = 0; r < f.rows; ++r) {
-          EXPECT_TRUE(near(got[r], sref->lower[r])) << got[r] << " vs " << sref->lower[r];
+          EXPECT_TRUE(near(got[r], sref.lower[r])) << got[r] << " vs " << sref.lower[r];
           if (got[r] != plain[r])
             ++splitsChanged;
         }
@@ -289,15 +304,12 @@ void checkArrays(Graph graph, uint32_t seed, float radius, double leak = 0.0) {
       bin[at + neuron] = bout[at + n + neuron] + 1.0f;
       bin[at + n + neuron] = bout[at + n + neuron] + 2.0f;
       std::vector<float> coefs(f.rows * (f.in + 1), NAN);
-      std::vector<float> got = f.crown(k, lo, hi, {bin.data(), nullptr, nullptr}, &coefs);
-      ir::CrownOptions eo;
-      eo.boundsIn = f.toMap(bin);
-      auto eref = ir::crown(f.g, lo, hi, f.C, f.rows, eo);
-      ASSERT_TRUE(eref) << eref.error().str();
-      EXPECT_TRUE(eref->empty);
+      auto [eref, got] = f.bothWith(k, lo, hi, bin, coefs);
+      ASSERT_EQ(eref.lower.size(), static_cast<size_t>(f.rows));
+      EXPECT_TRUE(eref.empty);
       for (int64_t r = 0; r < f.rows; ++r) {
         EXPECT_EQ(got[r], std::numeric_limits<float>::infinity());
-        EXPECT_EQ(eref->lower[r], std::numeric_limits<float>::infinity());
+        EXPECT_EQ(eref.lower[r], std::numeric_limits<float>::infinity());
         for (int64_t i = 0; i < f.in; ++i)
           EXPECT_EQ(coefs[r * (f.in + 1) + i], 0.0f);
         EXPECT_EQ(coefs[r * (f.in + 1) + f.in], std::numeric_limits<float>::infinity());
@@ -375,14 +387,12 @@ TEST(CrownArrays, SigmoidBoundsInAndOut) {
   std::vector<float> bin = bout;
   for (int64_t i = 0; i < 2; ++i)
     bin[R + i] = 0.5f * (bout[i] + bout[R + i]);
-  std::vector<float> got = f.crown(k, lo, hi, {bin.data(), nullptr, nullptr});
-  ir::CrownOptions o;
-  o.boundsIn = f.toMap(bin);
-  auto ref = ir::crown(f.g, lo, hi, f.C, f.rows, o);
-  ASSERT_TRUE(ref) << ref.error().str();
+  std::vector<float> coefs(f.rows * (f.in + 1));
+  auto [ref, got] = f.bothWith(k, lo, hi, bin, coefs);
+  ASSERT_EQ(ref.lower.size(), static_cast<size_t>(f.rows));
   int changed = 0;
   for (int64_t r = 0; r < f.rows; ++r) {
-    EXPECT_TRUE(near(got[r], ref->lower[r])) << got[r] << " vs " << ref->lower[r];
+    EXPECT_TRUE(near(got[r], ref.lower[r])) << got[r] << " vs " << ref.lower[r];
     changed += got[r] != plain[r];
   }
   EXPECT_GT(changed, 0);
