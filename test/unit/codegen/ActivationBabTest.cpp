@@ -103,8 +103,9 @@ TEST(ActivationBab, AgreesWithInputSplittingAndUsesItsSplits) {
       runtime::BabResult inp = solve(engine, spec, Splitting::Input);
       ASSERT_EQ(inp.reason.find("error"), std::string::npos) << inp.reason;
       const bool actDecided = act.verdict == Verdict::Sat || act.verdict == Verdict::Unsat;
-      if (actDecided && (inp.verdict == Verdict::Sat || inp.verdict == Verdict::Unsat))
+      if (actDecided && (inp.verdict == Verdict::Sat || inp.verdict == Verdict::Unsat)) {
         EXPECT_EQ(act.verdict, inp.verdict) << act.reason << " / " << inp.reason;
+      }
       if (act.verdict == Verdict::Sat) {
         ASSERT_TRUE(act.counterexample);
         const auto &x = act.counterexample->x;

@@ -351,8 +351,9 @@ void checkArrays(Graph graph, uint32_t seed, float radius, double leak = 0.0) {
   // The checks above saw arrays that matter.
   EXPECT_GT(splitsChanged, 0);
   EXPECT_GT(splitSamples, 0);
-  if (f.info->relaxed_kinds[0] & GAMMA_RELAXED_PIECEWISE)
+  if (f.info->relaxed_kinds[0] & GAMMA_RELAXED_PIECEWISE) {
     EXPECT_GT(slopesChanged, 0);
+  }
 }
 
 TEST(CrownArrays, ReluMlp) {
